@@ -1,0 +1,51 @@
+# Two entry points that work on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The official SARIF 2.1.0 schema, taken from the npm registry (a pinned package that ships it),
+# so that the SARIF test validates against the real schema without any other download.
+SARIF_PKG := @microsoft/jest-sarif@1.0.0-beta.0
+SARIF_SCHEMA := .test-deps/sarif-2.1.0.json
+
+.PHONY: run test lint typecheck setup setup-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+$(SARIF_SCHEMA):
+	mkdir -p .test-deps/npm
+	cd .test-deps/npm && npm pack --silent "$(SARIF_PKG)" >/dev/null && tar xzf *.tgz
+	cp .test-deps/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json $@
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test $(SARIF_SCHEMA)
+
+run: setup
+	$(BIN)/lessonlens check examples/sample_project
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# mypy cannot follow setuptools' editable-install finder for a package whose root is ".",
+# so it reads the sources through a link named after the import package.
+typecheck: setup-test
+	mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)" $(VENV)/typecheck/lessonlens
+	cd $(VENV)/typecheck && MYPYPATH=. ../bin/mypy --config-file "$(CURDIR)/pyproject.toml" \
+		-p lessonlens.server -p lessonlens.analyzers -p lessonlens.lessons \
+		-p lessonlens.lsp -p lessonlens.model_runtime
+
+test: setup-test lint typecheck
+	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) $(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .test-deps build *.egg-info

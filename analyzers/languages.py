@@ -1,0 +1,49 @@
+"""The language registry, keyed by file extension and by LSP ``languageId``.
+
+A new language is one ``LanguageSpec`` here plus a package of rules; the core does not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+
+def _python_grammar() -> Any:
+    import tree_sitter_python
+
+    return tree_sitter_python.language()
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    id: str
+    extensions: tuple[str, ...]
+    language_ids: tuple[str, ...]
+    grammar: Callable[[], Any]
+    # The package holding this language's ``rules`` subpackage and ``queries/`` data.
+    package: str
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec(
+        id="python",
+        extensions=(".py", ".pyi", ".pyw"),
+        language_ids=("python",),
+        grammar=_python_grammar,
+        package="lessonlens.analyzers.python",
+    ),
+)
+
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+_BY_LANGUAGE_ID = {lid: spec for spec in LANGUAGES for lid in spec.language_ids}
+
+
+def language_for_path(path: str | PurePath) -> LanguageSpec | None:
+    return _BY_EXTENSION.get(PurePath(path).suffix.lower())
+
+
+def language_for_id(language_id: str) -> LanguageSpec | None:
+    return _BY_LANGUAGE_ID.get(language_id)

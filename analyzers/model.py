@@ -1,0 +1,142 @@
+"""Plain, frozen core types shared by every layer.
+
+Positions follow tree-sitter: zero-based rows and *byte* columns. Conversion to the LSP's
+negotiated encoding (UTF-16 by default) happens in ``lsp/convert.py`` only.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lessonlens.analyzers.match import Match
+
+
+class Severity(enum.Enum):
+    """How loudly a finding speaks. Lessons teach; they never claim an error."""
+
+    HINT = "hint"
+    INFORMATION = "information"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A source range: zero-based rows, byte columns and byte offsets (end exclusive)."""
+
+    start_row: int
+    start_col: int
+    end_row: int
+    end_col: int
+    start_byte: int
+    end_byte: int
+
+    def overlaps(self, start_byte: int, end_byte: int) -> bool:
+        return self.start_byte < end_byte and start_byte < self.end_byte
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    span: Span
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A rewrite offered only where it preserves behaviour."""
+
+    title: str
+    edits: tuple[TextEdit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    span: Span
+    message: str
+    severity: Severity
+    skill_id: str
+    lesson_id: str
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SkillEvidence:
+    """Good (or poor) usage of a skill, seen in code. Carries no source text."""
+
+    detector_id: str
+    skill_id: str
+    span: Span
+    positive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something the analysis could not do: a rule that raised, a file it skipped."""
+
+    message: str
+    rule_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a rule's predicate returns: where to report, and optionally a sharper message."""
+
+    span: Span
+    message: str | None = None
+    fix: Fix | None = None
+
+
+Check = Callable[["Match"], "Hit | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: a tree-sitter query plus metadata, and optionally a predicate in Python.
+
+    ``query`` is the name of a ``.scm`` file shipped with the language's package. Its patterns
+    must capture the node to report as ``@finding``. ``check`` refines a match (types, scope,
+    fix); returning ``None`` keeps the rule silent.
+    """
+
+    id: str
+    name: str
+    language: str
+    query: str
+    message: str
+    skill_id: str
+    lesson_id: str
+    severity: Severity = Severity.INFORMATION
+    fix_title: str | None = None
+    check: Check | None = None
+    # Half-open range of target Python versions where the advice holds; ``None`` = any.
+    min_python: tuple[int, int] | None = None
+    below_python: tuple[int, int] | None = None
+    tags: tuple[str, ...] = field(default=())
+    # Rule documentation in Ruff's headings: What it does / Why is this bad? / Example /
+    # Use instead / References. The lesson is the longer, teaching form of the same thing.
+    doc: str = ""
+
+    def applies_to(self, target: tuple[int, int] | None) -> bool:
+        if self.min_python is None and self.below_python is None:
+            return True
+        if target is None:
+            # Version-dependent advice stays silent when the target is unknown.
+            return False
+        if self.min_python is not None and target < self.min_python:
+            return False
+        return not (self.below_python is not None and target >= self.below_python)
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A skill-evidence detector: a query capturing ``@evidence``, and an optional predicate."""
+
+    id: str
+    language: str
+    query: str
+    skill_id: str
+    check: Check | None = None
+    positive: bool = True

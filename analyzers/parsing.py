@@ -1,0 +1,85 @@
+"""The one module that touches the tree-sitter binding.
+
+The binding's query API has changed shape across releases (0.25 moved execution to
+``QueryCursor``); keeping every call here means a binding upgrade touches one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+import tree_sitter as ts
+
+Node = ts.Node
+Tree = ts.Tree
+Point = ts.Point
+Language = ts.Language
+Query = ts.Query
+QueryError = ts.QueryError
+
+MatchCaptures = dict[str, list[ts.Node]]
+
+
+@cache
+def language(grammar_capsule_factory: Any) -> ts.Language:
+    return ts.Language(grammar_capsule_factory())
+
+
+def new_parser(lang: ts.Language) -> ts.Parser:
+    return ts.Parser(lang)
+
+
+def parse(parser: ts.Parser, source: bytes, old_tree: ts.Tree | None = None) -> ts.Tree:
+    if old_tree is None:
+        return parser.parse(source)
+    return parser.parse(source, old_tree)
+
+
+def compile_query(lang: ts.Language, text: str) -> ts.Query:
+    return ts.Query(lang, text)
+
+
+def pattern_count(query: ts.Query) -> int:
+    return query.pattern_count
+
+
+def matches(query: ts.Query, node: ts.Node) -> Iterator[tuple[int, MatchCaptures]]:
+    """Yield ``(pattern_index, captures)`` for one walk of the tree."""
+    cursor = ts.QueryCursor(query)
+    yield from cursor.matches(node)
+
+
+def edit(
+    tree: ts.Tree,
+    start_byte: int,
+    old_end_byte: int,
+    new_end_byte: int,
+    start_point: tuple[int, int],
+    old_end_point: tuple[int, int],
+    new_end_point: tuple[int, int],
+) -> None:
+    tree.edit(
+        start_byte=start_byte,
+        old_end_byte=old_end_byte,
+        new_end_byte=new_end_byte,
+        start_point=start_point,
+        old_end_point=old_end_point,
+        new_end_point=new_end_point,
+    )
+
+
+def error_ranges(root: ts.Node) -> list[tuple[int, int]]:
+    """Byte ranges of ERROR and MISSING nodes, walking only subtrees that contain errors."""
+    ranges: list[tuple[int, int]] = []
+    if not root.has_error:
+        return ranges
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            ranges.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
+            continue
+        stack.extend(child for child in node.children if child.has_error)
+    return ranges

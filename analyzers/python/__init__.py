@@ -1,0 +1,1 @@
+"""Python rules and skill-evidence detectors (``rules/``) and their queries (``queries/``)."""

@@ -1,0 +1,286 @@
+"""Small, cheap facts about Python code that rule predicates share.
+
+Everything here walks *up* from a node or across the statements of one scope; nothing walks a
+whole tree, because predicates run once per match and analysis must stay near parse cost.
+"""
+
+from __future__ import annotations
+
+from lessonlens.analyzers.match import Match
+from lessonlens.analyzers.parsing import Node
+
+SCOPE_TYPES = frozenset({"function_definition", "class_definition", "lambda", "module"})
+LOOP_TYPES = frozenset({"for_statement", "while_statement"})
+COMPREHENSION_TYPES = frozenset(
+    {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
+)
+_COMPOUND_STATEMENTS = frozenset(
+    {
+        "block",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "try_statement",
+        "except_clause",
+        "finally_clause",
+        "with_statement",
+        "for_statement",
+        "while_statement",
+        "match_statement",
+        "case_clause",
+        "decorated_definition",
+        "function_definition",
+        "class_definition",
+    }
+)
+
+
+def enclosing_scope(node: Node) -> Node:
+    """The nearest function, class, lambda or module around ``node``."""
+    current = node.parent
+    while current is not None:
+        if current.type in SCOPE_TYPES:
+            return current
+        current = current.parent
+    return node
+
+
+def enclosing_loop(node: Node, *, include_comprehensions: bool = False) -> Node | None:
+    """The nearest ``for``/``while`` around ``node`` in the same scope, if any.
+
+    A node in a loop's ``else`` clause or in the iterable of a ``for`` runs once, so it does
+    not count as inside that loop.
+    """
+    child = node
+    current = node.parent
+    while current is not None and current.type not in SCOPE_TYPES:
+        if current.type in LOOP_TYPES:
+            body = current.child_by_field_name("body")
+            if body is not None and child.id == body.id:
+                return current
+        elif include_comprehensions and current.type in COMPREHENSION_TYPES:
+            return current
+        child = current
+        current = current.parent
+    return None
+
+
+def in_async_function(node: Node) -> bool:
+    scope = enclosing_scope(node)
+    if scope.type != "function_definition":
+        return False
+    first = scope.child(0)
+    return first is not None and first.type == "async"
+
+
+def is_module_level(node: Node) -> bool:
+    return enclosing_scope(node).type == "module"
+
+
+def _collect_imports(node: Node, source: bytes, out: dict[str, str]) -> None:
+    for child in node.named_children:
+        kind = child.type
+        if kind == "import_statement":
+            for name in child.children_by_field_name("name"):
+                if name.type == "aliased_import":
+                    dotted = name.child_by_field_name("name")
+                    alias = name.child_by_field_name("alias")
+                    if dotted is not None and alias is not None:
+                        out[_text(alias, source)] = _text(dotted, source)
+                else:
+                    full = _text(name, source)
+                    out.setdefault(full.split(".")[0], full.split(".")[0])
+                    out[full] = full
+        elif kind == "import_from_statement":
+            module = child.child_by_field_name("module_name")
+            if module is None:
+                continue
+            base = _text(module, source)
+            for name in child.children_by_field_name("name"):
+                if name.type == "aliased_import":
+                    dotted = name.child_by_field_name("name")
+                    alias = name.child_by_field_name("alias")
+                    if dotted is not None and alias is not None:
+                        out[_text(alias, source)] = f"{base}.{_text(dotted, source)}"
+                else:
+                    out[_text(name, source)] = f"{base}.{_text(name, source)}"
+        elif kind in _COMPOUND_STATEMENTS:
+            _collect_imports(child, source, out)
+
+
+def imports(match: Match) -> dict[str, str]:
+    """Local name -> fully qualified name, for every import in the file (any depth of statement).
+
+    ``import numpy as np`` gives ``{"np": "numpy"}``; ``from re import match`` gives
+    ``{"match": "re.match"}``; ``import os.path`` gives ``{"os": "os", "os.path": "os.path"}``.
+    """
+    facts = match.file.facts
+    found = facts.get("python.imports")
+    if found is None:
+        found = {}
+        _collect_imports(match.file.root, match.file.source, found)
+        facts["python.imports"] = found
+    return found  # type: ignore[no-any-return]
+
+
+ARRAY_LIBRARIES = ("numpy", "pandas", "torch", "tensorflow", "polars", "jax", "cupy", "dask")
+
+
+def imports_array_library(match: Match) -> bool:
+    """Whether the file uses a library whose containers redefine ``len``/``==``/truthiness."""
+    return any(full.split(".")[0] in ARRAY_LIBRARIES for full in imports(match).values())
+
+
+def resolves_to(match: Match, node: Node, qualified: str) -> bool:
+    """Whether a name or attribute chain refers to ``qualified`` (e.g. ``"re.match"``).
+
+    Follows import aliases: ``import re as regex; regex.match`` and ``from re import match``
+    both resolve to ``re.match``. An unimported module name never resolves.
+    """
+    text = _text(node, match.file.source)
+    head, _, rest = text.partition(".")
+    target = imports(match).get(head)
+    if target is None:
+        return False
+    return (f"{target}.{rest}" if rest else target) == qualified
+
+
+def _text(node: Node, source: bytes) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def statement_of(node: Node) -> Node:
+    """The statement that contains ``node`` (its ancestor whose parent is a block or module)."""
+    current = node
+    while current.parent is not None and current.parent.type not in ("block", "module"):
+        current = current.parent
+    return current
+
+
+_KIND_OF_VALUE = {
+    "list": "list",
+    "list_comprehension": "list",
+    "dictionary": "dict",
+    "dictionary_comprehension": "dict",
+    "set": "set",
+    "set_comprehension": "set",
+    "string": "str",
+    "concatenated_string": "str",
+    "tuple": "tuple",
+    "integer": "int",
+    "float": "float",
+}
+_KIND_OF_CONSTRUCTOR = {
+    "list": "list",
+    "dict": "dict",
+    "set": "set",
+    "str": "str",
+    "tuple": "tuple",
+    "sorted": "list",
+}
+_KIND_OF_ANNOTATION = {
+    "list": "list",
+    "List": "list",
+    "dict": "dict",
+    "Dict": "dict",
+    "set": "set",
+    "Set": "set",
+    "str": "str",
+    "tuple": "tuple",
+    "Tuple": "tuple",
+}
+
+
+def value_kind(value: Node, source: bytes) -> str | None:
+    """The builtin type an expression certainly has, or ``None`` when it cannot be known."""
+    kind = _KIND_OF_VALUE.get(value.type)
+    if kind is not None:
+        return kind
+    if value.type == "call":
+        function = value.child_by_field_name("function")
+        if function is not None and function.type == "identifier":
+            return _KIND_OF_CONSTRUCTOR.get(_text(function, source))
+    return None
+
+
+def known_kind(match: Match, name: str, at: Node) -> str | None:
+    """The builtin type that ``name`` certainly holds at ``at``, from its assignment in scope.
+
+    Looks at the statements before ``at`` in each enclosing block of the same scope, then at
+    annotated parameters. ``None`` means unknown, which is the common and the safe answer.
+    """
+    source = match.file.source
+    encoded = name.encode()
+    node = statement_of(at)
+    while node.parent is not None and node.type not in SCOPE_TYPES:
+        sibling = node.prev_named_sibling
+        while sibling is not None:
+            kind = _assigned_kind(sibling, encoded, source)
+            if kind is not None:
+                return kind or None
+            sibling = sibling.prev_named_sibling
+        node = node.parent
+    if node.type == "function_definition":
+        parameters = node.child_by_field_name("parameters")
+        for parameter in parameters.named_children if parameters is not None else ():
+            if parameter.type in ("typed_parameter", "typed_default_parameter"):
+                pname = parameter.child_by_field_name("name") or parameter.named_children[0]
+                if source[pname.start_byte : pname.end_byte] == encoded:
+                    annotation = parameter.child_by_field_name("type")
+                    if annotation is not None:
+                        head = _text(annotation, source).split("[")[0].strip()
+                        return _KIND_OF_ANNOTATION.get(head)
+    return None
+
+
+def _assigned_kind(statement: Node, name: bytes, source: bytes) -> str | None:
+    """'' when ``statement`` rebinds ``name`` to something unknown, a kind, or None if unrelated."""
+    if statement.type != "expression_statement":
+        return None
+    assignment = statement.named_children[0] if statement.named_children else None
+    if assignment is None or assignment.type != "assignment":
+        return None
+    left = assignment.child_by_field_name("left")
+    right = assignment.child_by_field_name("right")
+    if left is None or left.type != "identifier" or source[left.start_byte : left.end_byte] != name:
+        return None
+    if right is None:
+        annotation = assignment.child_by_field_name("type")
+        if annotation is not None:
+            head = _text(annotation, source).split("[")[0].strip()
+            return _KIND_OF_ANNOTATION.get(head, "")
+        return ""
+    return value_kind(right, source) or ""
+
+
+def names_in(node: Node, source: bytes) -> set[str]:
+    """Every identifier inside ``node``; for small subtrees only (a loop header, a condition)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.add(_text(current, source))
+        else:
+            stack.extend(current.named_children)
+    return found
+
+
+def contains_call(node: Node) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in ("call", "await", "yield", "named_expression"):
+            return True
+        stack.extend(current.named_children)
+    return False
+
+
+def is_literal(node: Node) -> bool:
+    """A hashable constant: a plain string, number, ``True``/``False``/``None``."""
+    if node.type == "string":
+        return not any(child.type == "interpolation" for child in node.named_children)
+    if node.type == "unary_operator":
+        operand = node.child_by_field_name("argument")
+        return operand is not None and operand.type in ("integer", "float")
+    return node.type in ("integer", "float", "true", "false", "none", "concatenated_string")

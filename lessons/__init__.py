@@ -1,0 +1,1 @@
+"""The lesson catalog and skill taxonomy: data (Markdown, TOML) plus a loader."""

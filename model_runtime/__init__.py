@@ -1,0 +1,1 @@
+"""ONNX model build and inference (contextual lessons, skill tagging). Arrives with the model."""

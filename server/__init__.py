@@ -1,0 +1,1 @@
+"""The application core: documents, orchestration, configuration, output formats and the CLI."""

@@ -1,0 +1,1 @@
+"""Output formats for ``lessonlens check``: text, JSON, SARIF, GitHub annotations, Markdown."""

@@ -1,0 +1,69 @@
+"""Every rule against its annotated fixture: ``# expect: ID`` marks the next line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lessonlens.analyzers import AnalysisOptions, analyze, language_for_id
+from lessonlens.analyzers.engine import rule_set
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "python"
+PYTHON = language_for_id("python")
+assert PYTHON is not None
+RULES = rule_set(PYTHON).rules
+EXPECT = re.compile(r"#\s*expect:\s*(?P<ids>[A-Z0-9, ]+)")
+OK = re.compile(r"#\s*ok\b")
+TARGET = re.compile(r"#\s*target-python:\s*(\d+)\.(\d+)")
+
+
+def expectations(text: str) -> tuple[set[tuple[int, str]], int]:
+    expected: set[tuple[int, str]] = set()
+    negatives = 0
+    for row, line in enumerate(text.splitlines()):
+        if found := EXPECT.search(line):
+            for rule_id in found["ids"].replace(",", " ").split():
+                expected.add((row + 1, rule_id))
+        elif OK.search(line):
+            negatives += 1
+    return expected, negatives
+
+
+def check(source: str, rule_id: str, target: tuple[int, int] | None = (3, 11)) -> set[int]:
+    """Rows (zero-based) where ``rule_id`` fires on ``source``."""
+    options = AnalysisOptions(target_python=target, select=(rule_id,), strict=True)
+    result = analyze(source.encode(), PYTHON, options)
+    assert not result.problems
+    return {f.span.start_row for f in result.findings if f.rule_id == rule_id}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_fixture(rule):
+    path = FIXTURES / f"{rule.id}.py"
+    assert path.exists(), f"{rule.id} has no fixture at {path}"
+    text = path.read_text()
+    expected, negatives = expectations(text)
+    target_match = TARGET.search(text)
+    target = (int(target_match[1]), int(target_match[2])) if target_match else (3, 11)
+    assert len(expected) >= 2, "at least two positive cases"
+    assert negatives >= 2, "at least two negative cases"
+    assert {row for row, rid in expected if rid == rule.id} == check(text, rule.id, target)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_fix_keeps_code_valid(rule):
+    """A fix, applied, must leave code that parses cleanly and silences the finding."""
+    text = (FIXTURES / f"{rule.id}.py").read_text()
+    source = text.encode()
+    options = AnalysisOptions(target_python=(3, 11), select=(rule.id,), strict=True)
+    for finding in analyze(source, PYTHON, options).findings:
+        if finding.fix is None:
+            continue
+        fixed = source
+        for edit in sorted(finding.fix.edits, key=lambda e: -e.span.start_byte):
+            fixed = fixed[: edit.span.start_byte] + edit.new_text.encode() + fixed[edit.span.end_byte :]
+        after = analyze(fixed, PYTHON, options)
+        assert not after.error_ranges, f"fix for row {finding.span.start_row} broke the code"
+        assert len(after.findings) == len(analyze(source, PYTHON, options).findings) - 1
