@@ -1,0 +1,35 @@
+; EV007: iterating with enumerate()/zip(), or over mapping.items() with unpacking, in `for`
+; statements and in comprehension clauses.
+(for_statement
+  right: (call
+    function: (identifier) @function) @evidence
+  (#any-of? @function "enumerate" "zip"))
+
+(for_in_clause
+  right: (call
+    function: (identifier) @function) @evidence
+  (#any-of? @function "enumerate" "zip"))
+
+(for_statement
+  left: [
+    (pattern_list)
+    (tuple_pattern)
+  ]
+  right: (call
+    function: (attribute
+      attribute: (identifier) @method)
+    arguments: (argument_list) @arguments) @evidence
+  (#eq? @method "items")
+  (#eq? @arguments "()"))
+
+(for_in_clause
+  left: [
+    (pattern_list)
+    (tuple_pattern)
+  ]
+  right: (call
+    function: (attribute
+      attribute: (identifier) @method)
+    arguments: (argument_list) @arguments) @evidence
+  (#eq? @method "items")
+  (#eq? @arguments "()"))

@@ -1,0 +1,218 @@
+"""Rules where the collections module already has the container: deque and Counter."""
+
+from __future__ import annotations
+
+from lessonlens.analyzers.match import Match, span_of
+from lessonlens.analyzers.model import Hit, Rule, Severity
+from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import facts
+
+# Containers with a cheap or meaningful front: a deque is already the answer, a bytearray or an
+# array.array is a compact buffer that a deque would not replace.
+_FRONT_FRIENDLY = frozenset({"deque", "bytearray", "array"})
+
+
+def _constructor_name(value: Node, m: Match) -> str | None:
+    if value.type != "call":
+        return None
+    function = value.child_by_field_name("function")
+    if function is None or function.type not in ("identifier", "attribute"):
+        return None
+    return m.text(function).rsplit(".", 1)[-1]
+
+
+def _front_friendly(m: Match, name: str, at: Node) -> bool:
+    """Whether ``name`` is bound in scope to a deque, bytearray or array (first binding found).
+
+    ``facts.known_kind`` answers "unknown" for these, which for this rule is not the same as
+    "maybe a list": a deque's ``insert(0, x)`` is already cheap.
+    """
+    encoded = name.encode()
+    source = m.file.source
+    node = facts.statement_of(at)
+    while node.parent is not None and node.type not in facts.SCOPE_TYPES:
+        sibling = node.prev_named_sibling
+        while sibling is not None:
+            assignment = sibling.named_children[0] if sibling.named_children else None
+            if sibling.type == "expression_statement" and assignment is not None:
+                left = assignment.child_by_field_name("left")
+                if (
+                    assignment.type == "assignment"
+                    and left is not None
+                    and source[left.start_byte : left.end_byte] == encoded
+                ):
+                    annotation = assignment.child_by_field_name("type")
+                    value = assignment.child_by_field_name("right")
+                    if annotation is not None and "deque" in m.text(annotation):
+                        return True
+                    return value is not None and _constructor_name(value, m) in _FRONT_FRIENDLY
+            sibling = sibling.prev_named_sibling
+        node = node.parent
+    if node.type == "function_definition":
+        parameters = node.child_by_field_name("parameters")
+        for parameter in parameters.named_children if parameters is not None else ():
+            annotation = parameter.child_by_field_name("type")
+            if annotation is None:
+                continue
+            pname = parameter.child_by_field_name("name") or parameter.named_children[0]
+            if source[pname.start_byte : pname.end_byte] == encoded:
+                return any(kind in m.text(annotation) for kind in _FRONT_FRIENDLY)
+    return False
+
+
+def _list_front(m: Match) -> Hit | None:
+    call = m.node("finding")
+    if facts.enclosing_loop(call) is None:
+        return None
+    receiver = m.text(m.node("receiver"))
+    # pop(0) on a dict removes key 0; a str has neither method. Unknown may well be a list.
+    if facts.known_kind(m, receiver, call) not in (None, "list"):
+        return None
+    if _front_friendly(m, receiver, call):
+        return None
+    if m.text(m.node("method")) == "pop":
+        message = f"`{receiver}.pop(0)` shifts every remaining item; a deque's `popleft()` does not."
+    else:
+        message = f"`{receiver}.insert(0, ...)` shifts every item; a deque's `appendleft()` does not."
+    return Hit(span_of(call), message=message)
+
+
+def _statements(block: Node) -> list[Node]:
+    return [child for child in block.named_children if child.type != "comment"]
+
+
+def _manual_count(m: Match) -> Hit | None:
+    finding = m.node("finding")
+    mapping = m.text(m.node("mapping"))
+    key = m.text(m.node("key"))
+    for name in ("mapping_1", "mapping_2"):
+        node = m.get(name)
+        if node is not None and m.text(node) != mapping:
+            return None
+    for name in ("key_1", "key_2"):
+        node = m.get(name)
+        if node is not None and m.text(node) != key:
+            return None
+    if m.text(m.node("step")) != "1":
+        return None
+    start = m.text(m.node("start"))
+
+    if finding.type == "assignment":
+        # d[k] = d.get(k, 0) + 1: only a hint in a loop, where it really is counting.
+        if start != "0" or facts.enclosing_loop(finding) is None:
+            return None
+        return Hit(span_of(finding))
+
+    consequence = finding.child_by_field_name("consequence")
+    if consequence is None or len(_statements(consequence)) != 1:
+        return None
+    condition = finding.child_by_field_name("condition")
+    span = span_of(finding, condition)
+    if m.get("increment") is not None:
+        # if k not in d: d[k] = 0, then d[k] += 1.
+        return Hit(span) if start == "0" else None
+    if start != "1" or any(child.type == "elif_clause" for child in finding.named_children):
+        return None
+    otherwise = finding.child_by_field_name("alternative")
+    body = otherwise.child_by_field_name("body") if otherwise is not None else None
+    if body is None or len(_statements(body)) != 1:
+        return None
+    return Hit(span)
+
+
+RULES = [
+    Rule(
+        id="PY005",
+        name="list-pop-front",
+        language="python",
+        query="PY005.scm",
+        message="Taking items from the front of a list in a loop; use a collections.deque.",
+        skill_id="python.collections",
+        lesson_id="deque-queue",
+        severity=Severity.INFORMATION,
+        check=_list_front,
+        doc="""
+## What it does
+Flags `xs.pop(0)` and `xs.insert(0, x)` inside a `for` or `while` loop.
+
+It stays silent when `xs` is known to be a dict (where `pop(0)` removes the key `0`), a
+string, a deque, a `bytearray` or an `array.array`, and outside loops.
+
+## Why is this bad?
+A list keeps its items in one contiguous array. Removing or inserting at the front moves every
+other item by one place, so a loop that drains or fills a list from the front is quadratic. A
+`collections.deque` adds and removes at both ends in constant time.
+
+## Example
+```python
+queue = [start]
+while queue:
+    node = queue.pop(0)
+    queue.extend(node.children)
+```
+
+## Use instead
+```python
+from collections import deque
+
+queue = deque([start])
+while queue:
+    node = queue.popleft()
+    queue.extend(node.children)
+```
+A deque is slow to index in the middle; keep a list if the loop also reads `xs[i]` a lot.
+
+## References
+- https://docs.python.org/3/library/collections.html#collections.deque
+- https://docs.python.org/3/tutorial/datastructures.html#using-lists-as-queues
+- https://wiki.python.org/moin/TimeComplexity
+""",
+    ),
+    Rule(
+        id="PY009",
+        name="manual-counting",
+        language="python",
+        query="PY009.scm",
+        message="Counting by hand; collections.Counter or defaultdict(int) does this for you.",
+        skill_id="python.collections",
+        lesson_id="counter",
+        severity=Severity.INFORMATION,
+        check=_manual_count,
+        doc="""
+## What it does
+Flags the hand-written counting idioms on a dict:
+`if k in d: d[k] += 1 else: d[k] = 1`, its mirror with `not in`,
+`if k not in d: d[k] = 0` followed by `d[k] += 1`, and `d[k] = d.get(k, 0) + 1` in a loop.
+
+It stays silent when the dict or the key differ between the branches, when the step is not 1,
+or when the starting value does not match the step (`d[k] = 0` in the `else` form).
+
+## Why is this bad?
+Three or four lines say what `Counter` says in one, and every key is hashed two or three times.
+`Counter(iterable)` counts a whole iterable with a loop written in C; `defaultdict(int)` keeps
+the per-item form without the membership test.
+
+## Example
+```python
+counts = {}
+for word in words:
+    if word in counts:
+        counts[word] += 1
+    else:
+        counts[word] = 1
+```
+
+## Use instead
+```python
+from collections import Counter
+
+counts = Counter(words)
+```
+`Counter` is a dict subclass, but a missing key reads as 0 instead of raising `KeyError`.
+
+## References
+- https://docs.python.org/3/library/collections.html#collections.Counter
+- https://docs.python.org/3/library/collections.html#collections.defaultdict
+""",
+    ),
+]

@@ -1,0 +1,405 @@
+"""Rules about how a loop walks its data: enumerate and zip over indexes, dicts without .keys()."""
+
+from __future__ import annotations
+
+from lessonlens.analyzers.match import Match, span_of
+from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
+from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import facts
+
+# Methods that change a list's length. `range(len(xs))` is computed once but a list iterator
+# reads the live list, so after one of these `enumerate(xs)` no longer walks the same indexes.
+_LENGTH_CHANGING = frozenset({"append", "extend", "insert", "pop", "remove", "clear"})
+# Methods that add or remove dict keys: iterating the dict (or its keys view) would then raise.
+_KEY_CHANGING = frozenset({"pop", "popitem", "clear", "update", "setdefault", "__setitem__"})
+_TARGET_CONTAINERS = frozenset(
+    {"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list", "parenthesized_expression"}
+)
+_ARITHMETIC = frozenset({"binary_operator", "unary_operator", "augmented_assignment"})
+# Kinds whose iteration yields exactly what `xs[i]` reads, in index order.
+_SEQUENCE_KINDS = frozenset({"list", "tuple", "str"})
+
+
+def _text(node: Node, m: Match) -> str:
+    return m.text(node)
+
+
+def _store_target(node: Node) -> Node | None:
+    """The assignment, ``del`` or ``for`` that ``node`` is a target of, else ``None``.
+
+    Walks up through tuple and list targets (``xs[i], ys[i] = ...``) only, so ``xs[i]`` read on
+    the right-hand side is never mistaken for a write.
+    """
+    child = node
+    parent = node.parent
+    while parent is not None and parent.type in _TARGET_CONTAINERS:
+        child = parent
+        parent = parent.parent
+    if parent is None:
+        return None
+    if parent.type in ("assignment", "augmented_assignment", "for_statement", "for_in_clause"):
+        left = parent.child_by_field_name("left")
+        return parent if left is not None and left.id == child.id else None
+    if parent.type == "delete_statement":
+        return parent
+    return None
+
+
+def _single_index(subscript: Node) -> Node | None:
+    indexes = subscript.children_by_field_name("subscript")
+    return indexes[0] if len(indexes) == 1 else None
+
+
+def _changes_length(node: Node, sequence: str, m: Match) -> bool:
+    """Whether ``node`` rebinds ``sequence`` or changes its length (not a plain ``xs[i] = v``)."""
+    if node.type == "call":
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "attribute":
+            receiver = function.child_by_field_name("object")
+            method = function.child_by_field_name("attribute")
+            return (
+                receiver is not None
+                and method is not None
+                and _text(receiver, m) == sequence
+                and _text(method, m) in _LENGTH_CHANGING
+            )
+        return False
+    if node.type in ("identifier", "attribute") and _text(node, m) == sequence:
+        return _store_target(node) is not None
+    if node.type == "subscript":
+        value = node.child_by_field_name("value")
+        if value is None or _text(value, m) != sequence:
+            return False
+        target = _store_target(node)
+        if target is None:
+            return False
+        # `del xs[i]` shrinks the list; `xs[a:b] = ...` may resize it.
+        index = _single_index(node)
+        return target.type == "delete_statement" or index is None or index.type == "slice"
+    return False
+
+
+def _index_loop(m: Match) -> Hit | None:
+    index = _text(m.node("index"), m)
+    sequence_node = m.node("sequence")
+    sequence = _text(sequence_node, m)
+    loop = m.node("finding")
+    if sequence_node.type == "identifier":
+        kind = facts.known_kind(m, sequence, loop)
+        if kind is not None and kind not in _SEQUENCE_KINDS:
+            return None
+        # A pandas Series indexes by label and a DataFrame iterates its columns: there
+        # `enumerate` would not walk what `obj[i]` reads.
+        if kind is None and facts.imports_array_library(m):
+            return None
+    elif facts.imports_array_library(m):
+        return None
+
+    reads_sequence = False
+    others: list[str] = []
+    index_needed = False
+    stack = [m.node("body")]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if _changes_length(node, sequence, m):
+            return None
+        if node.type != "identifier" or _text(node, m) != index:
+            continue
+        parent = node.parent
+        if parent is None:
+            continue
+        if parent.type in _ARITHMETIC:
+            # i + 1, i - 1, -i: neighbours or offsets, which enumerate does not give.
+            return None
+        if _store_target(node) is not None:
+            return None
+        if parent.type == "subscript" and _single_index(parent) == node:
+            value = parent.child_by_field_name("value")
+            name = _text(value, m) if value is not None else ""
+            if _store_target(parent) is not None:
+                index_needed = True
+            elif name == sequence:
+                reads_sequence = True
+            else:
+                if name not in others:
+                    others.append(name)
+        else:
+            index_needed = True
+    if not reads_sequence:
+        return None
+    span = span_of(m.node("range"))
+    if others and not index_needed:
+        together = ", ".join([sequence, *others])
+        return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
+    return Hit(
+        span, message=f"Use `enumerate({sequence})` to get the index and the item together."
+    )
+
+
+def _is_self(node: Node, m: Match) -> bool:
+    # Inside a mapping class, `self.keys()` may be what `__iter__` or `__contains__` is built
+    # on: dropping `.keys()` there would recurse forever.
+    return node.type == "identifier" and _text(node, m) in ("self", "cls")
+
+
+# Modules whose objects have a ``.keys()`` that iteration does not match: a ``sqlite3.Row``
+# iterates its values, and ``dbm`` databases cannot be iterated at all.
+_KEYS_UNLIKE_ITERATION = frozenset({"sqlite3", "dbm", "shelve"})
+
+
+def _keys_unlike_iteration(m: Match) -> bool:
+    """Whether the file uses objects whose ``.keys()`` differs from iterating them."""
+    # A pandas Series iterates its values, while its .keys() gives the labels.
+    if facts.imports_array_library(m):
+        return True
+    return any(
+        full.split(".")[0] in _KEYS_UNLIKE_ITERATION for full in facts.imports(m).values()
+    )
+
+
+def _duck_typed_keys(node: Node, mapping: str, m: Match) -> bool:
+    """Whether ``.keys()`` is there on purpose, as the "has a keys() method" protocol.
+
+    ``dict.update`` and friends accept any object with ``keys()`` and ``__getitem__``; code that
+    checks ``hasattr(other, "keys")``, or catches the ``AttributeError``, calls ``keys()``
+    precisely because ``other`` may not iterate its keys. Walks up to the enclosing scope only.
+    """
+    child = node
+    current = node.parent
+    while current is not None and current.type not in facts.SCOPE_TYPES:
+        if current.type in ("if_statement", "elif_clause"):
+            condition = current.child_by_field_name("condition")
+            if condition is not None and condition.id != child.id:
+                text = _text(condition, m)
+                if "hasattr(" in text and mapping in text and "keys" in text:
+                    return True
+        elif current.type == "try_statement":
+            body = current.child_by_field_name("body")
+            if body is not None and body.id == child.id:
+                caught = [
+                    c.child_by_field_name("value")
+                    for c in current.named_children
+                    if c.type == "except_clause"
+                ]
+                if any(v is not None and "AttributeError" in _text(v, m) for v in caught):
+                    return True
+        child = current
+        current = current.parent
+    return False
+
+
+def _no_arguments(arguments: Node) -> bool:
+    return not any(child.type != "comment" for child in arguments.named_children)
+
+
+def _mutates_mapping(body: Node, mapping: str, m: Match) -> bool:
+    """Whether a loop body adds or removes keys of ``mapping`` (``d[k] = ...``, ``del``, pop)."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type == "subscript":
+            value = node.child_by_field_name("value")
+            if value is not None and _text(value, m) == mapping and _store_target(node) is not None:
+                return True
+        elif node.type == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type == "attribute":
+                receiver = function.child_by_field_name("object")
+                method = function.child_by_field_name("attribute")
+                if (
+                    receiver is not None
+                    and method is not None
+                    and _text(receiver, m) == mapping
+                    and _text(method, m) in _KEY_CHANGING
+                ):
+                    return True
+        elif node.type == "augmented_assignment":
+            left = node.child_by_field_name("left")
+            if left is not None and _text(left, m) == mapping:
+                return True
+    return False
+
+
+def _drop_keys_fix(m: Match, mapping: Node, call: Node) -> Fix | None:
+    if mapping.type != "identifier":
+        return None
+    if facts.known_kind(m, _text(mapping, m), call) != "dict":
+        return None
+    return Fix("Drop `.keys()`", (TextEdit(span_of(call), _text(mapping, m)),))
+
+
+def _keys_iteration(m: Match) -> Hit | None:
+    call = m.node("finding")
+    mapping = m.node("mapping")
+    if not _no_arguments(m.node("arguments")) or _is_self(mapping, m):
+        return None
+    fix = _drop_keys_fix(m, mapping, call)
+    if fix is None and (
+        _keys_unlike_iteration(m) or _duck_typed_keys(call, _text(mapping, m), m)
+    ):
+        return None
+    body = m.get("body")
+    if body is not None and _mutates_mapping(body, _text(mapping, m), m):
+        return None
+    name = _text(mapping, m)
+    if fix is not None:
+        message = f"Iterating `{name}` already yields its keys; drop `.keys()`."
+    else:
+        message = f"If `{name}` is a dict, iterating it already yields its keys; drop `.keys()`."
+    return Hit(span_of(call), message=message, fix=fix)
+
+
+def _keys_membership(m: Match) -> Hit | None:
+    comparison = m.node("finding")
+    mapping = m.node("mapping")
+    call = m.node("keys")
+    if len(comparison.named_children) != 2 or not _no_arguments(m.node("arguments")):
+        return None
+    if _is_self(mapping, m):
+        return None
+    fix = _drop_keys_fix(m, mapping, call)
+    name = _text(mapping, m)
+    if fix is None and _duck_typed_keys(comparison, name, m):
+        return None
+    if fix is not None:
+        message = f"`in {name}` already tests the keys; drop `.keys()`."
+    else:
+        message = f"If `{name}` is a dict, `in {name}` already tests its keys; drop `.keys()`."
+    return Hit(span_of(comparison), message=message, fix=fix)
+
+
+RULES = [
+    Rule(
+        id="PY003",
+        name="range-len-index",
+        language="python",
+        query="PY003.scm",
+        message="Use enumerate or zip instead of indexing with range(len(...)).",
+        skill_id="python.iteration",
+        lesson_id="enumerate-zip",
+        severity=Severity.HINT,
+        check=_index_loop,
+        doc="""
+## What it does
+Flags `for i in range(len(xs)):` loops whose body reads `xs[i]`. When the body only uses `i`
+to index `xs` and other sequences, it suggests `zip`; otherwise `enumerate`.
+
+It stays silent when `i` takes part in arithmetic (`xs[i + 1]`), when the body only assigns
+`xs[i] = ...`, when the body changes the length of `xs` (`append`, `pop`, `del`), and when
+`range` has a start or a step.
+
+## Why is this bad?
+Index bookkeeping hides what the loop is about and invites off-by-one mistakes; `enumerate`
+and `zip` say it directly and are at least as fast, since each `xs[i]` is a separate lookup.
+
+## Example
+```python
+for i in range(len(names)):
+    print(i, names[i])
+
+for i in range(len(names)):
+    print(names[i], ages[i])
+```
+
+## Use instead
+```python
+for i, name in enumerate(names):
+    print(i, name)
+
+for name, age in zip(names, ages):
+    print(name, age)
+```
+`zip` stops at the shortest input where the indexed loop would raise `IndexError`; pass
+`strict=True` (Python 3.10+) to keep the error.
+
+## References
+- https://docs.python.org/3/library/functions.html#enumerate
+- https://docs.python.org/3/library/functions.html#zip
+""",
+    ),
+    Rule(
+        id="PY010",
+        name="dict-keys-iteration",
+        language="python",
+        query="PY010.scm",
+        message="Iterating a dict already yields its keys; drop `.keys()`.",
+        skill_id="python.iteration",
+        lesson_id="dict-iteration",
+        severity=Severity.HINT,
+        fix_title="Drop `.keys()`",
+        check=_keys_iteration,
+        doc="""
+## What it does
+Flags `.keys()` with no arguments as the iterable of a `for` loop or a comprehension.
+
+The quick fix is offered only when the variable is certainly a dict (assigned a dict in the
+same scope). It stays silent when the loop body adds or removes keys (then neither form is
+safe: iterate over `list(d)` instead), on `self.keys()` (a mapping class may build `__iter__`
+on it), and, unless the value is known to be a dict, in files that use pandas, NumPy or
+`sqlite3`, whose `Series` and `Row` objects iterate their values rather than their keys.
+
+## Why is this bad?
+Iterating a dict yields its keys, so `.keys()` adds a method call and a view object and says
+nothing more.
+
+## Example
+```python
+for name in scores.keys():
+    print(name)
+```
+
+## Use instead
+```python
+for name in scores:
+    print(name)
+```
+
+## References
+- https://docs.python.org/3/library/stdtypes.html#mapping-types-dict
+- https://docs.python.org/3/library/stdtypes.html#dict-views
+""",
+    ),
+    Rule(
+        id="PY011",
+        name="dict-keys-membership",
+        language="python",
+        query="PY011.scm",
+        message="`in` on a dict already tests its keys; drop `.keys()`.",
+        skill_id="python.data-structures",
+        lesson_id="key-in-dict",
+        severity=Severity.HINT,
+        fix_title="Drop `.keys()`",
+        check=_keys_membership,
+        doc="""
+## What it does
+Flags `key in d.keys()` and `key not in d.keys()`.
+
+The quick fix is offered only when `d` is certainly a dict; for other objects a `.keys()`
+method may not agree with their own `in` (a `sqlite3.Row` tests its values), so the hint
+stays conditional. It stays silent on `self.keys()`, which a mapping class may use to
+implement `__contains__` itself.
+
+## Why is this bad?
+For a dict both forms are hash lookups, but `.keys()` builds a view object first and reads as
+if a list were being searched.
+
+## Example
+```python
+if name in scores.keys():
+    ...
+```
+
+## Use instead
+```python
+if name in scores:
+    ...
+```
+
+## References
+- https://docs.python.org/3/library/stdtypes.html#mapping-types-dict
+- https://docs.python.org/3/reference/expressions.html#membership-test-operations
+""",
+    ),
+]

@@ -1,0 +1,75 @@
+"""Throughput of `lessonlens check` over the running interpreter's standard library.
+
+Prints files, lines, lines/s, and the ratio of analysis time to a raw tree-sitter parse of the
+same files (the floor), for a cold cache and a warm cache, with one job.
+
+    python benchmarks/check_throughput.py [--repeat N] [PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+from lessonlens.analyzers import AnalysisOptions, language_for_id
+from lessonlens.analyzers import parsing
+from lessonlens.analyzers.engine import rule_set
+from lessonlens.server.check import CheckOptions, discover, run_check
+from lessonlens.server.sources import Source, read_source
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("path", nargs="?", default=sysconfig.get_paths()["stdlib"])
+    parser.add_argument("--repeat", type=int, default=3, help="best of N for each measurement")
+    args = parser.parse_args()
+
+    files = discover([Path(args.path)])
+    sources = [s for s in (read_source(f, 1_000_000) for f in files) if isinstance(s, Source)]
+    lines = sum(s.data.count(b"\n") for s in sources)
+    spec = language_for_id("python")
+    assert spec is not None
+    grammar = rule_set(spec).grammar  # compile rules and grammar before timing anything
+
+    def parse_all() -> float:
+        parser_ = parsing.new_parser(grammar)
+        start = time.perf_counter()
+        for source in sources:
+            parsing.parse(parser_, source.data)
+        return time.perf_counter() - start
+
+    floor = min(parse_all() for _ in range(args.repeat))
+    pairs = [(f, str(f)) for f in files]
+    analysis = AnalysisOptions(target_python=(3, 11))
+    colds, warms, findings = [], [], 0
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as cache_dir:
+            options = CheckOptions(analysis=analysis, jobs=1, cache_dir=Path(cache_dir))
+            start = time.perf_counter()
+            report = run_check(pairs, options)
+            colds.append(time.perf_counter() - start)
+            findings = len(report.findings)
+            start = time.perf_counter()
+            warm_report = run_check(pairs, options)
+            warms.append(time.perf_counter() - start)
+            assert warm_report.cache_hits == len(sources)
+            assert len(warm_report.findings) == findings
+    cold, warm = min(colds), min(warms)
+
+    print(f"path            {args.path}")
+    print(f"files           {len(files)} ({len(files) - len(sources)} skipped)")
+    print(f"lines           {lines:,}")
+    print(f"findings        {findings:,}")
+    print(f"parse floor     {floor:7.2f} s   {lines / floor:12,.0f} lines/s")
+    print(f"check, cold     {cold:7.2f} s   {lines / cold:12,.0f} lines/s   "
+          f"ratio to parse {cold / floor:.2f}")
+    print(f"check, warm     {warm:7.2f} s   {lines / warm:12,.0f} lines/s   "
+          f"ratio to parse {warm / floor:.2f}")
+    print(f"warm speed-up   {cold / warm:.1f}x over cold")
+
+
+if __name__ == "__main__":
+    main()

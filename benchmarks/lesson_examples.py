@@ -1,0 +1,69 @@
+"""Times every lesson's before/after examples on their own input, and checks "faster" claims.
+
+For each lesson, runs `setup` once, then times `before` and `after` (each in a fresh copy of the
+setup namespace), best of N, and prints the ratio before/after. A lesson that claims `faster`
+must show at least MIN_SPEEDUP; the script exits 1 if any claim does not hold.
+
+    python benchmarks/lesson_examples.py [--repeat N] [--lesson ID]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from lessonlens.lessons.catalog import Lesson, load_catalog
+
+MIN_SPEEDUP = 1.2
+
+
+def best_time(code: object, setup: dict[str, object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        namespace = dict(setup)
+        start = time.perf_counter()
+        exec(code, namespace)  # noqa: S102 - lessons are our own, reviewed content
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(lesson: Lesson, repeat: int) -> tuple[float, float]:
+    setup: dict[str, object] = {"__name__": "lesson_example"}
+    exec(compile(lesson.example.setup, f"{lesson.id}:setup", "exec"), setup)  # noqa: S102
+    before = compile(lesson.example.before, f"{lesson.id}:before", "exec")
+    after = compile(lesson.example.after, f"{lesson.id}:after", "exec")
+    return best_time(before, setup, repeat), best_time(after, setup, repeat)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--lesson", action="append", default=[])
+    args = parser.parse_args()
+    catalog = load_catalog()
+    failed = []
+    print(f"{'lesson':<24} {'claims':<18} {'before ms':>10} {'after ms':>10} {'ratio':>7}")
+    for lesson in sorted(catalog.lessons.values(), key=lambda x: x.id):
+        if args.lesson and lesson.id not in args.lesson:
+            continue
+        before, after = measure(lesson, args.repeat)
+        ratio = before / after if after else float("inf")
+        verdict = ""
+        if "faster" in lesson.claims:
+            verdict = "ok" if ratio >= MIN_SPEEDUP else f"CLAIM NOT MET (< {MIN_SPEEDUP}x)"
+            if ratio < MIN_SPEEDUP:
+                failed.append(lesson.id)
+        claims = ",".join(lesson.claims) or "-"
+        print(
+            f"{lesson.id:<24} {claims:<18} {before * 1e3:10.2f} {after * 1e3:10.2f} "
+            f"{ratio:6.2f}x {verdict}"
+        )
+    if failed:
+        print(f"\nclaims not met: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""Load, validate and cross-check the lesson catalog and the skill taxonomy.
+
+Lessons are Markdown files with YAML front matter (see ``lessons/FORMAT.md``). A broken lesson
+never takes the catalog down: it is reported with its file and line and left out, and the rest
+load. Team lesson folders are read after the built-in ones, and a team lesson replaces the
+built-in lesson with the same id.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LEVELS = ("beginner", "intermediate", "advanced")
+MODALITIES = ("hint", "worked-example", "practice-challenge", "deep-dive")
+CLAIMS = ("faster", "less-memory")
+PRIORITIES = ("high", "medium", "low", "none")
+SECTIONS = ("Why it matters", "Before and after", "Try it at work", "Learn more")
+# About a 90-second read at ~230 words a minute, code blocks not counted.
+MAX_PROSE_WORDS = 400
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+_HEADING = re.compile(r"^## +(?P<title>.+?)\s*$", re.MULTILINE)
+_REQUIRED = ("id", "title", "skill", "level", "modality", "summary", "rules", "links")
+_OPTIONAL = ("claims", "requires", "prerequisites")
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: str
+    name: str
+    description: str
+    parent: str | None
+    priority: str
+
+
+@dataclass(frozen=True)
+class Link:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Example:
+    """The runnable before/after pair; both assign ``result`` and must agree."""
+
+    setup: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    skill_id: str
+    level: str
+    modality: str
+    summary: str
+    rules: tuple[str, ...]
+    links: tuple[Link, ...]
+    claims: tuple[str, ...]
+    requires: tuple[str, ...]
+    prerequisites: tuple[str, ...]
+    body: str
+    sections: Mapping[str, str]
+    example: Example
+    path: str
+    builtin: bool = True
+    # File line of each front-matter key, for errors found after parsing (cross-references).
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, 2)
+
+    @property
+    def url(self) -> str:
+        """Where to read more: the lesson's first official-documentation link."""
+        return self.links[0].url
+
+    @property
+    def prose_words(self) -> int:
+        return len(_FENCE.sub("", self.body).split())
+
+
+@dataclass(frozen=True)
+class LessonProblem:
+    path: str
+    line: int
+    message: str
+    warning: bool = False
+
+    def __str__(self) -> str:
+        kind = "warning" if self.warning else "error"
+        return f"{self.path}:{self.line}: {kind}: {self.message}"
+
+
+@dataclass
+class Catalog:
+    skills: dict[str, Skill]
+    lessons: dict[str, Lesson] = field(default_factory=dict)
+    problems: list[LessonProblem] = field(default_factory=list)
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return self.lessons.get(lesson_id)
+
+    def skill(self, skill_id: str) -> Skill | None:
+        return self.skills.get(skill_id)
+
+    @property
+    def errors(self) -> list[LessonProblem]:
+        return [p for p in self.problems if not p.warning]
+
+
+class _Invalid(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def load_skills(text: str | None = None, path: str = "skills.toml") -> dict[str, Skill]:
+    """Parse the skill taxonomy; raises ``ValueError`` naming the file and skill on bad data."""
+    if text is None:
+        text = resources.files("lessonlens.lessons").joinpath("skills.toml").read_text("utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    skills: dict[str, Skill] = {}
+    for skill_id, entry in data.get("skill", {}).items():
+        where = f"{path}: skill {skill_id!r}"
+        if not _ID.match(skill_id.replace(".", "-")):
+            raise ValueError(f"{where}: ids are lowercase words joined by '.' and '-'")
+        if not isinstance(entry.get("name"), str) or not isinstance(entry.get("description"), str):
+            raise ValueError(f"{where}: needs a 'name' and a 'description'")
+        priority = entry.get("priority", "medium")
+        if priority not in PRIORITIES:
+            raise ValueError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
+        skills[skill_id] = Skill(
+            skill_id, entry["name"], entry["description"], entry.get("parent"), priority
+        )
+    for skill in skills.values():
+        if skill.parent is not None and skill.parent not in skills:
+            raise ValueError(f"{path}: skill {skill.id!r}: unknown parent {skill.parent!r}")
+    return skills
+
+
+def _split_front_matter(text: str) -> tuple[str, str, int]:
+    """Return (front matter, body, line number of the body's first line)."""
+    if not text.startswith("---\n"):
+        raise _Invalid(1, "a lesson starts with '---' and YAML front matter")
+    end = text.find("\n---\n", 3)
+    if end == -1:
+        raise _Invalid(1, "front matter is not closed by a '---' line")
+    front = text[4 : end + 1]
+    body = text[end + 5 :]
+    return front, body, front.count("\n") + 3
+
+
+def _front_matter_lines(front: str) -> dict[str, int]:
+    """File line of each top-level key, so that errors can point at it."""
+    lines: dict[str, int] = {}
+    node = yaml.compose(front)
+    if isinstance(node, yaml.MappingNode):
+        for key, _value in node.value:
+            lines[str(key.value)] = key.start_mark.line + 2
+    return lines
+
+
+def _string_list(data: Mapping[str, Any], key: str, line: int) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(line, f"'{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _parse_body(body: str, first_line: int) -> tuple[dict[str, str], Example]:
+    headings = list(_HEADING.finditer(body))
+    titles = [h["title"] for h in headings]
+    if titles != list(SECTIONS):
+        missing = [s for s in SECTIONS if s not in titles]
+        detail = f"missing {missing}" if missing else f"found {titles}"
+        # Point at the first heading that is not the expected one (or the end of the body).
+        wrong = next(
+            (h for h, want in zip(headings, SECTIONS, strict=False) if h["title"] != want), None
+        )
+        offset = wrong.start() if wrong is not None else len(body.rstrip())
+        line = first_line + body[:offset].count("\n")
+        raise _Invalid(line, f"body sections must be {list(SECTIONS)} in order; {detail}")
+    sections: dict[str, str] = {}
+    for index, heading in enumerate(headings):
+        end = headings[index + 1].start() if index + 1 < len(headings) else len(body)
+        sections[heading["title"]] = body[heading.end() : end].strip()
+    example_start = headings[1].end()
+    blocks: dict[str, str] = {}
+    for fence in _FENCE.finditer(sections["Before and after"]):
+        words = fence["info"].split()
+        if len(words) >= 2 and words[0] == "python" and words[1] in ("setup", "before", "after"):
+            if words[1] in blocks:
+                line = first_line + body[:example_start].count("\n")
+                raise _Invalid(line, f"more than one 'python {words[1]}' block")
+            blocks[words[1]] = fence["code"]
+    for role in ("before", "after"):
+        if role not in blocks:
+            line = first_line + body[:example_start].count("\n")
+            raise _Invalid(line, f"'Before and after' needs a ```python {role} block")
+    for role, code in blocks.items():
+        try:
+            compile(code, f"<{role}>", "exec")
+        except SyntaxError as exc:
+            offset = body.find(code)
+            line = first_line + body[:offset].count("\n") + (exc.lineno or 1) - 1
+            raise _Invalid(line, f"the {role} example does not compile: {exc.msg}") from exc
+    return sections, Example(blocks.get("setup", ""), blocks["before"], blocks["after"])
+
+
+def parse_lesson(text: str, path: str, *, builtin: bool = True) -> Lesson:
+    """Parse and validate one lesson file; raises ``LessonParseError`` naming file and line."""
+    try:
+        return _parse_lesson(text, path, builtin)
+    except _Invalid as exc:
+        raise LessonParseError(LessonProblem(path, exc.line, exc.message)) from None
+
+
+class LessonParseError(Exception):
+    def __init__(self, problem: LessonProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
+    front, body, body_line = _split_front_matter(text)
+    try:
+        data = yaml.safe_load(front)
+        key_lines = _front_matter_lines(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise _Invalid(line, f"front matter is not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise _Invalid(2, "front matter must be a mapping of keys to values")
+
+    def line_of(key: str) -> int:
+        return key_lines.get(key, 2)
+
+    for key in data:
+        if key not in _REQUIRED and key not in _OPTIONAL:
+            raise _Invalid(line_of(str(key)), f"unknown key '{key}'")
+    for key in _REQUIRED:
+        if key not in data:
+            raise _Invalid(2, f"missing required key '{key}'")
+    for key in ("id", "title", "skill", "level", "modality", "summary"):
+        if not isinstance(data[key], str) or not data[key].strip():
+            raise _Invalid(line_of(key), f"'{key}' must be a non-empty string")
+    lesson_id = data["id"]
+    if not _ID.match(lesson_id):
+        raise _Invalid(line_of("id"), "'id' is lowercase letters, digits and dashes")
+    if Path(path).stem != lesson_id:
+        raise _Invalid(line_of("id"), f"the file of lesson '{lesson_id}' must be {lesson_id}.md")
+    if data["level"] not in LEVELS:
+        raise _Invalid(line_of("level"), f"'level' must be one of {', '.join(LEVELS)}")
+    if data["modality"] not in MODALITIES:
+        raise _Invalid(line_of("modality"), f"'modality' must be one of {', '.join(MODALITIES)}")
+    if "\n" in data["summary"].strip() or len(data["summary"]) > 200:
+        raise _Invalid(line_of("summary"), "'summary' is one line of at most 200 characters")
+    links = data["links"]
+    if not isinstance(links, list) or not links:
+        raise _Invalid(line_of("links"), "'links' must list at least one documentation link")
+    parsed_links = []
+    for link in links:
+        if (
+            not isinstance(link, dict)
+            or not isinstance(link.get("title"), str)
+            or not isinstance(link.get("url"), str)
+            or not link["url"].startswith(("https://", "http://"))
+        ):
+            raise _Invalid(line_of("links"), "each link needs a 'title' and an http(s) 'url'")
+        parsed_links.append(Link(link["title"], link["url"]))
+    claims = _string_list(data, "claims", line_of("claims"))
+    for claim in claims:
+        if claim not in CLAIMS:
+            raise _Invalid(line_of("claims"), f"unknown claim '{claim}' (use {', '.join(CLAIMS)})")
+    sections, example = _parse_body(body, body_line)
+    return Lesson(
+        id=lesson_id,
+        title=data["title"].strip(),
+        skill_id=data["skill"],
+        level=data["level"],
+        modality=data["modality"],
+        summary=data["summary"].strip(),
+        rules=_string_list(data, "rules", line_of("rules")),
+        links=tuple(parsed_links),
+        claims=claims,
+        requires=_string_list(data, "requires", line_of("requires")),
+        prerequisites=_string_list(data, "prerequisites", line_of("prerequisites")),
+        body=body.strip(),
+        sections=sections,
+        example=example,
+        path=path,
+        builtin=builtin,
+        key_lines=key_lines,
+    )
+
+
+def _lesson_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.md") if p.name.upper() != "README.MD")
+
+
+def _read_folder(folder: Path, builtin: bool, catalog: Catalog) -> None:
+    if not folder.is_dir():
+        catalog.problems.append(LessonProblem(str(folder), 0, "lesson folder not found"))
+        return
+    for file in _lesson_files(folder):
+        try:
+            text = file.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            catalog.problems.append(LessonProblem(str(file), 0, f"cannot read: {exc}"))
+            continue
+        try:
+            lesson = parse_lesson(text, str(file), builtin=builtin)
+        except LessonParseError as exc:
+            catalog.problems.append(exc.problem)
+            continue
+        previous = catalog.lessons.get(lesson.id)
+        if previous is not None and previous.builtin == builtin:
+            catalog.problems.append(
+                LessonProblem(str(file), 2, f"duplicate lesson id '{lesson.id}' ({previous.path})")
+            )
+            continue
+        catalog.lessons[lesson.id] = lesson
+
+
+def builtin_folder() -> Path:
+    return Path(str(resources.files("lessonlens.lessons").joinpath("builtin")))
+
+
+def load_catalog(extra_dirs: Sequence[str | Path] = (), *, include_builtin: bool = True) -> Catalog:
+    """Load built-in lessons, then team folders (a team lesson overrides a built-in one)."""
+    catalog = Catalog(skills=load_skills())
+    if include_builtin:
+        _read_folder(builtin_folder(), True, catalog)
+    for folder in extra_dirs:
+        _read_folder(Path(folder), False, catalog)
+    return catalog
+
+
+def cross_check(catalog: Catalog, rule_lessons: Mapping[str, str]) -> list[LessonProblem]:
+    """Check references: rule -> lesson, lesson -> skill, lesson -> rule, prerequisite cycles.
+
+    ``rule_lessons`` maps each rule id to the lesson id it links (plain data, so that this module
+    needs nothing from the analyzers).
+    """
+    problems: list[LessonProblem] = []
+    explained = {rule for lesson in catalog.lessons.values() for rule in lesson.rules}
+    for rule_id, lesson_id in sorted(rule_lessons.items()):
+        if lesson_id not in catalog.lessons:
+            problems.append(
+                LessonProblem("rules", 0, f"rule {rule_id} links lesson '{lesson_id}', not found")
+            )
+        elif rule_id not in explained:
+            problems.append(
+                LessonProblem(
+                    catalog.lessons[lesson_id].path,
+                    catalog.lessons[lesson_id].line_of("rules"),
+                    f"rule {rule_id} links this lesson, but its 'rules' do not name {rule_id}",
+                    warning=True,
+                )
+            )
+    for lesson in catalog.lessons.values():
+        if lesson.skill_id not in catalog.skills:
+            problems.append(
+                LessonProblem(
+                    lesson.path, lesson.line_of("skill"), f"unknown skill '{lesson.skill_id}'"
+                )
+            )
+        for rule_id in lesson.rules:
+            if rule_id not in rule_lessons:
+                problems.append(
+                    LessonProblem(lesson.path, lesson.line_of("rules"), f"unknown rule '{rule_id}'")
+                )
+        for prerequisite in lesson.prerequisites:
+            if prerequisite not in catalog.lessons:
+                problems.append(
+                    LessonProblem(
+                        lesson.path,
+                        lesson.line_of("prerequisites"),
+                        f"unknown prerequisite '{prerequisite}'",
+                    )
+                )
+        if lesson.prose_words > MAX_PROSE_WORDS:
+            problems.append(
+                LessonProblem(
+                    lesson.path,
+                    1,
+                    f"{lesson.prose_words} words of prose; aim for a 90-second read "
+                    f"(at most {MAX_PROSE_WORDS})",
+                    warning=True,
+                )
+            )
+    problems.extend(_prerequisite_cycles(catalog.lessons))
+    return problems
+
+
+def _prerequisite_cycles(lessons: Mapping[str, Lesson]) -> Iterable[LessonProblem]:
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    found: list[LessonProblem] = []
+
+    def visit(lesson_id: str, path: list[str]) -> None:
+        state[lesson_id] = 1
+        for nxt in lessons[lesson_id].prerequisites:
+            if nxt not in lessons:
+                continue
+            if state.get(nxt) == 1:
+                cycle = [*path[path.index(nxt) :], nxt] if nxt in path else [lesson_id, nxt]
+                found.append(
+                    LessonProblem(
+                        lessons[lesson_id].path,
+                        lessons[lesson_id].line_of("prerequisites"),
+                        "prerequisite cycle: " + " -> ".join(cycle),
+                    )
+                )
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[lesson_id] = 2
+
+    for lesson_id in sorted(lessons):
+        if lesson_id not in state:
+            visit(lesson_id, [lesson_id])
+    return found

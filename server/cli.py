@@ -1,0 +1,252 @@
+"""The ``lessonlens`` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from lessonlens import __version__
+from lessonlens.analyzers.engine import AnalysisOptions, rule_set
+from lessonlens.analyzers.languages import LANGUAGES
+from lessonlens.analyzers.model import Rule
+from lessonlens.lessons.catalog import Catalog, cross_check, load_catalog
+from lessonlens.server.check import (
+    CheckError,
+    CheckOptions,
+    CheckReport,
+    changed_lines,
+    discover,
+    keep_changed,
+    run_check,
+)
+from lessonlens.server.config import Config, ConfigError, find_config
+from lessonlens.server.formats import github, json_format, markdown, sarif, text
+from lessonlens.server.formats.common import Context
+
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+
+
+def all_rules() -> dict[str, Rule]:
+    return {r.id: r for spec in LANGUAGES for r in rule_set(spec).rules}
+
+
+def _split(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def _display(path: Path) -> str:
+    # Only the folder is resolved: resolving the file itself would show a symlink under its
+    # target's name, and a broken one under a name that does not exist.
+    located = path.absolute().parent.resolve() / path.name
+    try:
+        return located.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _load_catalog(lesson_dirs: Sequence[Path]) -> Catalog:
+    catalog = load_catalog(lesson_dirs)
+    for problem in catalog.errors:
+        click.echo(f"lessonlens: lesson skipped: {problem}", err=True)
+    return catalog
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lessonlens")
+def main() -> None:
+    """Inline micro-lessons and optimisation hints, where the work happens."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--diff", "diff_rev", metavar="REV", help="Only findings on lines changed since REV.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Parallel workers.")
+@click.option("--no-cache", is_flag=True, help="Analyse everything again.")
+@click.option("--select", multiple=True, metavar="RULES", help="Only these rules (ids, prefixes).")
+@click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
+@click.option("--fail-on", multiple=True, metavar="RULES", help="Exit 1 if these rules fire.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), hidden=True)
+def check(
+    paths: tuple[Path, ...],
+    diff_rev: str | None,
+    fmt: str,
+    jobs: int | None,
+    no_cache: bool,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    fail_on: tuple[str, ...],
+    output: Path | None,
+    cache_dir: Path | None,
+) -> None:
+    """Suggest lessons for the code in PATHS (default: the current folder).
+
+    Exits 0 whatever it finds: it teaches, it does not block. Use --fail-on to gate.
+    """
+    targets = list(paths) or [Path(".")]
+    report = CheckReport()
+    lesson_dirs: list[Path] = []
+    gate: tuple[str, ...] = _split(fail_on)
+    try:
+        changed = changed_lines(diff_rev, Path.cwd()) if diff_rev else None
+        for target in targets:
+            config = find_config(target)
+            lesson_dirs.extend(d for d in config.lesson_dirs if d not in lesson_dirs)
+            gate = gate or config.fail_on
+            part = _check_target(target, config, changed, select, ignore, jobs, no_cache, cache_dir)
+            report.files.extend(part.files)
+            report.cache_hits += part.cache_hits
+    except (ConfigError, CheckError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    for file in report.files:
+        if file.skipped:
+            click.echo(f"lessonlens: {file.path}: {file.skipped}", err=True)
+        for problem in file.problems:
+            click.echo(f"lessonlens: {file.path}: {problem.message}", err=True)
+
+    context = Context(_load_catalog(lesson_dirs), all_rules())
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    rendered = {
+        "text": lambda: text.render(report, context, color=color),
+        "json": lambda: json_format.render(report, context),
+        "sarif": lambda: sarif.render(report, context),
+        "github": lambda: github.render(report, context),
+        "markdown": lambda: markdown.render(report, context),
+    }[fmt]()
+    if output is not None:
+        output.write_text(rendered, "utf-8")
+    else:
+        click.echo(rendered, nl=False)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary_file:
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(markdown.render(report, context))
+    if gate and any(r.finding.rule_id.startswith(gate) for _, r in report.findings):
+        sys.exit(1)
+
+
+def _check_target(
+    target: Path,
+    config: Config,
+    changed: dict[Path, set[int]] | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    jobs: int | None,
+    no_cache: bool,
+    cache_dir: Path | None,
+) -> CheckReport:
+    files = discover([target], config.exclude)
+    if changed is not None:
+        files = [f for f in files if f.resolve() in changed]
+    analysis = AnalysisOptions(
+        target_python=config.target_python,
+        # As in Ruff: --select starts a fresh selection (the config's select and ignore no
+        # longer apply, so an explicitly selected rule is never silently ignored), while
+        # --ignore adds to the config's ignore list.
+        select=_split(select) or config.select,
+        ignore=_split(ignore) + (() if _split(select) else config.ignore),
+    )
+    options = CheckOptions(
+        analysis=analysis,
+        jobs=jobs or min(os.cpu_count() or 1, 8),
+        use_cache=not no_cache,
+        cache_dir=cache_dir,
+        max_file_size=config.max_file_size,
+    )
+    pairs = [(f, _display(f)) for f in files]
+    report = _run_with_progress(pairs, options)
+    if changed is not None:
+        report.files = [
+            keep_changed(f, changed.get(p.resolve()))
+            for f, (p, _) in zip(report.files, pairs, strict=True)
+        ]
+    return report
+
+
+def _run_with_progress(pairs: list[tuple[Path, str]], options: CheckOptions) -> CheckReport:
+    if not sys.stderr.isatty() or len(pairs) < 50:
+        return run_check(pairs, options)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Checking", total=len(pairs))
+        return run_check(pairs, options, lambda n: progress.advance(task, n))
+
+
+@main.command()
+@click.argument("name")
+def explain(name: str) -> None:
+    """Show the lesson for a rule id (PY001) or a lesson id."""
+    from rich.console import Console
+    from rich.markdown import Markdown
+
+    rules = all_rules()
+    config = find_config(Path("."))
+    catalog = _load_catalog(config.lesson_dirs)
+    rule = rules.get(name.upper())
+    lesson = catalog.lesson(rule.lesson_id if rule else name)
+    if lesson is None:
+        raise click.ClickException(f"no rule or lesson named {name!r}; see `lessonlens rules`")
+    console = Console()
+    heading = f"# {lesson.title}\n\n*{lesson.summary}*\n\n"
+    if rule is not None:
+        heading = f"# {rule.id} {rule.name}\n\n{rule.doc.strip()}\n\n---\n\n" + heading
+    console.print(Markdown(heading + lesson.body))
+
+
+@main.command(name="rules")
+def list_rules() -> None:
+    """List every rule with its lesson."""
+    catalog = load_catalog()
+    for rule in all_rules().values():
+        lesson = catalog.lesson(rule.lesson_id)
+        click.echo(f"{rule.id}  {rule.name:<24} {lesson.title if lesson else rule.lesson_id}")
+
+
+@main.group()
+def lessons() -> None:
+    """Work with lessons."""
+
+
+@lessons.command(name="check")
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
+def lessons_check(folders: tuple[Path, ...]) -> None:
+    """Validate lesson folders (default: the built-in lessons and the configured folders)."""
+    config = find_config(Path("."))
+    dirs = list(folders) or list(config.lesson_dirs)
+    catalog = load_catalog(dirs)
+    problems = [*catalog.problems, *cross_check(catalog, _rule_lessons())]
+    for problem in problems:
+        click.echo(str(problem), err=not problem.warning)
+    errors = [p for p in problems if not p.warning]
+    click.echo(
+        f"{len(catalog.lessons)} lessons, {len(catalog.skills)} skills: "
+        f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
+        f"{len(problems) - len(errors)} warning{'s' if len(problems) - len(errors) != 1 else ''}."
+    )
+    if errors:
+        sys.exit(1)
+
+
+@lessons.command(name="list")
+def lessons_list() -> None:
+    """List lessons by skill."""
+    config = find_config(Path("."))
+    catalog = load_catalog(config.lesson_dirs)
+    for lesson in sorted(catalog.lessons.values(), key=lambda x: (x.skill_id, x.id)):
+        origin = "" if lesson.builtin else "  (team)"
+        click.echo(f"{lesson.skill_id:<26} {lesson.id:<22} {lesson.title}{origin}")
+
+
+def _rule_lessons() -> dict[str, str]:
+    return {rule.id: rule.lesson_id for rule in all_rules().values()}
+
+
+__all__ = ["main"]

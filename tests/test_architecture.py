@@ -1,0 +1,87 @@
+"""The layer boundaries in ARCHITECTURE.md, checked over every import in the package."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ("server", "lsp", "lessons", "analyzers", "model_runtime")
+
+
+def imports_of(folder: str) -> list[tuple[str, str]]:
+    """(file, imported module) for every import in a layer, relative imports resolved."""
+    found = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.extend((str(path.relative_to(ROOT)), a.name) for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    package = ".".join(["lessonlens", *path.relative_to(ROOT).parts[:-1]])
+                    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    module = f"{base}.{node.module}" if node.module else base
+                else:
+                    module = node.module or ""
+                found.append((str(path.relative_to(ROOT)), module))
+    return found
+
+
+def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
+    return [
+        f"{file} imports {module}"
+        for file, module in imports_of(folder)
+        if any(module == f or module.startswith(f + ".") for f in forbidden)
+    ]
+
+
+@pytest.mark.parametrize("layer", [layer for layer in LAYERS if layer != "lsp"])
+def test_only_lsp_speaks_the_protocol(layer):
+    assert not offenders(layer, ("pygls", "lsprotocol", "lessonlens.lsp"))
+
+
+@pytest.mark.parametrize("layer", [layer for layer in LAYERS if layer != "model_runtime"])
+def test_only_model_runtime_touches_the_model(layer):
+    assert not offenders(layer, ("onnxruntime", "tokenizers", "torch", "transformers"))
+
+
+def test_analyzers_stand_alone_and_do_no_io():
+    assert not offenders(
+        "analyzers",
+        (
+            "lessonlens.server",
+            "lessonlens.lessons",
+            "lessonlens.model_runtime",
+            "subprocess",
+            "socket",
+            "sqlite3",
+            "urllib",
+            "http",
+            "requests",
+            "diskcache",
+        ),
+    )
+    for path in (ROOT / "analyzers").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id != "open", f"{path} opens a file"
+
+
+def test_lessons_are_data_plus_a_loader():
+    assert not offenders(
+        "lessons",
+        ("lessonlens.server", "lessonlens.analyzers", "lessonlens.model_runtime"),
+    )
+
+
+def test_tree_sitter_binding_is_behind_one_module():
+    users = {
+        file
+        for layer in LAYERS
+        for file, module in imports_of(layer)
+        if module == "tree_sitter" or module.startswith("tree_sitter.")
+    }
+    assert users == {"analyzers/parsing.py"}

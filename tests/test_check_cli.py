@@ -1,0 +1,259 @@
+"""``lessonlens check`` end to end: text output, exit codes, selection, the cache, parallelism.
+
+Every run passes ``--cache-dir`` under ``tmp_path`` or ``--no-cache``, so that no test reads or
+writes the user's real cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.server.cli import main
+
+# PY001 fires on line 4, column 12 (the `w in [...]` comparison).
+MEMBERSHIP = """\
+def count_stop_words(words):
+    n = 0
+    for w in words:
+        if w in ["a", "an", "the", "of"]:
+            n += 1
+    return n
+"""
+# PY002 fires on line 4, column 9 (the augmented assignment).
+CONCAT = """\
+def render(rows):
+    text = ""
+    for row in rows:
+        text += str(row)
+    return text
+"""
+CLEAN = "def add(a, b):\n    return a + b\n"
+CATALOG = load_catalog()
+
+
+def lessonlens(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(main, ["check", *args], env=env, catch_exceptions=False)
+
+
+def report(*args: str) -> dict[str, Any]:
+    result = lessonlens("--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def findings(payload: dict[str, Any]) -> list[tuple[str, str, int, int]]:
+    return [
+        (file["path"], f["rule"], f["line"], f["column"])
+        for file in payload["files"]
+        for f in file["findings"]
+    ]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small project, and the working folder set to it so that paths print relative."""
+    root = tmp_path / "project"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "words.py").write_text(MEMBERSHIP)
+    (root / "pkg" / "render.py").write_text(CONCAT)
+    (root / "pkg" / "clean.py").write_text(CLEAN)
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_text_output_names_place_rule_message_and_lesson(project: Path, tmp_path: Path) -> None:
+    result = lessonlens("pkg", "--select", "PY001,PY002", "--cache-dir", str(tmp_path / "c"))
+    assert result.exit_code == 0, "it teaches, it does not block"
+    lesson = CATALOG.lesson("set-membership")
+    assert lesson is not None
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("pkg/words.py:"))
+    assert lines[header].startswith("pkg/words.py:4:12: PY001 ")
+    assert "use a set" in lines[header]
+    lesson_line = lines[header + 1]
+    assert lesson.title in lesson_line
+    assert "lessonlens explain PY001" in lesson_line
+    assert lesson.url in lesson_line
+    assert any(line.startswith("pkg/render.py:4:9: PY002 ") for line in lines)
+    assert "2 hints in 2 files" in result.stdout
+
+
+def test_clean_code_says_so(project: Path) -> None:
+    result = lessonlens("pkg/clean.py", "--select", "PY001,PY002", "--no-cache")
+    assert result.exit_code == 0
+    assert "No hints in 1 file" in result.stdout
+
+
+def test_fail_on_gates_only_on_the_named_rules(project: Path) -> None:
+    assert lessonlens("pkg", "--no-cache", "--fail-on", "PY001").exit_code == 1
+    assert lessonlens("pkg/render.py", "--no-cache", "--fail-on", "PY001").exit_code == 0
+    assert lessonlens("pkg/words.py", "--no-cache", "--fail-on", "PY002,PY001").exit_code == 1
+
+
+def test_fail_on_from_config(project: Path) -> None:
+    (project / ".lessonlens.toml").write_text('fail-on = ["PY002"]\n')
+    assert lessonlens("pkg/render.py", "--no-cache").exit_code == 1
+    assert lessonlens("pkg/words.py", "--no-cache").exit_code == 0
+
+
+def test_output_file_gets_the_report(project: Path) -> None:
+    out = project / "report.json"
+    result = lessonlens("pkg", "--no-cache", "--format", "json", "--output", str(out))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert ("pkg/words.py", "PY001", 4, 12) in findings(json.loads(out.read_text("utf-8")))
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--select", "PY001"], {"PY001"}),
+        (["--select", "PY001", "--select", "PY002"], {"PY001", "PY002"}),
+        (["--select", "PY001,PY002"], {"PY001", "PY002"}),
+        (["--select", "PY00", "--ignore", "PY002"], {"PY001"}),
+        (["--select", "PY001,PY002", "--ignore", "PY00"], set()),
+        (["--select", "membership-in-list"], {"PY001"}),
+    ],
+    ids=["id", "repeated", "comma", "prefix-minus-id", "ignore-prefix", "rule-name"],
+)
+def test_select_and_ignore(project: Path, options: list[str], expected: set[str]) -> None:
+    rules = {rule for _, rule, _, _ in findings(report("pkg", "--no-cache", *options))}
+    assert rules == expected
+
+
+def test_config_select_and_ignore(project: Path) -> None:
+    (project / ".lessonlens.toml").write_text('select = ["PY00"]\nignore = ["PY002"]\n')
+    rules = {rule for _, rule, _, _ in findings(report("pkg", "--no-cache"))}
+    assert rules == {"PY001"}
+
+
+def test_cli_select_overrides_config(project: Path) -> None:
+    (project / ".lessonlens.toml").write_text('select = ["PY001"]\nignore = ["PY002"]\n')
+    # An explicitly selected rule is not silently dropped by the config's ignore list.
+    rules = {rule for _, rule, _, _ in findings(report("pkg", "--no-cache", "--select", "PY002"))}
+    assert rules == {"PY002"}
+
+
+def test_cli_ignore_adds_to_config_ignore(project: Path) -> None:
+    (project / ".lessonlens.toml").write_text('select = ["PY001", "PY002"]\nignore = ["PY002"]\n')
+    assert {r for _, r, _, _ in findings(report("pkg", "--no-cache"))} == {"PY001"}
+    assert findings(report("pkg", "--no-cache", "--ignore", "PY001")) == []
+
+
+def test_cache_hits_on_an_unchanged_tree(project: Path, tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+    first = report("pkg", "--cache-dir", cache)
+    assert first["summary"]["files"] == 3
+    assert first["summary"]["cache_hits"] == 0
+    second = report("pkg", "--cache-dir", cache)
+    assert second["summary"]["cache_hits"] == 3
+    assert second["files"] == first["files"]
+    assert ("pkg/words.py", "PY001", 4, 12) in findings(second)
+
+    (project / "pkg" / "render.py").write_text(CONCAT.replace("str(row)", "repr(row)"))
+    third = report("pkg", "--cache-dir", cache)
+    assert third["summary"]["cache_hits"] == 2
+    assert findings(third) == findings(first)
+
+    assert report("pkg", "--no-cache")["summary"]["cache_hits"] == 0
+
+
+def test_cache_is_shared_across_selections(project: Path, tmp_path: Path) -> None:
+    """Selection filters after analysis: a cached result must not hide other rules' findings."""
+    cache = str(tmp_path / "cache")
+    assert {r for _, r, _, _ in findings(report("pkg", "--cache-dir", cache, "--select", "PY001"))}
+    again = report("pkg", "--cache-dir", cache, "--select", "PY002")
+    assert again["summary"]["cache_hits"] == 3
+    assert {r for _, r, _, _ in findings(again)} == {"PY002"}
+
+
+def test_corrupt_cache_does_not_crash(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    expected = findings(report("pkg", "--no-cache"))
+    report("pkg", "--cache-dir", str(cache))
+    databases = list(cache.glob("*.db"))
+    assert databases, "diskcache keeps its index in an sqlite file"
+    for database in databases:
+        database.write_bytes(b"this is not an sqlite database\x00\xff" * 64)
+    for leftover in cache.glob("*.db-*"):  # the write-ahead log would otherwise repair it
+        leftover.unlink()
+    assert findings(report("pkg", "--cache-dir", str(cache))) == expected
+    assert findings(report("pkg", "--cache-dir", str(cache), "--jobs", "2")) == expected
+
+
+def test_cache_dir_that_is_a_file_degrades_to_no_cache(project: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    payload = report("pkg", "--cache-dir", str(blocker))
+    assert ("pkg/words.py", "PY001", 4, 12) in findings(payload)
+    assert payload["summary"]["cache_hits"] == 0
+
+
+def test_parallel_run_gives_the_same_findings_in_the_same_order(project: Path) -> None:
+    # More files than one worker chunk, each with findings on different lines.
+    for i in range(20):
+        padding = "\n" * (i % 5)
+        text = padding + (MEMBERSHIP if i % 2 else CONCAT)
+        (project / "pkg" / f"module_{i:02d}.py").write_text(text)
+    serial = report("pkg", "--no-cache", "--jobs", "1")
+    parallel = report("pkg", "--no-cache", "--jobs", "2")
+    assert len(findings(serial)) >= 22
+    assert findings(parallel) == findings(serial)
+    assert [f["path"] for f in parallel["files"]] == [f["path"] for f in serial["files"]]
+
+
+def test_parallel_run_uses_the_cache(project: Path, tmp_path: Path) -> None:
+    for i in range(10):
+        (project / "pkg" / f"module_{i}.py").write_text(MEMBERSHIP)
+    cache = str(tmp_path / "cache")
+    first = report("pkg", "--cache-dir", cache, "--jobs", "2")
+    second = report("pkg", "--cache-dir", cache, "--jobs", "2")
+    assert second["summary"]["cache_hits"] == second["summary"]["files"] == 13
+    assert findings(second) == findings(first)
+
+
+def _console_script() -> str:
+    script = Path(sys.executable).with_name("lessonlens")
+    if script.exists():
+        return str(script)
+    found = shutil.which("lessonlens")
+    assert found, "the lessonlens console script is not installed"
+    return found
+
+
+def test_console_script(project: Path, tmp_path: Path) -> None:
+    """The installed entry point, in a real process with a real (non-terminal) stdout."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    done = subprocess.run(
+        [_console_script(), "check", "pkg", "--cache-dir", str(tmp_path / "cache")],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pkg/words.py:4:12: PY001 " in done.stdout
+    assert "\x1b[" not in done.stdout, "no colour codes when stdout is not a terminal"
+    gated = subprocess.run(
+        [_console_script(), "check", "pkg/words.py", "--no-cache", "--fail-on", "PY001"],
+        cwd=project,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert gated.returncode == 1

@@ -1,0 +1,172 @@
+"""The lesson catalog: every built-in lesson is valid, linked, short, and its examples agree."""
+
+from __future__ import annotations
+
+import importlib.util
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lessonlens.analyzers import language_for_id
+from lessonlens.analyzers.engine import rule_set
+from lessonlens.lessons.catalog import (
+    MAX_PROSE_WORDS,
+    LessonParseError,
+    builtin_folder,
+    cross_check,
+    load_catalog,
+    load_skills,
+    parse_lesson,
+)
+
+PYTHON = language_for_id("python")
+assert PYTHON is not None
+RULES = rule_set(PYTHON).rules
+CATALOG = load_catalog()
+LESSONS = sorted(CATALOG.lessons.values(), key=lambda lesson: lesson.id)
+
+VALID = textwrap.dedent(
+    """\
+    ---
+    id: demo-lesson
+    title: A demo
+    skill: python.data-structures
+    level: beginner
+    modality: hint
+    summary: One line.
+    rules: []
+    links:
+      - title: docs
+        url: https://docs.python.org/3/
+    ---
+
+    ## Why it matters
+    Because.
+
+    ## Before and after
+    ```python before
+    result = 1
+    ```
+    ```python after
+    result = 1
+    ```
+
+    ## Try it at work
+    Try it.
+
+    ## Learn more
+    - [docs](https://docs.python.org/3/)
+    """
+)
+
+
+def test_catalog_loads_cleanly_and_is_big_enough():
+    assert not CATALOG.problems, "\n".join(map(str, CATALOG.problems))
+    assert len(CATALOG.lessons) >= 20
+    assert len(CATALOG.skills) >= 15
+
+
+def test_every_rule_has_its_lesson_and_references_hold():
+    problems = cross_check(CATALOG, {r.id: r.lesson_id for r in RULES})
+    assert not problems, "\n".join(map(str, problems))
+
+
+def test_every_lesson_is_a_short_read():
+    for lesson in LESSONS:
+        assert lesson.prose_words <= MAX_PROSE_WORDS, lesson.id
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_lesson_examples_agree(lesson):
+    """Before and after run, and compute the same ``result`` from the same setup."""
+    for module in lesson.requires:
+        assert importlib.util.find_spec(module), f"{lesson.id} needs {module}, not installed"
+    setup: dict[str, object] = {"__name__": f"lesson_{lesson.id.replace('-', '_')}"}
+    exec(compile(lesson.example.setup, f"{lesson.path}:setup", "exec"), setup)
+    before, after = dict(setup), dict(setup)
+    exec(compile(lesson.example.before, f"{lesson.path}:before", "exec"), before)
+    exec(compile(lesson.example.after, f"{lesson.path}:after", "exec"), after)
+    assert "result" in before and "result" in after, "both examples must assign `result`"
+    assert before["result"] == after["result"]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_lesson_links_are_official_documentation(lesson):
+    official = ("docs.python.org", "peps.python.org", "pandas.pydata.org", "numpy.org")
+    for link in lesson.links:
+        assert link.url.startswith("https://"), link.url
+        assert any(host in link.url for host in official), link.url
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "message"),
+    [
+        (("level: beginner", "level: expert"), 5, "'level' must be one of"),
+        (("skill: python.data-structures\n", "skill: python.data-structures\ncolour: red\n"), 5,
+         "unknown key 'colour'"),
+        (("title: A demo", "title: [unclosed"), 4, "not valid YAML"),
+        (("## Try it at work", "## Try it"), 25, "body sections must be"),
+        (("```python after\nresult = 1", "```python after\nresult = = 1"), 22,
+         "after example does not compile"),
+        (("id: demo-lesson", "id: Demo_Lesson"), 2, "lowercase letters"),
+    ],
+)
+def test_broken_lesson_names_file_and_line(change, line, message):
+    text = VALID.replace(*change)
+    with pytest.raises(LessonParseError) as raised:
+        parse_lesson(text, "team/demo-lesson.md")
+    problem = raised.value.problem
+    assert problem.path == "team/demo-lesson.md"
+    assert message in problem.message
+    assert problem.line == line, str(problem)
+
+
+def test_team_folder_overrides_builtin_and_broken_files_do_not_stop_loading(tmp_path):
+    original = (builtin_folder() / "set-membership.md").read_text()
+    (tmp_path / "set-membership.md").write_text(
+        original.replace("title: ", "title: Our team's take - ", 1)
+    )
+    (tmp_path / "broken.md").write_text("no front matter here\n")
+    catalog = load_catalog([tmp_path])
+    lesson = catalog.lesson("set-membership")
+    assert lesson is not None and lesson.title.startswith("Our team's take")
+    assert not lesson.builtin
+    assert [p.path for p in catalog.errors] == [str(tmp_path / "broken.md")]
+    assert len(catalog.lessons) == len(CATALOG.lessons)
+
+
+def test_prerequisite_cycles_and_unknown_references_are_reported(tmp_path):
+    for name, prereq in (("alpha-one", "beta-two"), ("beta-two", "alpha-one")):
+        text = VALID.replace("id: demo-lesson", f"id: {name}").replace(
+            "rules: []", f"rules: [PY999]\nprerequisites: [{prereq}]"
+        )
+        (tmp_path / f"{name}.md").write_text(text)
+    catalog = load_catalog([tmp_path], include_builtin=False)
+    messages = [p.message for p in cross_check(catalog, {})]
+    assert any("prerequisite cycle" in m for m in messages)
+    assert any("unknown rule 'PY999'" in m for m in messages)
+
+
+def test_skill_taxonomy_errors_name_the_skill():
+    with pytest.raises(ValueError, match="skill 'a.b': unknown parent 'zzz'"):
+        load_skills('[skill."a.b"]\nname = "A"\ndescription = "d"\nparent = "zzz"\n')
+
+
+def test_lessons_check_command(tmp_path):
+    from click.testing import CliRunner
+
+    from lessonlens.server.cli import main
+
+    ok = CliRunner().invoke(main, ["lessons", "check"])
+    assert ok.exit_code == 0, ok.output
+    assert "0 errors" in ok.output
+    (tmp_path / "demo-lesson.md").write_text(VALID.replace("skill: python.data-structures",
+                                                           "skill: no.such.skill"))
+    bad = CliRunner().invoke(main, ["lessons", "check", str(tmp_path)])
+    assert bad.exit_code == 1
+    assert "unknown skill 'no.such.skill'" in bad.output
+
+
+def test_builtin_lessons_ship_as_package_data():
+    assert (Path(str(builtin_folder())) / "set-membership.md").is_file()

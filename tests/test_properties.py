@@ -1,0 +1,106 @@
+"""Invariants of the analyzer on arbitrary and randomly edited input (hypothesis)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lessonlens.analyzers import AnalysisOptions, analyze, analyze_tree, language_for_id
+from lessonlens.analyzers import parsing
+from lessonlens.analyzers.engine import rule_set
+
+PYTHON = language_for_id("python")
+assert PYTHON is not None
+OPTIONS = AnalysisOptions(target_python=(3, 10), strict=True)
+FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "python"
+SEEDS = [p.read_text() for p in sorted(FIXTURES.glob("*.py"))]
+
+# Pieces of Python that rules look at, so random text hits rule code paths, not only ERRORs.
+FRAGMENTS = [
+    "for x in xs:\n    ", "while q:\n    ", "if k in d:\n    ", "else:\n    ", "\n", "    ",
+    "x in [1, 2, 3, 4]", "s += 'a'", "out.append(x)", "out = []\n", "range(len(xs))",
+    "xs[i]", "sorted(x)[0]", "len(x) == 0", "d.keys()", "open(p)", "json.loads(f.read())",
+    "re.match('a', s)", "async def f():\n    ", "def f(a=[]):\n    ", "try:\n    ",
+    "except E:\n    break\n", "time.sleep(1)", "x == None", "lst = lst + [x]", "any([x for x in y])",
+    "import re\n", "import json\n", "import time\n", "é", "日本", "🙂", "(", ")", ":", "'", '"',
+]
+python_ish = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
+    "".join
+)
+
+
+def check_spans(source: bytes, analysis) -> None:
+    rows = source.count(b"\n")
+    for item in [*analysis.findings, *analysis.evidence]:
+        span = item.span
+        assert 0 <= span.start_byte <= span.end_byte <= len(source)
+        assert 0 <= span.start_row <= span.end_row <= rows
+        for edit in item.fix.edits if getattr(item, "fix", None) else ():
+            assert 0 <= edit.span.start_byte <= edit.span.end_byte <= len(source)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(python_ish)
+def test_arbitrary_text_never_raises_and_spans_stay_in_the_document(text):
+    source = text.encode("utf-8", "surrogatepass")
+    analysis = analyze(source, PYTHON, OPTIONS)
+    assert not analysis.problems
+    check_spans(source, analysis)
+    for item in [*analysis.findings, *analysis.evidence]:
+        assert not any(item.span.overlaps(a, b) for a, b in analysis.error_ranges)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(data):
+    check_spans(data, analyze(data, PYTHON, OPTIONS))
+
+
+def point(source: bytes, offset: int) -> tuple[int, int]:
+    row = source.count(b"\n", 0, offset)
+    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
+
+
+edits = st.lists(
+    st.tuples(
+        st.floats(0, 1), st.integers(0, 12), st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6))
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SEEDS), edits)
+def test_incremental_reparse_gives_the_same_findings_as_a_fresh_parse(seed, changes):
+    grammar = rule_set(PYTHON).grammar
+    parser = parsing.new_parser(grammar)
+    source = seed.encode()
+    tree = parsing.parse(parser, source)
+    for where, delete, insert in changes:
+        start = int(where * len(source))
+        # Keep edits on UTF-8 character boundaries, as an editor would.
+        while start < len(source) and (source[start] & 0xC0) == 0x80:
+            start += 1
+        end = min(len(source), start + delete)
+        while end < len(source) and (source[end] & 0xC0) == 0x80:
+            end += 1
+        new_bytes = insert.encode("utf-8", "surrogatepass")
+        updated = source[:start] + new_bytes + source[end:]
+        parsing.edit(
+            tree,
+            start,
+            end,
+            start + len(new_bytes),
+            point(source, start),
+            point(source, end),
+            point(updated, start + len(new_bytes)),
+        )
+        source = updated
+        tree = parsing.parse(parser, source, tree)
+    incremental = analyze_tree(tree, source, PYTHON, OPTIONS)
+    fresh = analyze(source, PYTHON, OPTIONS)
+    assert incremental.findings == fresh.findings
+    assert incremental.evidence == fresh.evidence
