@@ -32,7 +32,7 @@ from lessonlens.analyzers import (
 )
 from lessonlens.analyzers.engine import rule_set
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
-from lessonlens.server.config import DEFAULT_EXCLUDE, Config
+from lessonlens.server.config import DEFAULT_EXCLUDE
 from lessonlens.server.sources import Skipped, Source, read_source
 
 
@@ -73,7 +73,7 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class CheckOptions:
-    analysis: AnalysisOptions = AnalysisOptions()
+    analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
     jobs: int = 1
     use_cache: bool = True
     cache_dir: Path | None = None
@@ -101,9 +101,22 @@ def _excluded(relative: Path, patterns: Sequence[str]) -> bool:
     return False
 
 
-def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
-    """Files to check: named files as given, folders walked for known extensions."""
+def discover(
+    paths: Sequence[Path],
+    exclude: Sequence[str] = (),
+    unreadable: list[tuple[Path, str]] | None = None,
+) -> list[Path]:
+    """Files to check: named files as given, folders walked for known extensions.
+
+    A folder that cannot be listed is skipped and, with its reason, added to ``unreadable``:
+    ``os.walk`` would otherwise drop it without a word.
+    """
     found: list[Path] = []
+
+    def cannot_list(error: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((Path(error.filename), error.strerror or str(error)))
+
     for path in paths:
         if not path.is_dir():
             # A FIFO or a broken link named on the command line is reported when read, as it
@@ -112,7 +125,7 @@ def discover(paths: Sequence[Path], exclude: Sequence[str] = ()) -> list[Path]:
                 raise CheckError(f"{path}: no such file or folder")
             found.append(path)
             continue
-        for folder, dirs, files in os.walk(path):
+        for folder, dirs, files in os.walk(path, onerror=cannot_list):
             base = Path(folder)
             dirs[:] = sorted(
                 d
@@ -244,7 +257,7 @@ def _analyse_one(
     report = FileReport(
         display,
         findings=tuple(
-            Reported(f, locate(source.data, f))
+            Reported(replace(f, fix=None) if source.transformed else f, locate(source.data, f))
             for f in analysis.findings
             if _selected(f.rule_id, options.analysis)
         ),
@@ -295,6 +308,10 @@ def run_check(
     report = CheckReport()
     results: Iterable[tuple[FileReport, bool]]
     if options.jobs > 1 and len(files) > 1:
+        if options.cache_dir is not None:
+            # Hash the rules once, before the workers fork: they inherit one fingerprint, so
+            # all of a run's results share one key even if a rule file changes meanwhile.
+            rules_fingerprint()
         with ProcessPoolExecutor(
             max_workers=options.jobs, initializer=_worker_init, initargs=(options,)
         ) as pool:
@@ -421,6 +438,11 @@ def changed_lines(rev: str, cwd: Path) -> dict[Path, set[int]]:
         path = (top / name).resolve()
         changed[path] = {-1}  # the whole file
     return changed
+
+
+def drop_skills(report: FileReport, skills: frozenset[str]) -> FileReport:
+    kept = tuple(r for r in report.findings if r.finding.skill_id not in skills)
+    return replace(report, findings=kept)
 
 
 def keep_changed(report: FileReport, lines: set[int] | None) -> FileReport:

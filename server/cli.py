@@ -13,19 +13,22 @@ from lessonlens import __version__
 from lessonlens.analyzers.engine import AnalysisOptions, rule_set
 from lessonlens.analyzers.languages import LANGUAGES
 from lessonlens.analyzers.model import Rule
-from lessonlens.lessons.catalog import Catalog, cross_check, load_catalog
+from lessonlens.lessons.catalog import Catalog, cross_check, load_catalog, load_skills
 from lessonlens.server.check import (
     CheckError,
     CheckOptions,
     CheckReport,
+    FileReport,
     changed_lines,
     discover,
+    drop_skills,
     keep_changed,
     run_check,
 )
 from lessonlens.server.config import Config, ConfigError, find_config
 from lessonlens.server.formats import github, json_format, markdown, sarif, text
 from lessonlens.server.formats.common import Context
+from lessonlens.server.priorities import silenced_skills
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -141,7 +144,8 @@ def _check_target(
     no_cache: bool,
     cache_dir: Path | None,
 ) -> CheckReport:
-    files = discover([target], config.exclude)
+    unreadable: list[tuple[Path, str]] = []
+    files = discover([target], config.exclude, unreadable)
     if changed is not None:
         files = [f for f in files if f.resolve() in changed]
     analysis = AnalysisOptions(
@@ -161,11 +165,17 @@ def _check_target(
     )
     pairs = [(f, _display(f)) for f in files]
     report = _run_with_progress(pairs, options)
+    silenced = silenced_skills(config.skill_priorities, load_skills())
+    if silenced:
+        report.files = [drop_skills(f, silenced) for f in report.files]
     if changed is not None:
         report.files = [
             keep_changed(f, changed.get(p.resolve()))
             for f, (p, _) in zip(report.files, pairs, strict=True)
         ]
+    report.files.extend(
+        FileReport(_display(folder), skipped=f"cannot read: {why}") for folder, why in unreadable
+    )
     return report
 
 
@@ -188,7 +198,7 @@ def explain(name: str) -> None:
     from rich.markdown import Markdown
 
     rules = all_rules()
-    config = find_config(Path("."))
+    config = _config_here()
     catalog = _load_catalog(config.lesson_dirs)
     rule = rules.get(name.upper())
     lesson = catalog.lesson(rule.lesson_id if rule else name)
@@ -219,7 +229,7 @@ def lessons() -> None:
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path, file_okay=False))
 def lessons_check(folders: tuple[Path, ...]) -> None:
     """Validate lesson folders (default: the built-in lessons and the configured folders)."""
-    config = find_config(Path("."))
+    config = _config_here()
     dirs = list(folders) or list(config.lesson_dirs)
     catalog = load_catalog(dirs)
     problems = [*catalog.problems, *cross_check(catalog, _rule_lessons())]
@@ -238,11 +248,18 @@ def lessons_check(folders: tuple[Path, ...]) -> None:
 @lessons.command(name="list")
 def lessons_list() -> None:
     """List lessons by skill."""
-    config = find_config(Path("."))
+    config = _config_here()
     catalog = load_catalog(config.lesson_dirs)
     for lesson in sorted(catalog.lessons.values(), key=lambda x: (x.skill_id, x.id)):
         origin = "" if lesson.builtin else "  (team)"
         click.echo(f"{lesson.skill_id:<26} {lesson.id:<22} {lesson.title}{origin}")
+
+
+def _config_here() -> Config:
+    try:
+        return find_config(Path("."))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _rule_lessons() -> dict[str, str]:

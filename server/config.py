@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,7 @@ def requires_python_floor(spec: str) -> tuple[int, int] | None:
 
 
 def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
-    known = {
+    known: dict[str, Callable[[str, Any], Any]] = {
         "select": lambda k, v: _string_list(path, prefix, k, v),
         "ignore": lambda k, v: _string_list(path, prefix, k, v),
         "fail-on": lambda k, v: _string_list(path, prefix, k, v),

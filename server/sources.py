@@ -16,6 +16,9 @@ class Source:
     data: bytes
     # A notice for the user when decoding needed replacement characters.
     notice: str | None = None
+    # Whether ``data`` differs from the bytes on disk (BOM dropped, re-encoded, replaced): then
+    # byte offsets into ``data`` do not address the file, and fixes must not be offered.
+    transformed: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,4 +62,5 @@ def read_source(path: Path, max_size: int) -> Source | Skipped:
     text, notice = decode_python(raw)
     if text.startswith("\ufeff"):
         text = text[1:]
-    return Source(text.encode("utf-8", "surrogatepass"), notice)
+    data = text.encode("utf-8", "surrogatepass")
+    return Source(data, notice, transformed=data != raw)

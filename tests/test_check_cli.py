@@ -48,7 +48,8 @@ def lessonlens(*args: str, env: dict[str, str] | None = None) -> Result:
 def report(*args: str) -> dict[str, Any]:
     result = lessonlens("--format", "json", *args)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    payload: dict[str, Any] = json.loads(result.stdout)
+    return payload
 
 
 def findings(payload: dict[str, Any]) -> list[tuple[str, str, int, int]]:
@@ -257,3 +258,47 @@ def test_console_script(project: Path, tmp_path: Path) -> None:
         check=False,
     )
     assert gated.returncode == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal_only(project: Path) -> None:
+    """A long scan shows progress on stderr when stderr is a terminal, and only then."""
+    import pty
+    import select
+
+    for i in range(60):
+        (project / "pkg" / f"module_{i:02d}.py").write_text(CLEAN)
+    args = [_console_script(), "check", "pkg", "--no-cache", "--jobs", "1"]
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "100"}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    env.pop("NO_COLOR", None)
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            args, cwd=project, stdout=subprocess.PIPE, stderr=follower, env=env
+        )
+        os.close(follower)
+        seen = b""
+        while True:
+            ready, _, _ = select.select([leader], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closes when the process ends
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.stdout is not None
+        out = process.stdout.read()
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    assert b"Checking" in seen
+    assert b"Checking" not in out
+    assert b"2 hints in 2 files" in out
+
+    piped = subprocess.run(args, cwd=project, capture_output=True, env=env, timeout=120)
+    assert piped.returncode == 0
+    assert b"Checking" not in piped.stderr

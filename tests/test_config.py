@@ -193,7 +193,9 @@ def test_cache_does_not_serve_results_for_another_target(root: Path, tmp_path: P
     cache = str(tmp_path / "cache")
 
     def run() -> dict[str, Any]:
-        result = lessonlens("parse.py", "--format", "json", "--select", "PY012", "--cache-dir", cache)
+        result = lessonlens(
+            "parse.py", "--format", "json", "--select", "PY012", "--cache-dir", cache
+        )
         assert result.exit_code == 0, result.output
         payload: dict[str, Any] = json.loads(result.stdout)
         return payload
@@ -317,3 +319,26 @@ def test_broken_team_lesson_is_reported_and_the_check_goes_on(root: Path) -> Non
     assert f"lesson: {load_catalog().lessons['str-join'].title}" in result.stdout
     assert "lesson: Team title" in result.stdout
     assert "render.py:4:9: PY002" in result.stdout
+
+
+# ---------------------------------------------------------------------------- skill priorities
+
+
+@pytest.mark.parametrize(
+    ("priorities", "expected"),
+    [
+        ('"python.strings" = "none"', {"PY001"}),
+        ('"python.strings" = "low"', {"PY001", "PY002"}),
+        # A skill inherits its nearest ancestor's priority, unless it has its own.
+        ('"python.performance" = "none"', {"PY002"}),
+        ('"python.performance" = "none"\n"python.data-structures" = "high"', {"PY001", "PY002"}),
+    ],
+    ids=["silenced", "low-still-shown", "inherited", "child-overrides-parent"],
+)
+def test_skill_priority_none_silences_a_skill(
+    root: Path, priorities: str, expected: set[str]
+) -> None:
+    write(root / ".lessonlens.toml", f"[skill-priorities]\n{priorities}\n")
+    write(root / "words.py", MEMBERSHIP)
+    write(root / "render.py", CONCAT)
+    assert {rule for rule, _ in rules_found(".", "--select", "PY001,PY002")} == expected

@@ -51,7 +51,9 @@ def diff_findings(*args: str, rev: str = "HEAD") -> list[tuple[str, str, int]]:
     )
     assert result.exit_code == 0, result.output
     payload: dict[str, Any] = json.loads(result.stdout)
-    return [(file["path"], f["rule"], f["line"]) for file in payload["files"] for f in file["findings"]]
+    return [
+        (file["path"], f["rule"], f["line"]) for file in payload["files"] for f in file["findings"]
+    ]
 
 
 @pytest.fixture

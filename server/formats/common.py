@@ -31,7 +31,7 @@ class Context:
 def by_skill(
     report: CheckReport,
 ) -> dict[str, dict[str, list[tuple[FileReport, Reported]]]]:
-    """skill id -> lesson id -> findings, in a stable order (most findings first)."""
+    """Skill id -> lesson id -> findings, in a stable order (most findings first)."""
     grouped: dict[str, dict[str, list[tuple[FileReport, Reported]]]] = defaultdict(
         lambda: defaultdict(list)
     )
