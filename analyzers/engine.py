@@ -85,7 +85,8 @@ def rule_set(spec: LanguageSpec) -> RuleSet:
     owners: list[Rule | Detector] = []
     texts: list[str] = []
     seen_ids: set[str] = set()
-    for owner in [*rules, *detectors]:
+    every: list[Rule | Detector] = [*rules, *detectors]
+    for owner in every:
         if owner.id in seen_ids:
             raise ValueError(f"duplicate rule or detector id {owner.id}")
         seen_ids.add(owner.id)

@@ -14,8 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lessonlens.analyzers import AnalysisOptions, language_for_id
-from lessonlens.analyzers import parsing
+from lessonlens.analyzers import AnalysisOptions, language_for_id, parsing
 from lessonlens.analyzers.engine import rule_set
 from lessonlens.server.check import CheckOptions, discover, run_check
 from lessonlens.server.sources import Source, read_source
@@ -64,10 +63,14 @@ def main() -> None:
     print(f"lines           {lines:,}")
     print(f"findings        {findings:,}")
     print(f"parse floor     {floor:7.2f} s   {lines / floor:12,.0f} lines/s")
-    print(f"check, cold     {cold:7.2f} s   {lines / cold:12,.0f} lines/s   "
-          f"ratio to parse {cold / floor:.2f}")
-    print(f"check, warm     {warm:7.2f} s   {lines / warm:12,.0f} lines/s   "
-          f"ratio to parse {warm / floor:.2f}")
+    print(
+        f"check, cold     {cold:7.2f} s   {lines / cold:12,.0f} lines/s   "
+        f"ratio to parse {cold / floor:.2f}"
+    )
+    print(
+        f"check, warm     {warm:7.2f} s   {lines / warm:12,.0f} lines/s   "
+        f"ratio to parse {warm / floor:.2f}"
+    )
     print(f"warm speed-up   {cold / warm:.1f}x over cold")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import textwrap
 from pathlib import Path
 
@@ -103,12 +104,18 @@ def test_lesson_links_are_official_documentation(lesson):
     ("change", "line", "message"),
     [
         (("level: beginner", "level: expert"), 5, "'level' must be one of"),
-        (("skill: python.data-structures\n", "skill: python.data-structures\ncolour: red\n"), 5,
-         "unknown key 'colour'"),
+        (
+            ("skill: python.data-structures\n", "skill: python.data-structures\ncolour: red\n"),
+            5,
+            "unknown key 'colour'",
+        ),
         (("title: A demo", "title: [unclosed"), 4, "not valid YAML"),
         (("## Try it at work", "## Try it"), 25, "body sections must be"),
-        (("```python after\nresult = 1", "```python after\nresult = = 1"), 22,
-         "after example does not compile"),
+        (
+            ("```python after\nresult = 1", "```python after\nresult = = 1"),
+            22,
+            "after example does not compile",
+        ),
         (("id: demo-lesson", "id: Demo_Lesson"), 2, "lowercase letters"),
     ],
 )
@@ -149,7 +156,7 @@ def test_prerequisite_cycles_and_unknown_references_are_reported(tmp_path):
 
 
 def test_skill_taxonomy_errors_name_the_skill():
-    with pytest.raises(ValueError, match="skill 'a.b': unknown parent 'zzz'"):
+    with pytest.raises(ValueError, match=re.escape("skill 'a.b': unknown parent 'zzz'")):
         load_skills('[skill."a.b"]\nname = "A"\ndescription = "d"\nparent = "zzz"\n')
 
 
@@ -161,8 +168,9 @@ def test_lessons_check_command(tmp_path):
     ok = CliRunner().invoke(main, ["lessons", "check"])
     assert ok.exit_code == 0, ok.output
     assert "0 errors" in ok.output
-    (tmp_path / "demo-lesson.md").write_text(VALID.replace("skill: python.data-structures",
-                                                           "skill: no.such.skill"))
+    (tmp_path / "demo-lesson.md").write_text(
+        VALID.replace("skill: python.data-structures", "skill: no.such.skill")
+    )
     bad = CliRunner().invoke(main, ["lessons", "check", str(tmp_path)])
     assert bad.exit_code == 1
     assert "unknown skill 'no.such.skill'" in bad.output
@@ -170,3 +178,18 @@ def test_lessons_check_command(tmp_path):
 
 def test_builtin_lessons_ship_as_package_data():
     assert (Path(str(builtin_folder())) / "set-membership.md").is_file()
+
+
+def test_team_priority_none_silences_a_skill_and_its_children():
+    from lessonlens.server.priorities import effective_priority, silenced_skills
+
+    skills = CATALOG.skills
+    overrides = {"python.performance": "none", "python.algorithms": "high"}
+    silenced = silenced_skills(overrides, skills)
+    assert "python.data-structures" in silenced
+    assert "python.collections" in silenced  # grandchild of python.performance
+    assert "python.algorithms" not in silenced  # its own priority wins
+    assert "python.strings" not in silenced
+    assert (
+        effective_priority("python.strings", overrides, skills) == skills["python.strings"].priority
+    )

@@ -7,8 +7,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lessonlens.analyzers import AnalysisOptions, analyze, analyze_tree, language_for_id
-from lessonlens.analyzers import parsing
+from lessonlens.analyzers import AnalysisOptions, analyze, analyze_tree, language_for_id, parsing
 from lessonlens.analyzers.engine import rule_set
 
 PYTHON = language_for_id("python")
@@ -19,12 +18,43 @@ SEEDS = [p.read_text() for p in sorted(FIXTURES.glob("*.py"))]
 
 # Pieces of Python that rules look at, so random text hits rule code paths, not only ERRORs.
 FRAGMENTS = [
-    "for x in xs:\n    ", "while q:\n    ", "if k in d:\n    ", "else:\n    ", "\n", "    ",
-    "x in [1, 2, 3, 4]", "s += 'a'", "out.append(x)", "out = []\n", "range(len(xs))",
-    "xs[i]", "sorted(x)[0]", "len(x) == 0", "d.keys()", "open(p)", "json.loads(f.read())",
-    "re.match('a', s)", "async def f():\n    ", "def f(a=[]):\n    ", "try:\n    ",
-    "except E:\n    break\n", "time.sleep(1)", "x == None", "lst = lst + [x]", "any([x for x in y])",
-    "import re\n", "import json\n", "import time\n", "é", "日本", "🙂", "(", ")", ":", "'", '"',
+    "for x in xs:\n    ",
+    "while q:\n    ",
+    "if k in d:\n    ",
+    "else:\n    ",
+    "\n",
+    "    ",
+    "x in [1, 2, 3, 4]",
+    "s += 'a'",
+    "out.append(x)",
+    "out = []\n",
+    "range(len(xs))",
+    "xs[i]",
+    "sorted(x)[0]",
+    "len(x) == 0",
+    "d.keys()",
+    "open(p)",
+    "json.loads(f.read())",
+    "re.match('a', s)",
+    "async def f():\n    ",
+    "def f(a=[]):\n    ",
+    "try:\n    ",
+    "except E:\n    break\n",
+    "time.sleep(1)",
+    "x == None",
+    "lst = lst + [x]",
+    "any([x for x in y])",
+    "import re\n",
+    "import json\n",
+    "import time\n",
+    "é",
+    "日本",
+    "🙂",
+    "(",
+    ")",
+    ":",
+    "'",
+    '"',
 ]
 python_ish = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=40).map(
     "".join
@@ -65,7 +95,9 @@ def point(source: bytes, offset: int) -> tuple[int, int]:
 
 edits = st.lists(
     st.tuples(
-        st.floats(0, 1), st.integers(0, 12), st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6))
+        st.floats(0, 1),
+        st.integers(0, 12),
+        st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)),
     ),
     min_size=1,
     max_size=8,

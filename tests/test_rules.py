@@ -63,7 +63,9 @@ def test_rule_fix_keeps_code_valid(rule):
             continue
         fixed = source
         for edit in sorted(finding.fix.edits, key=lambda e: -e.span.start_byte):
-            fixed = fixed[: edit.span.start_byte] + edit.new_text.encode() + fixed[edit.span.end_byte :]
+            fixed = (
+                fixed[: edit.span.start_byte] + edit.new_text.encode() + fixed[edit.span.end_byte :]
+            )
         after = analyze(fixed, PYTHON, options)
         assert not after.error_ranges, f"fix for row {finding.span.start_row} broke the code"
         assert len(after.findings) == len(analyze(source, PYTHON, options).findings) - 1
