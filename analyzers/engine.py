@@ -110,8 +110,32 @@ def rule_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> b
     return (not select or hit(select)) and not hit(ignore)
 
 
+def valid_utf8(source: bytes) -> bytes:
+    """``source`` with each invalid UTF-8 byte replaced by ``?``, keeping every offset.
+
+    The binding decodes node text as UTF-8 for query predicates and raises on invalid bytes;
+    a same-length substitute keeps spans, rows and columns identical to the original.
+    """
+    try:
+        source.decode("utf-8")
+        return source
+    except UnicodeDecodeError:
+        pass
+    fixed = bytearray(source)
+    position = 0
+    while True:
+        try:
+            bytes(fixed[position:]).decode("utf-8")
+            return bytes(fixed)
+        except UnicodeDecodeError as exc:
+            start, end = position + exc.start, position + exc.end
+            fixed[start:end] = b"?" * (end - start)
+            position = end
+
+
 def analyze(source: bytes, spec: LanguageSpec, options: AnalysisOptions) -> Analysis:
     rules = rule_set(spec)
+    source = valid_utf8(source)
     tree = parsing.parse(parsing.new_parser(rules.grammar), source)
     return analyze_tree(tree, source, spec, options)
 
@@ -121,6 +145,7 @@ def analyze_tree(
 ) -> Analysis:
     """Analyse an already parsed tree (the language server re-parses incrementally)."""
     rules = rule_set(spec)
+    source = valid_utf8(source)
     root = tree.root_node
     errors = parsing.error_ranges(root)
     active = {

@@ -104,3 +104,20 @@ def test_evidence_never_overlaps_errors():
     for item in result.evidence:
         for start, end in result.error_ranges:
             assert not item.span.overlaps(start, end), (item, (start, end))
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # Reported on the name, which lies outside the damage: the detectors must look.
+        ("def f(a: int, b) -> in t:\n    return 1\n", set()),
+        ("def f(a: int, b: int\n    return 1\n", set()),
+        ("def gen(xs):\n    x = [1, yield 2\n", set()),
+        # A broken body does not unmake an annotated signature.
+        ("def f(a: int, b) -> int:\n    return 1 +\n", {"EV005"}),
+    ],
+)
+def test_evidence_on_names_checks_the_damage(source, expected):
+    result = analyze(source.encode(), PYTHON, AnalysisOptions(strict=True))
+    assert result.error_ranges
+    assert {e.detector_id for e in result.evidence} == expected

@@ -136,3 +136,16 @@ def test_incremental_reparse_gives_the_same_findings_as_a_fresh_parse(seed, chan
     fresh = analyze(source, PYTHON, OPTIONS)
     assert incremental.findings == fresh.findings
     assert incremental.evidence == fresh.evidence
+
+
+def test_invalid_utf8_is_analysed_with_the_same_offsets():
+    """Invalid bytes inside strings that predicates read must not stop the analysis."""
+    source = (
+        b'import json, time\nasync def f(p):\n    time.sleep("\xff\xfe")\n'
+        b'    return json.loads(open("\xc3(").read())\n'
+    )
+    analysis = analyze(source, PYTHON, OPTIONS)
+    assert not analysis.problems
+    assert {f.rule_id for f in analysis.findings} >= {"PY016"}
+    for finding in analysis.findings:
+        assert finding.span.end_byte <= len(source)

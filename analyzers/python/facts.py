@@ -36,13 +36,19 @@ _COMPOUND_STATEMENTS = frozenset(
 
 
 def enclosing_scope(node: Node) -> Node:
-    """The nearest function, class, lambda or module around ``node``."""
+    """The nearest function, class, lambda or module around ``node``.
+
+    Where no such ancestor exists (a fragment whose root is an ERROR node), the outermost
+    ancestor is returned, never ``node`` itself, so that callers walking outwards terminate.
+    """
+    outermost = node
     current = node.parent
     while current is not None:
         if current.type in SCOPE_TYPES:
             return current
+        outermost = current
         current = current.parent
-    return node
+    return outermost
 
 
 def enclosing_loop(node: Node, *, include_comprehensions: bool = False) -> Node | None:
@@ -51,6 +57,7 @@ def enclosing_loop(node: Node, *, include_comprehensions: bool = False) -> Node 
     A node in a loop's ``else`` clause or in the iterable of a ``for`` runs once, so it does
     not count as inside that loop.
     """
+    grandchild: Node | None = None
     child = node
     current = node.parent
     while current is not None and current.type not in SCOPE_TYPES:
@@ -59,7 +66,18 @@ def enclosing_loop(node: Node, *, include_comprehensions: bool = False) -> Node 
             if body is not None and child.id == body.id:
                 return current
         elif include_comprehensions and current.type in COMPREHENSION_TYPES:
-            return current
+            # The first ``for`` clause's iterable is evaluated once, before the loop starts.
+            first = next((c for c in current.named_children if c.type == "for_in_clause"), None)
+            iterable = first.child_by_field_name("right") if first is not None else None
+            if not (
+                first is not None
+                and child.id == first.id
+                and iterable is not None
+                and grandchild is not None
+                and grandchild.id == iterable.id
+            ):
+                return current
+        grandchild = child
         child = current
         current = current.parent
     return None
@@ -115,12 +133,12 @@ def imports(match: Match) -> dict[str, str]:
     ``{"match": "re.match"}``; ``import os.path`` gives ``{"os": "os", "os.path": "os.path"}``.
     """
     facts = match.file.facts
-    found = facts.get("python.imports")
+    found: dict[str, str] | None = facts.get("python.imports")
     if found is None:
         found = {}
         _collect_imports(match.file.root, match.file.source, found)
         facts["python.imports"] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 ARRAY_LIBRARIES = ("numpy", "pandas", "torch", "tensorflow", "polars", "jax", "cupy", "dask")
@@ -284,3 +302,97 @@ def is_literal(node: Node) -> bool:
         operand = node.child_by_field_name("argument")
         return operand is not None and operand.type in ("integer", "float")
     return node.type in ("integer", "float", "true", "false", "none", "concatenated_string")
+
+
+_BINDING_BLOCKS = frozenset(
+    {
+        "block",
+        "if_statement",
+        "elif_clause",
+        "else_clause",
+        "try_statement",
+        "except_clause",
+        "finally_clause",
+        "with_statement",
+        "decorated_definition",
+    }
+)
+
+
+def _collect_module_bindings(node: Node, source: bytes, out: set[str]) -> None:
+    # Conditional definitions count (``try: from x import any`` / ``except: def any``), so this
+    # descends into if/try/with blocks, but never into function or class bodies.
+    for child in node.named_children:
+        kind = child.type
+        if kind in ("function_definition", "class_definition"):
+            name = child.child_by_field_name("name")
+            if name is not None:
+                out.add(_text(name, source))
+        elif kind == "expression_statement":
+            for assignment in child.named_children:
+                target = assignment.child_by_field_name("left")
+                if assignment.type != "assignment" or target is None:
+                    continue
+                if target.type == "identifier":
+                    out.add(_text(target, source))
+                elif target.type in ("pattern_list", "tuple_pattern"):
+                    out.update(
+                        _text(n, source) for n in target.named_children if n.type == "identifier"
+                    )
+        elif kind == "import_from_statement" and any(
+            c.type == "wildcard_import" for c in child.named_children
+        ):
+            # ``from os import *`` brings in ``os.open``: any builtin may be shadowed.
+            out.add("*")
+        elif kind in _BINDING_BLOCKS:
+            _collect_module_bindings(child, source, out)
+
+
+def _parameter_names(scope: Node, source: bytes) -> set[str]:
+    parameters = scope.child_by_field_name("parameters")
+    found: set[str] = set()
+    for parameter in parameters.named_children if parameters is not None else ():
+        if parameter.type == "identifier":
+            found.add(_text(parameter, source))
+            continue
+        name = parameter.child_by_field_name("name")
+        if name is None and parameter.named_children:
+            # ``x: int`` has no name field; ``*args: int`` nests the name in a splat pattern.
+            name = parameter.named_children[0]
+            if name.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+                name = name.named_children[0] if name.named_children else None
+        if name is not None and name.type == "identifier":
+            found.add(_text(name, source))
+    return found
+
+
+def refers_to_builtin(match: Match, name: Node) -> bool:
+    """Whether the identifier ``name`` still means the builtin of that name (``open``, ``sum``).
+
+    False when the file imports the name (``from os import open`` is a different function),
+    has a wildcard import (which may bring the name in), binds it at module level
+    (``def any(...)``), or an enclosing function or lambda takes it as a parameter.
+    Assignments inside function bodies are not looked at: shadowing a builtin that way is rare,
+    and finding it would mean scanning every statement of the scope.
+    """
+    source = match.file.source
+    text = _text(name, source)
+    if text in imports(match):
+        return False
+    facts = match.file.facts
+    bindings: set[str] | None = facts.get("python.module_bindings")
+    if bindings is None:
+        bindings = set()
+        _collect_module_bindings(match.file.root, source, bindings)
+        facts["python.module_bindings"] = bindings
+    if text in bindings or "*" in bindings:
+        return False
+    scope = enclosing_scope(name)
+    while scope.type in ("function_definition", "lambda"):
+        if text in _parameter_names(scope, source):
+            return False
+        outer = enclosing_scope(scope)
+        if outer.id == scope.id:
+            break
+        scope = outer
+    return True

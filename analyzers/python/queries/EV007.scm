@@ -1,5 +1,6 @@
 ; EV007: iterating with enumerate()/zip(), or over mapping.items() with unpacking, in `for`
-; statements and in comprehension clauses.
+; statements and in comprehension clauses. `.items()` takes no arguments; the anchored brackets
+; say so structurally, without a text predicate over the whole argument list.
 (for_statement
   right: (call
     function: (identifier) @function) @evidence
@@ -18,9 +19,11 @@
   right: (call
     function: (attribute
       attribute: (identifier) @method)
-    arguments: (argument_list) @arguments) @evidence
-  (#eq? @method "items")
-  (#eq? @arguments "()"))
+    arguments: (argument_list
+      "("
+      .
+      ")")) @evidence
+  (#eq? @method "items"))
 
 (for_in_clause
   left: [
@@ -30,6 +33,8 @@
   right: (call
     function: (attribute
       attribute: (identifier) @method)
-    arguments: (argument_list) @arguments) @evidence
-  (#eq? @method "items")
-  (#eq? @arguments "()"))
+    arguments: (argument_list
+      "("
+      .
+      ")")) @evidence
+  (#eq? @method "items"))

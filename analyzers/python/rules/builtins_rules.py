@@ -57,15 +57,14 @@ def _regex_in_loop(m: Match) -> Hit | None:
     call = m.node("finding")
     callee = m.node("callee")
     name = m.text(m.get("function") or callee)
-    if not _is_literal_pattern(m.node("pattern")):
+    # Cheapest first: most matches are `text.split(",")` outside any loop.
+    if not _is_literal_pattern(m.node("pattern")) or not _runs_per_iteration(call):
         return None
     if not facts.resolves_to(m, callee, f"re.{name}"):
         return None
     # resolves_to reads the file's imports; a parameter or local named `re` (or `search`)
     # hides the module inside its function.
     if _bound_locally(m, m.text(callee).split(".")[0], call):
-        return None
-    if not _runs_per_iteration(call):
         return None
     return Hit(
         span_of(call),
@@ -122,7 +121,10 @@ def _bound_locally(m: Match, name: str, at: Node) -> bool:
     while scope.type != "module":
         if _binds_name(scope, encoded, m.file.source):
             return True
-        scope = facts.enclosing_scope(scope)
+        outer = facts.enclosing_scope(scope)
+        if outer.id == scope.id:  # a fragment whose root is not a module
+            break
+        scope = outer
     return False
 
 
@@ -200,9 +202,11 @@ _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _CONDITION_PARTS = frozenset({"parenthesized_expression", "not_operator", "boolean_operator"})
 _CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement"})
 _BUILTIN_SIZED = frozenset({"list", "dict", "set", "str", "tuple"})
-# Libraries whose objects define truthiness differently from len(): NumPy arrays and pandas
-# frames raise, and ElementTree elements warn that their truth value will change.
-_OWN_TRUTHINESS = ("xml.etree", "xml.dom", "lxml")
+# Libraries whose objects define truthiness differently from len() (NumPy arrays and pandas
+# frames, through facts.imports_array_library, raise): ElementTree and lxml elements warn that
+# their truth value will change, docutils nodes and BeautifulSoup tags are always true, an h5py
+# dataset is true while it is open, and an xarray DataArray raises like NumPy.
+_OWN_TRUTHINESS = ("xml.etree", "xml.dom", "lxml", "docutils", "bs4", "h5py", "xarray")
 
 
 def _is_condition(node: Node) -> bool:
@@ -372,10 +376,11 @@ Flags `len(x) == 0`, `len(x) != 0`, `len(x) > 0`, `len(x) >= 1`, `len(x) < 1`,
 `len(x) <= 0` and their mirrored forms (`0 == len(x)`) used as the condition of an `if`,
 `elif` or `while`, alone or inside `not`, `and` and `or`.
 
-In files that import NumPy, pandas, PyTorch and the like, or ElementTree, it speaks only when
-`x` is known to be a builtin container: those libraries' objects do not use `len` for their
-truth value (an array raises, an ElementTree element warns). The quick fix is offered only when
-`x` is known to be a list, dict, set, tuple or str.
+In files that import NumPy, pandas, PyTorch and the like, ElementTree, lxml, docutils,
+BeautifulSoup, h5py or xarray, it speaks only when `x` is known to be a builtin container:
+those libraries' objects do not use `len` for their truth value (an array raises, an
+ElementTree element warns, a docutils node or a BeautifulSoup tag is always true). The quick
+fix is offered only when `x` is known to be a list, dict, set, tuple or str.
 
 ## Why is this bad?
 For builtin containers and strings, truthiness *is* the length test, and PEP 8 recommends

@@ -22,7 +22,7 @@ def _constructor_name(value: Node, m: Match) -> str | None:
 
 
 def _front_friendly(m: Match, name: str, at: Node) -> bool:
-    """Whether ``name`` is bound in scope to a deque, bytearray or array (first binding found).
+    """Whether ``name`` is bound in scope to a deque, bytearray, array or instance of a class.
 
     ``facts.known_kind`` answers "unknown" for these, which for this rule is not the same as
     "maybe a list": a deque's ``insert(0, x)`` is already cheap.
@@ -45,7 +45,12 @@ def _front_friendly(m: Match, name: str, at: Node) -> bool:
                     value = assignment.child_by_field_name("right")
                     if annotation is not None and "deque" in m.text(annotation):
                         return True
-                    return value is not None and _constructor_name(value, m) in _FRONT_FRIENDLY
+                    constructor = _constructor_name(value, m) if value is not None else None
+                    # Also a class of its own (`ET.Element("e")`, `Queue()`): its insert or
+                    # pop is its own business, and a deque would not replace it.
+                    return constructor is not None and (
+                        constructor in _FRONT_FRIENDLY or constructor[:1].isupper()
+                    )
             sibling = sibling.prev_named_sibling
         node = node.parent
     if node.type == "function_definition":
@@ -60,9 +65,51 @@ def _front_friendly(m: Match, name: str, at: Node) -> bool:
     return False
 
 
+_TARGET_CONTAINERS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list"})
+
+
+def _targets(node: Node) -> list[Node]:
+    """The identifiers an assignment or ``for`` target binds (through tuple and list targets)."""
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.append(current)
+        elif current.type in _TARGET_CONTAINERS or current.type == "list_splat_pattern":
+            stack.extend(current.named_children)
+    return found
+
+
+def _rebound_in_loop(loop: Node, name: bytes, source: bytes) -> bool:
+    """Whether ``loop`` binds ``name`` afresh (its ``for`` target, or an assignment inside).
+
+    Then each turn pops from a new, usually short, list, not from one queue that drains:
+    ``s = line.split(); u = s.pop(0)`` or ``for parts in rows: parts.insert(0, x)``.
+    """
+    stack = [loop]
+    while stack:
+        node = stack.pop()
+        left = None
+        if node.type in ("assignment", "for_statement", "for_in_clause"):
+            left = node.child_by_field_name("left")
+        elif node.type == "named_expression":
+            left = node.child_by_field_name("name")
+        if left is not None and any(
+            source[t.start_byte : t.end_byte] == name for t in _targets(left)
+        ):
+            return True
+        if node.type not in facts.SCOPE_TYPES:
+            stack.extend(node.named_children)
+    return False
+
+
 def _list_front(m: Match) -> Hit | None:
     call = m.node("finding")
-    if facts.enclosing_loop(call) is None:
+    loop = facts.enclosing_loop(call)
+    if loop is None:
+        return None
+    if _rebound_in_loop(loop, m.text(m.node("receiver")).encode(), m.file.source):
         return None
     receiver = m.text(m.node("receiver"))
     # pop(0) on a dict removes key 0; a str has neither method. Unknown may well be a list.
@@ -71,9 +118,13 @@ def _list_front(m: Match) -> Hit | None:
     if _front_friendly(m, receiver, call):
         return None
     if m.text(m.node("method")) == "pop":
-        message = f"`{receiver}.pop(0)` shifts every remaining item; a deque's `popleft()` does not."
+        message = (
+            f"`{receiver}.pop(0)` shifts every remaining item; a deque's `popleft()` does not."
+        )
     else:
-        message = f"`{receiver}.insert(0, ...)` shifts every item; a deque's `appendleft()` does not."
+        message = (
+            f"`{receiver}.insert(0, ...)` shifts every item; a deque's `appendleft()` does not."
+        )
     return Hit(span_of(call), message=message)
 
 
@@ -94,6 +145,9 @@ def _manual_count(m: Match) -> Hit | None:
         if node is not None and m.text(node) != key:
             return None
     if m.text(m.node("step")) != "1":
+        return None
+    # `options["index"] += 1` keeps one named tally in a settings dict; nothing to count.
+    if facts.is_literal(m.node("key")):
         return None
     start = m.text(m.node("start"))
 

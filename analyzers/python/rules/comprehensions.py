@@ -131,7 +131,10 @@ def _names_seen_elsewhere(
                 nested
                 or declared
                 or node.start_byte >= loop.end_byte
-                or any(outer.start_byte <= node.start_byte < outer.end_byte for outer in enclosing_loops)
+                or any(
+                    outer.start_byte <= node.start_byte < outer.end_byte
+                    for outer in enclosing_loops
+                )
             ):
                 return True
             continue

@@ -20,8 +20,8 @@ from lessonlens.analyzers.parsing import Node
 from lessonlens.analyzers.python import facts
 
 _ANNOTATED_PARAMETERS = frozenset({"typed_parameter", "typed_default_parameter"})
-# `/` and `*` separate parameters but are not parameters; comments are extras in any list.
-_NOT_PARAMETERS = frozenset({"positional_separator", "keyword_separator", "comment"})
+# `/` and `*` separate parameters but are not parameters.
+_SEPARATORS = frozenset({"positional_separator", "keyword_separator"})
 _IMPLICIT_FIRST = frozenset({b"self", b"cls"})
 # A yield in any of these belongs to it, not to the enclosing function (and in a comprehension
 # it is a SyntaxError since Python 3.8).
@@ -68,13 +68,20 @@ def _generator(m: Match) -> Hit | None:
         return Hit(span_of(node))
     # One evidence per generator function: every yield reports the same span (the name), and
     # the engine keeps one evidence per span.
-    current = node.parent
-    while current is not None and current.type != "function_definition":
-        if current.type in _NOT_GENERATOR_OWNERS:
+    child, current = node, node.parent
+    while current is not None:
+        # Inside an ERROR node the "yield" is tree-sitter's guess; the name it would be reported
+        # on may lie outside the damage, so the engine's error filter would not catch it.
+        if current.type in _NOT_GENERATOR_OWNERS or current.is_error:
             return None
-        current = current.parent
-    name = current.child_by_field_name("name") if current is not None else None
-    return Hit(span_of(name)) if name is not None else None
+        if current.type == "function_definition":
+            body = current.child_by_field_name("body")
+            # A yield in a default value or a decorator runs in the enclosing scope.
+            if body is not None and body.id == child.id:
+                name = current.child_by_field_name("name")
+                return Hit(span_of(name)) if name is not None else None
+        child, current = current, current.parent
+    return None
 
 
 _CONTEXT_MANAGER_DECORATORS = frozenset(
@@ -93,16 +100,42 @@ def _context_manager(m: Match) -> Hit | None:
     return Hit(span_of(m.node("evidence")))
 
 
+def _signature_is_damaged(function: Node) -> bool:
+    """Whether a syntax error sits in a function's header rather than its body.
+
+    The evidence is reported on the name, which may lie outside the ERROR node: the engine's
+    overlap filter cannot see that `def f(a: int) -> in t:` is broken.
+    """
+    if not function.has_error:
+        return False
+    for child in function.children:
+        if child.type == ":":
+            # The header ends here; tree-sitter hangs a broken first statement after it.
+            return False
+        if child.has_error:
+            return True
+    return True
+
+
 def _type_hints(m: Match) -> Hit | None:
-    parameters = m.get("parameters")
-    if parameters is None:
-        return Hit(span_of(m.node("evidence")))
+    name = m.node("evidence")
+    function = name.parent
+    if function is None:
+        return None
+    parameters = function.child_by_field_name("parameters")
+    if parameters is None or _signature_is_damaged(function):
+        return None
+    if function.child_by_field_name("return_type") is not None:
+        return Hit(span_of(name))
     source = m.file.source
     annotated = 0
     first = True
     for parameter in parameters.named_children:
         kind = parameter.type
-        if kind in _NOT_PARAMETERS:
+        if kind == "comment":
+            continue
+        if kind in _SEPARATORS:
+            first = False
             continue
         if kind in _ANNOTATED_PARAMETERS:
             annotated += 1
@@ -114,7 +147,7 @@ def _type_hints(m: Match) -> Hit | None:
             return None
         first = False
     # `def f():` and `def m(self):` are vacuously "fully annotated" and show nothing.
-    return Hit(span_of(m.node("evidence"))) if annotated else None
+    return Hit(span_of(name)) if annotated else None
 
 
 def _iteration(m: Match) -> Hit | None:
@@ -173,12 +206,11 @@ def _hashed_lookup(m: Match) -> Hit | None:
     # `.get(a, b)` is also ConfigParser.get(section, option), Queue.get(block, timeout) and
     # requests.get(url, params): only a receiver known to be a dict (or os.environ) counts.
     mapping = m.node("mapping")
-    if mapping.type == "identifier":
-        if facts.known_kind(m, m.text(mapping), evidence) != "dict":
-            return None
-    elif _qualified(m, mapping) != "os.environ":
-        return None
-    return Hit(span_of(evidence))
+    if _qualified(m, mapping) == "os.environ" or (
+        mapping.type == "identifier" and facts.known_kind(m, m.text(mapping), evidence) == "dict"
+    ):
+        return Hit(span_of(evidence))
+    return None
 
 
 def _builtin_call(m: Match) -> Hit | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import facts
 
 # Statements after which a handler has certainly left the loop.
 _LEAVES_LOOP = frozenset({"break_statement", "return_statement", "raise_statement"})
@@ -52,10 +53,16 @@ def _handler_leaves_loop(handler: Node) -> bool:
 
 def _try_in_loop(m: Match) -> Hit | None:
     attempt = m.node("finding")
-    statements = _statements(m.node("body"))
-    # "Most of the body": the try, plus at most one simple statement beside it.
-    others = [s for s in statements if s.id != attempt.id]
-    if len(others) > 1 or any(s.type not in _SIMPLE_STATEMENTS for s in others):
+    loop = m.node("loop")
+    # A try around the loop would also cover its `else` clause and every other statement of
+    # the body: the handlers would start catching what those raise. So the try must be the
+    # body, beside at most one simple statement that calls nothing (nor yields or awaits).
+    if loop.child_by_field_name("alternative") is not None:
+        return None
+    others = [s for s in _statements(m.node("body")) if s.id != attempt.id]
+    if len(others) > 1 or any(
+        s.type not in _SIMPLE_STATEMENTS or facts.contains_call(s) for s in others
+    ):
         return None
     handlers = []
     for clause in attempt.named_children:
@@ -85,12 +92,14 @@ RULES = [
         doc="""
 ## What it does
 For code that targets Python older than 3.11, flags a `try` statement that makes up the body of
-a `for` or `while` loop (alone, or beside one simple statement) when every `except` handler
-ends with `break`, `return` or `raise`, so that the `try` could wrap the loop instead.
+a `for` or `while` loop (alone, or beside one simple statement that calls nothing) when every
+`except` handler ends with `break`, `return` or `raise`, so that the `try` could wrap the loop
+instead.
 
 It stays silent when a handler continues the loop (`continue`, or falling through to the next
-iteration), and when the `try` has an `else` or `finally` clause, which run once per iteration:
-in those cases moving the `try` would change what the code does.
+iteration), when the `try` has an `else` or `finally` clause, which run once per iteration,
+and when the loop has an `else` clause or other statements that call something, which a moved
+`try` would start guarding: in those cases moving the `try` would change what the code does.
 
 ## Why is this bad?
 Honestly: not by much. Before Python 3.11, entering a `try` block executes a `SETUP_FINALLY`
@@ -99,8 +108,8 @@ turn, noticeable only in tight loops. Python 3.11 made exceptions "zero-cost": a
 raises nothing costs nothing at all, and this rule is off for 3.11 and later.
 
 A `try` around the loop also states more plainly that the first error ends the whole loop.
-Check that the other statements of the loop cannot raise the exceptions it catches, since the
-moved `try` would catch them too.
+The moved `try` also guards the loop header: check that iterating (or the `while` condition)
+cannot raise the exceptions it catches.
 
 ## Example
 ```python

@@ -20,10 +20,6 @@ _ARITHMETIC = frozenset({"binary_operator", "unary_operator", "augmented_assignm
 _SEQUENCE_KINDS = frozenset({"list", "tuple", "str"})
 
 
-def _text(node: Node, m: Match) -> str:
-    return m.text(node)
-
-
 def _store_target(node: Node) -> Node | None:
     """The assignment, ``del`` or ``for`` that ``node`` is a target of, else ``None``.
 
@@ -60,15 +56,15 @@ def _changes_length(node: Node, sequence: str, m: Match) -> bool:
             return (
                 receiver is not None
                 and method is not None
-                and _text(receiver, m) == sequence
-                and _text(method, m) in _LENGTH_CHANGING
+                and m.text(receiver) == sequence
+                and m.text(method) in _LENGTH_CHANGING
             )
         return False
-    if node.type in ("identifier", "attribute") and _text(node, m) == sequence:
+    if node.type in ("identifier", "attribute") and m.text(node) == sequence:
         return _store_target(node) is not None
     if node.type == "subscript":
         value = node.child_by_field_name("value")
-        if value is None or _text(value, m) != sequence:
+        if value is None or m.text(value) != sequence:
             return False
         target = _store_target(node)
         if target is None:
@@ -80,9 +76,9 @@ def _changes_length(node: Node, sequence: str, m: Match) -> bool:
 
 
 def _index_loop(m: Match) -> Hit | None:
-    index = _text(m.node("index"), m)
+    index = m.text(m.node("index"))
     sequence_node = m.node("sequence")
-    sequence = _text(sequence_node, m)
+    sequence = m.text(sequence_node)
     loop = m.node("finding")
     if sequence_node.type == "identifier":
         kind = facts.known_kind(m, sequence, loop)
@@ -96,15 +92,20 @@ def _index_loop(m: Match) -> Hit | None:
         return None
 
     reads_sequence = False
-    others: list[str] = []
     index_needed = False
+    # Other sequences read with [i]: zip can walk them only if they are plain names that the
+    # body does not rebind (an inner `for monom in ...` changes `monom` under the index).
+    others: dict[str, Node] = {}
+    rebound: set[str] = set()
     stack = [m.node("body")]
     while stack:
         node = stack.pop()
         stack.extend(node.named_children)
         if _changes_length(node, sequence, m):
             return None
-        if node.type != "identifier" or _text(node, m) != index:
+        if node.type in ("identifier", "attribute") and _store_target(node) is not None:
+            rebound.add(m.text(node))
+        if node.type != "identifier" or m.text(node) != index:
             continue
         parent = node.parent
         if parent is None:
@@ -116,36 +117,38 @@ def _index_loop(m: Match) -> Hit | None:
             return None
         if parent.type == "subscript" and _single_index(parent) == node:
             value = parent.child_by_field_name("value")
-            name = _text(value, m) if value is not None else ""
-            if _store_target(parent) is not None:
+            if value is None or _store_target(parent) is not None:
                 index_needed = True
-            elif name == sequence:
+            elif m.text(value) == sequence:
                 reads_sequence = True
             else:
-                if name not in others:
-                    others.append(name)
+                others.setdefault(m.text(value), value)
         else:
             index_needed = True
     if not reads_sequence:
         return None
     span = span_of(m.node("range"))
-    if others and not index_needed:
+    zippable = all(
+        value.type in ("identifier", "attribute")
+        and name not in rebound
+        and (value.type != "identifier" or facts.known_kind(m, name, loop) != "dict")
+        for name, value in others.items()
+    )
+    if others and zippable and not index_needed:
         together = ", ".join([sequence, *others])
         return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
-    return Hit(
-        span, message=f"Use `enumerate({sequence})` to get the index and the item together."
-    )
+    return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
 
 
 def _is_self(node: Node, m: Match) -> bool:
     # Inside a mapping class, `self.keys()` may be what `__iter__` or `__contains__` is built
     # on: dropping `.keys()` there would recurse forever.
-    return node.type == "identifier" and _text(node, m) in ("self", "cls")
+    return node.type == "identifier" and m.text(node) in ("self", "cls")
 
 
 # Modules whose objects have a ``.keys()`` that iteration does not match: a ``sqlite3.Row``
 # iterates its values, and ``dbm`` databases cannot be iterated at all.
-_KEYS_UNLIKE_ITERATION = frozenset({"sqlite3", "dbm", "shelve"})
+_KEYS_UNLIKE_ITERATION = frozenset({"sqlite3", "dbm"})
 
 
 def _keys_unlike_iteration(m: Match) -> bool:
@@ -153,9 +156,7 @@ def _keys_unlike_iteration(m: Match) -> bool:
     # A pandas Series iterates its values, while its .keys() gives the labels.
     if facts.imports_array_library(m):
         return True
-    return any(
-        full.split(".")[0] in _KEYS_UNLIKE_ITERATION for full in facts.imports(m).values()
-    )
+    return any(full.split(".")[0] in _KEYS_UNLIKE_ITERATION for full in facts.imports(m).values())
 
 
 def _duck_typed_keys(node: Node, mapping: str, m: Match) -> bool:
@@ -171,7 +172,7 @@ def _duck_typed_keys(node: Node, mapping: str, m: Match) -> bool:
         if current.type in ("if_statement", "elif_clause"):
             condition = current.child_by_field_name("condition")
             if condition is not None and condition.id != child.id:
-                text = _text(condition, m)
+                text = m.text(condition)
                 if "hasattr(" in text and mapping in text and "keys" in text:
                     return True
         elif current.type == "try_statement":
@@ -182,7 +183,7 @@ def _duck_typed_keys(node: Node, mapping: str, m: Match) -> bool:
                     for c in current.named_children
                     if c.type == "except_clause"
                 ]
-                if any(v is not None and "AttributeError" in _text(v, m) for v in caught):
+                if any(v is not None and "AttributeError" in m.text(v) for v in caught):
                     return True
         child = current
         current = current.parent
@@ -201,7 +202,7 @@ def _mutates_mapping(body: Node, mapping: str, m: Match) -> bool:
         stack.extend(node.named_children)
         if node.type == "subscript":
             value = node.child_by_field_name("value")
-            if value is not None and _text(value, m) == mapping and _store_target(node) is not None:
+            if value is not None and m.text(value) == mapping and _store_target(node) is not None:
                 return True
         elif node.type == "call":
             function = node.child_by_field_name("function")
@@ -211,23 +212,31 @@ def _mutates_mapping(body: Node, mapping: str, m: Match) -> bool:
                 if (
                     receiver is not None
                     and method is not None
-                    and _text(receiver, m) == mapping
-                    and _text(method, m) in _KEY_CHANGING
+                    and m.text(receiver) == mapping
+                    and m.text(method) in _KEY_CHANGING
                 ):
                     return True
         elif node.type == "augmented_assignment":
             left = node.child_by_field_name("left")
-            if left is not None and _text(left, m) == mapping:
+            if left is not None and m.text(left) == mapping:
                 return True
     return False
+
+
+def _short_name(node: Node, m: Match) -> str:
+    """The receiver as the message may quote it: a short name or attribute, else ``""``."""
+    text = m.text(node)
+    if node.type in ("identifier", "attribute") and len(text) <= 30 and "\n" not in text:
+        return text
+    return ""
 
 
 def _drop_keys_fix(m: Match, mapping: Node, call: Node) -> Fix | None:
     if mapping.type != "identifier":
         return None
-    if facts.known_kind(m, _text(mapping, m), call) != "dict":
+    if facts.known_kind(m, m.text(mapping), call) != "dict":
         return None
-    return Fix("Drop `.keys()`", (TextEdit(span_of(call), _text(mapping, m)),))
+    return Fix("Drop `.keys()`", (TextEdit(span_of(call), m.text(mapping)),))
 
 
 def _keys_iteration(m: Match) -> Hit | None:
@@ -236,18 +245,18 @@ def _keys_iteration(m: Match) -> Hit | None:
     if not _no_arguments(m.node("arguments")) or _is_self(mapping, m):
         return None
     fix = _drop_keys_fix(m, mapping, call)
-    if fix is None and (
-        _keys_unlike_iteration(m) or _duck_typed_keys(call, _text(mapping, m), m)
-    ):
+    if fix is None and (_keys_unlike_iteration(m) or _duck_typed_keys(call, m.text(mapping), m)):
         return None
     body = m.get("body")
-    if body is not None and _mutates_mapping(body, _text(mapping, m), m):
+    if body is not None and _mutates_mapping(body, m.text(mapping), m):
         return None
-    name = _text(mapping, m)
+    name = _short_name(mapping, m)
     if fix is not None:
         message = f"Iterating `{name}` already yields its keys; drop `.keys()`."
-    else:
+    elif name:
         message = f"If `{name}` is a dict, iterating it already yields its keys; drop `.keys()`."
+    else:
+        message = "If this is a dict, iterating it already yields its keys; drop `.keys()`."
     return Hit(span_of(call), message=message, fix=fix)
 
 
@@ -260,13 +269,15 @@ def _keys_membership(m: Match) -> Hit | None:
     if _is_self(mapping, m):
         return None
     fix = _drop_keys_fix(m, mapping, call)
-    name = _text(mapping, m)
-    if fix is None and _duck_typed_keys(comparison, name, m):
+    if fix is None and _duck_typed_keys(comparison, m.text(mapping), m):
         return None
+    name = _short_name(mapping, m)
     if fix is not None:
         message = f"`in {name}` already tests the keys; drop `.keys()`."
-    else:
+    elif name:
         message = f"If `{name}` is a dict, `in {name}` already tests its keys; drop `.keys()`."
+    else:
+        message = "If this is a dict, `in` on it already tests its keys; drop `.keys()`."
     return Hit(span_of(comparison), message=message, fix=fix)
 
 
@@ -287,12 +298,14 @@ Flags `for i in range(len(xs)):` loops whose body reads `xs[i]`. When the body o
 to index `xs` and other sequences, it suggests `zip`; otherwise `enumerate`.
 
 It stays silent when `i` takes part in arithmetic (`xs[i + 1]`), when the body only assigns
-`xs[i] = ...`, when the body changes the length of `xs` (`append`, `pop`, `del`), and when
-`range` has a start or a step.
+`xs[i] = ...`, when the body changes the length of `xs` (`append`, `pop`, `del`), when `range`
+has a start or a step, and when `xs` is known to be a dict. In files that use pandas, NumPy and
+the like it speaks only when `xs` is known to be a list, tuple or str: a pandas `Series`
+indexes by label and a `DataFrame` iterates its column names.
 
 ## Why is this bad?
 Index bookkeeping hides what the loop is about and invites off-by-one mistakes; `enumerate`
-and `zip` say it directly and are at least as fast, since each `xs[i]` is a separate lookup.
+and `zip` say it directly and hand over each item without a separate `xs[i]` lookup.
 
 ## Example
 ```python
@@ -311,8 +324,8 @@ for i, name in enumerate(names):
 for name, age in zip(names, ages):
     print(name, age)
 ```
-`zip` stops at the shortest input where the indexed loop would raise `IndexError`; pass
-`strict=True` (Python 3.10+) to keep the error.
+If `ages` is shorter than `names`, the indexed loop raises `IndexError` where `zip` stops
+quietly at the shorter one; pass `strict=True` (Python 3.10+) to get an error instead.
 
 ## References
 - https://docs.python.org/3/library/functions.html#enumerate
