@@ -1,0 +1,195 @@
+"""Rules about algorithmic complexity: quadratic work that an index makes linear."""
+
+from __future__ import annotations
+
+from lessonlens.analyzers.match import Match, span_of
+from lessonlens.analyzers.model import Hit, Rule, Severity
+from lessonlens.analyzers.parsing import Node
+
+# Longer iterables are not quoted in the message.
+_SHOWN_LENGTH = 30
+
+
+def _referenced(node: Node, source: bytes) -> set[str]:
+    """Names read in a small expression; ``b.a`` reads ``b`` only, not an ``a``."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.add(source[current.start_byte : current.end_byte].decode("utf-8", "replace"))
+        elif current.type == "attribute":
+            target = current.child_by_field_name("object")
+            if target is not None:
+                stack.append(target)
+        elif current.type == "keyword_argument":
+            value = current.child_by_field_name("value")
+            if value is not None:
+                stack.append(value)
+        else:
+            stack.extend(current.named_children)
+    return found
+
+
+def _conjuncts(condition: Node) -> list[Node] | None:
+    """The parts of an ``and`` chain; ``None`` when an ``or`` makes the match conditional."""
+    while condition.type == "parenthesized_expression" and condition.named_children:
+        condition = condition.named_children[0]
+    if condition.type != "boolean_operator":
+        return [condition]
+    operator = condition.child_by_field_name("operator")
+    if operator is None or operator.type != "and":
+        return None
+    parts: list[Node] = []
+    for side in ("left", "right"):
+        child = condition.child_by_field_name(side)
+        found = _conjuncts(child) if child is not None else None
+        if found is None:
+            return None
+        parts.extend(found)
+    return parts
+
+
+def _join_key(
+    comparison: Node, outer: set[str], inner: set[str], source: bytes
+) -> tuple[Node, Node] | None:
+    """``(outer side, inner side)`` of an ``==`` that pairs one loop variable with the other."""
+    if comparison.type != "comparison_operator":
+        return None
+    operands = comparison.named_children
+    operators = comparison.children_by_field_name("operators")
+    if len(operands) != 2 or len(operators) != 1 or operators[0].type != "==":
+        return None
+    left, right = (_referenced(o, source) for o in operands)
+    if left & outer and not left & inner and right & inner and not right & outer:
+        return operands[0], operands[1]
+    if right & outer and not right & inner and left & inner and not left & outer:
+        return operands[1], operands[0]
+    return None
+
+
+def _changes_during_loop(m: Match, outer_loop: Node, inner_loop: Node, iterable: Node) -> bool:
+    """Whether the outer loop adds to the inner collection (``seen[key] = value``).
+
+    Then an index built once before the loops would miss the new items.
+    """
+    if iterable.type not in ("identifier", "attribute"):
+        return False
+    source = m.file.source
+    target = source[iterable.start_byte : iterable.end_byte]
+    body = outer_loop.child_by_field_name("body")
+    stack = list(body.named_children) if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.id == inner_loop.id:
+            continue
+        if node.type in ("assignment", "augmented_assignment"):
+            left = node.child_by_field_name("left")
+            while left is not None and left.type in ("subscript", "attribute"):
+                if source[left.start_byte : left.end_byte] == target:
+                    return True
+                left = left.child_by_field_name("value" if left.type == "subscript" else "object")
+            if left is not None and source[left.start_byte : left.end_byte] == target:
+                return True
+        elif node.type == "call":
+            function = node.child_by_field_name("function")
+            receiver = function.child_by_field_name("object") if function is not None else None
+            if (
+                function is not None
+                and function.type == "attribute"
+                and receiver is not None
+                and source[receiver.start_byte : receiver.end_byte] == target
+            ):
+                return True  # seen.append(x), seen.update(...): conservatively, any method
+        stack.extend(node.named_children)
+    return False
+
+
+def _nested_loop_join(m: Match) -> Hit | None:
+    source = m.file.source
+    inner_loop = m.node("finding")
+    test = m.node("test")
+    if test.child_by_field_name("alternative") is not None:
+        return None  # an else branch runs for every non-matching pair
+    if inner_loop.child_by_field_name("alternative") is not None:
+        return None
+    outer = _referenced(m.node("outer_target"), source)
+    inner = _referenced(m.node("inner_target"), source)
+    iterable = m.node("inner_iterable")
+    if _referenced(iterable, source) & outer:
+        return None  # for b in a.children: the inner collection depends on the outer item
+    if _changes_during_loop(m, m.node("outer_loop"), inner_loop, iterable):
+        return None
+    parts = _conjuncts(m.node("condition"))
+    if parts is None:
+        return None
+    for part in parts:
+        key = _join_key(part, outer, inner, source)
+        if key is None:
+            continue
+        shown = m.text(iterable)
+        if len(shown) > _SHOWN_LENGTH or "\n" in shown:
+            shown = "the inner collection"
+        else:
+            shown = f"`{shown}`"
+        return Hit(
+            span_of(inner_loop, iterable),
+            message=f"This nested loop tries every pair; index {shown} in a dict keyed by "
+            f"`{m.text(key[1])}` once, then look up `{m.text(key[0])}`.",
+        )
+    return None
+
+
+RULES = [
+    Rule(
+        id="PY019",
+        name="nested-loop-join",
+        language="python",
+        query="PY019.scm",
+        message="This nested loop tries every pair; index the inner collection in a dict first.",
+        skill_id="python.algorithms",
+        lesson_id="dict-index-join",
+        severity=Severity.INFORMATION,
+        check=_nested_loop_join,
+        doc="""
+## What it does
+Flags a loop nested directly in another loop whose only statement is an `if` that matches an
+expression of the outer item to an expression of the inner item with `==`:
+`a.id == b.user_id`, `a["k"] == b["k"]`, `a == b`. Further conditions joined by `and` are
+allowed. It stays silent when the condition uses `or`, compares with anything but `==`, has an
+`else` branch, when a side of the comparison does not use its own loop variable, when the
+inner collection depends on the outer item (`for b in a.children`), or when the outer loop
+adds to the inner collection (`seen[key] = value`), where an index built once would go stale.
+
+## Why is this bad?
+The `if` runs once for every pair: `len(A) * len(B)` comparisons. With 10,000 items on each
+side that is 100 million comparisons, where building a dict of `B` by its key once and looking
+each `a` up costs about 20,000 operations.
+
+## Example
+```python
+for user in users:
+    for order in orders:
+        if user.id == order.user_id:
+            user.orders.append(order)
+```
+
+## Use instead
+```python
+orders_by_user = defaultdict(list)
+for order in orders:
+    orders_by_user[order.user_id].append(order)
+for user in users:
+    user.orders.extend(orders_by_user.get(user.id, []))
+```
+The keys must be hashable. When the loop stops at the first match (`break`), index with
+`setdefault` (or iterate in reverse and assign) so that the first item for each key wins. For
+small collections, or when the loops run once, the nested loop may be perfectly fine.
+
+## References
+- https://docs.python.org/3/tutorial/datastructures.html#dictionaries
+- https://docs.python.org/3/library/collections.html#collections.defaultdict
+- https://wiki.python.org/moin/TimeComplexity
+""",
+    ),
+]
