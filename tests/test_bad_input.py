@@ -214,7 +214,12 @@ def test_no_fix_is_offered_where_offsets_would_not_address_the_file(tmp_path):
 
     from lessonlens.server.cli import main
 
-    body = 'def f(words):\n    for w in words:\n        if w in ["a", "b", "c", "d"]:\n            pass\n'
+    body = (
+        "def f(words):\n"
+        "    for w in words:\n"
+        '        if w in ["a", "b", "c", "d"]:\n'
+        "            pass\n"
+    )
     (tmp_path / "plain.py").write_bytes(body.encode())
     (tmp_path / "bom.py").write_bytes(b"\xef\xbb\xbf" + body.encode())
     result = CliRunner().invoke(

@@ -95,35 +95,46 @@ def is_module_level(node: Node) -> bool:
     return enclosing_scope(node).type == "module"
 
 
-def _collect_imports(node: Node, source: bytes, out: dict[str, str]) -> None:
-    for child in node.named_children:
-        kind = child.type
-        if kind == "import_statement":
-            for name in child.children_by_field_name("name"):
-                if name.type == "aliased_import":
-                    dotted = name.child_by_field_name("name")
-                    alias = name.child_by_field_name("alias")
-                    if dotted is not None and alias is not None:
-                        out[_text(alias, source)] = _text(dotted, source)
-                else:
-                    full = _text(name, source)
-                    out.setdefault(full.split(".")[0], full.split(".")[0])
-                    out[full] = full
-        elif kind == "import_from_statement":
-            module = child.child_by_field_name("module_name")
-            if module is None:
-                continue
-            base = _text(module, source)
-            for name in child.children_by_field_name("name"):
-                if name.type == "aliased_import":
-                    dotted = name.child_by_field_name("name")
-                    alias = name.child_by_field_name("alias")
-                    if dotted is not None and alias is not None:
-                        out[_text(alias, source)] = f"{base}.{_text(dotted, source)}"
-                else:
-                    out[_text(name, source)] = f"{base}.{_text(name, source)}"
-        elif kind in _COMPOUND_STATEMENTS:
-            _collect_imports(child, source, out)
+def _record_import(statement: Node, source: bytes, out: dict[str, str]) -> None:
+    if statement.type == "import_statement":
+        for name in statement.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                dotted = name.child_by_field_name("name")
+                alias = name.child_by_field_name("alias")
+                if dotted is not None and alias is not None:
+                    out[_text(alias, source)] = _text(dotted, source)
+            else:
+                full = _text(name, source)
+                out.setdefault(full.split(".")[0], full.split(".")[0])
+                out[full] = full
+    elif statement.type == "import_from_statement":
+        module = statement.child_by_field_name("module_name")
+        if module is None:
+            return
+        base = _text(module, source)
+        for name in statement.children_by_field_name("name"):
+            if name.type == "aliased_import":
+                dotted = name.child_by_field_name("name")
+                alias = name.child_by_field_name("alias")
+                if dotted is not None and alias is not None:
+                    out[_text(alias, source)] = f"{base}.{_text(dotted, source)}"
+            else:
+                out[_text(name, source)] = f"{base}.{_text(name, source)}"
+
+
+def _collect_imports(root: Node, source: bytes, out: dict[str, str]) -> None:
+    """Find import statements by searching the bytes for the keyword, not by walking the tree.
+
+    A file has a few dozen ``import`` keywords and tens of thousands of nodes: looking up the
+    node at each occurrence costs a fraction of a walk. Occurrences inside strings, comments or
+    names such as ``importlib`` are not the ``import`` keyword token and are passed over.
+    """
+    position = source.find(b"import")
+    while position != -1:
+        token = root.descendant_for_byte_range(position, position + 6)
+        if token is not None and token.type == "import" and token.parent is not None:
+            _record_import(token.parent, source, out)
+        position = source.find(b"import", position + 6)
 
 
 def imports(match: Match) -> dict[str, str]:

@@ -22,6 +22,8 @@ _BLOCKING = {
     },
     "socket.create_connection": "`await asyncio.open_connection()`",
 }
+
+
 def _blocking_name(m: Match, function: Node) -> str | None:
     text = m.text(function)
     head = text.partition(".")[0]
