@@ -205,7 +205,7 @@ def explain(name: str) -> None:
     if lesson is None:
         raise click.ClickException(f"no rule or lesson named {name!r}; see `lessonlens rules`")
     console = Console()
-    heading = f"# {lesson.title}\n\n*{lesson.summary}*\n\n"
+    heading = f"# {lesson.title}\n\n> {lesson.summary}\n\n"
     if rule is not None:
         heading = f"# {rule.id} {rule.name}\n\n{rule.doc.strip()}\n\n---\n\n" + heading
     console.print(Markdown(heading + lesson.body))

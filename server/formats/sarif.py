@@ -18,7 +18,7 @@ INFORMATION_URI = "https://pypi.org/project/lessonlens/"
 
 
 def lesson_markdown(lesson: Lesson) -> str:
-    return f"# {lesson.title}\n\n*{lesson.summary}*\n\n{lesson.body}\n"
+    return f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n"
 
 
 def _rule_descriptor(rule: Rule, lesson: Lesson | None, skill_name: str) -> dict[str, Any]:
