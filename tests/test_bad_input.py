@@ -11,18 +11,9 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from samples import MEMBERSHIP
 
 from lessonlens.server.cli import main
-
-# PY001 fires on line 4, column 12.
-MEMBERSHIP = """\
-def count_stop_words(words):
-    n = 0
-    for w in words:
-        if w in ["a", "an", "the", "of"]:
-            n += 1
-    return n
-"""
 
 
 def lessonlens(*args: str) -> Result:

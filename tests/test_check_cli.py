@@ -16,27 +16,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from samples import CONCAT, MEMBERSHIP
 
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
 
-# PY001 fires on line 4, column 12 (the `w in [...]` comparison).
-MEMBERSHIP = """\
-def count_stop_words(words):
-    n = 0
-    for w in words:
-        if w in ["a", "an", "the", "of"]:
-            n += 1
-    return n
-"""
-# PY002 fires on line 4, column 9 (the augmented assignment).
-CONCAT = """\
-def render(rows):
-    text = ""
-    for row in rows:
-        text += str(row)
-    return text
-"""
 CLEAN = "def add(a, b):\n    return a + b\n"
 CATALOG = load_catalog()
 

@@ -9,26 +9,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from samples import CONCAT, MEMBERSHIP
 
 from lessonlens.lessons.catalog import builtin_folder, load_catalog
 from lessonlens.server.cli import all_rules, main
 from lessonlens.server.config import find_config
 
-MEMBERSHIP = """\
-def count_stop_words(words):
-    n = 0
-    for w in words:
-        if w in ["a", "an", "the", "of"]:
-            n += 1
-    return n
-"""
-CONCAT = """\
-def render(rows):
-    text = ""
-    for row in rows:
-        text += str(row)
-    return text
-"""
 # PY012 (try-in-loop) only applies below Python 3.11; it fires on the `try` of line 4.
 TRY_IN_LOOP = """\
 def parse(lines):

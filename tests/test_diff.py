@@ -10,28 +10,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from samples import CONCAT, MEMBERSHIP
 
 from lessonlens.server.cli import main
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="--diff needs git")
-
-# PY001 on line 4.
-MEMBERSHIP = """\
-def count_stop_words(words):
-    n = 0
-    for w in words:
-        if w in ["a", "an", "the", "of"]:
-            n += 1
-    return n
-"""
-# Appended after MEMBERSHIP (plus a blank line), PY002 lands on line 11.
-CONCAT = """\
-def render(rows):
-    text = ""
-    for row in rows:
-        text += str(row)
-    return text
-"""
 
 
 def git(repo: Path, *args: str) -> str:

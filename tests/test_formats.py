@@ -10,26 +10,12 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner, Result
+from samples import CONCAT, MEMBERSHIP
 
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-MEMBERSHIP = """\
-def count_stop_words(words):
-    n = 0
-    for w in words:
-        if w in ["a", "an", "the", "of"]:
-            n += 1
-    return n
-"""
-CONCAT = """\
-def render(rows):
-    text = ""
-    for row in rows:
-        text += str(row)
-    return text
-"""
 # Wide characters before the flagged comparison: CJK (3 UTF-8 bytes, 1 UTF-16 unit each) and
 # an emoji (4 bytes, 2 UTF-16 units). Columns must count code points.
 NON_ASCII_LINE = '        s = "日本語😀"; hit = w in ["a", "b", "c", "d"]'

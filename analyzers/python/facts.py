@@ -14,25 +14,6 @@ LOOP_TYPES = frozenset({"for_statement", "while_statement"})
 COMPREHENSION_TYPES = frozenset(
     {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
 )
-_COMPOUND_STATEMENTS = frozenset(
-    {
-        "block",
-        "if_statement",
-        "elif_clause",
-        "else_clause",
-        "try_statement",
-        "except_clause",
-        "finally_clause",
-        "with_statement",
-        "for_statement",
-        "while_statement",
-        "match_statement",
-        "case_clause",
-        "decorated_definition",
-        "function_definition",
-        "class_definition",
-    }
-)
 
 
 def enclosing_scope(node: Node) -> Node:
@@ -290,6 +271,31 @@ def names_in(node: Node, source: bytes) -> set[str]:
         current = stack.pop()
         if current.type == "identifier":
             found.add(_text(current, source))
+        else:
+            stack.extend(current.named_children)
+    return found
+
+
+def names_read(node: Node, source: bytes) -> set[str]:
+    """Names an expression reads, for small subtrees only.
+
+    Unlike ``names_in``, attribute names (``a`` in ``b.a``) and keyword-argument names (``key``
+    in ``f(key=v)``) are left out: they are not variables.
+    """
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.add(_text(current, source))
+        elif current.type == "attribute":
+            target = current.child_by_field_name("object")
+            if target is not None:
+                stack.append(target)
+        elif current.type == "keyword_argument":
+            value = current.child_by_field_name("value")
+            if value is not None:
+                stack.append(value)
         else:
             stack.extend(current.named_children)
     return found

@@ -5,30 +5,10 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import facts
 
 # Longer iterables are not quoted in the message.
 _SHOWN_LENGTH = 30
-
-
-def _referenced(node: Node, source: bytes) -> set[str]:
-    """Names read in a small expression; ``b.a`` reads ``b`` only, not an ``a``."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "identifier":
-            found.add(source[current.start_byte : current.end_byte].decode("utf-8", "replace"))
-        elif current.type == "attribute":
-            target = current.child_by_field_name("object")
-            if target is not None:
-                stack.append(target)
-        elif current.type == "keyword_argument":
-            value = current.child_by_field_name("value")
-            if value is not None:
-                stack.append(value)
-        else:
-            stack.extend(current.named_children)
-    return found
 
 
 def _conjuncts(condition: Node) -> list[Node] | None:
@@ -60,7 +40,7 @@ def _join_key(
     operators = comparison.children_by_field_name("operators")
     if len(operands) != 2 or len(operators) != 1 or operators[0].type != "==":
         return None
-    left, right = (_referenced(o, source) for o in operands)
+    left, right = (facts.names_read(o, source) for o in operands)
     if left & outer and not left & inner and right & inner and not right & outer:
         return operands[0], operands[1]
     if right & outer and not right & inner and left & inner and not left & outer:
@@ -113,10 +93,10 @@ def _nested_loop_join(m: Match) -> Hit | None:
         return None  # an else branch runs for every non-matching pair
     if inner_loop.child_by_field_name("alternative") is not None:
         return None
-    outer = _referenced(m.node("outer_target"), source)
-    inner = _referenced(m.node("inner_target"), source)
+    outer = facts.names_read(m.node("outer_target"), source)
+    inner = facts.names_read(m.node("inner_target"), source)
     iterable = m.node("inner_iterable")
-    if _referenced(iterable, source) & outer:
+    if facts.names_read(iterable, source) & outer:
         return None  # for b in a.children: the inner collection depends on the outer item
     if _changes_during_loop(m, m.node("outer_loop"), inner_loop, iterable):
         return None

@@ -98,22 +98,6 @@ def _module_call(m: Match, statement: Node) -> Node | None:
     return found
 
 
-def _names_read(node: Node, source: bytes) -> set[str]:
-    """Identifiers in a small subtree, leaving out attribute names (``sqrt`` in ``math.sqrt``)."""
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == "identifier":
-            parent = current.parent
-            field = parent.child_by_field_name("attribute") if parent is not None else None
-            if field is None or field.id != current.id:
-                found.add(source[current.start_byte : current.end_byte].decode("utf-8", "replace"))
-        else:
-            stack.extend(current.named_children)
-    return found
-
-
 def _lookup_in_tight_loop(m: Match) -> Hit | None:
     loop = m.node("finding")
     if facts.enclosing_scope(loop).type != "function_definition":
@@ -126,7 +110,7 @@ def _lookup_in_tight_loop(m: Match) -> Hit | None:
     local = rest.rpartition(".")[2]
     # ``random = random.random`` would make the module name local, and unbound on its first
     # use: pick a name that clashes with nothing the loop reads.
-    if local == root or local in _names_read(loop, m.file.source):
+    if local == root or local in facts.names_read(loop, m.file.source):
         local = f"{root}_{local}"
     return Hit(
         span_of(function),

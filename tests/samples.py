@@ -1,0 +1,19 @@
+"""Small sources shared by the CLI tests, each with one known finding."""
+
+# PY001 fires on line 4, column 12 (the `w in [...]` comparison).
+MEMBERSHIP = """\
+def count_stop_words(words):
+    n = 0
+    for w in words:
+        if w in ["a", "an", "the", "of"]:
+            n += 1
+    return n
+"""
+# PY002 fires on line 4, column 9 (the augmented assignment).
+CONCAT = """\
+def render(rows):
+    text = ""
+    for row in rows:
+        text += str(row)
+    return text
+"""
