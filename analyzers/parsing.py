@@ -13,6 +13,7 @@ from typing import Any
 import tree_sitter as ts
 
 Node = ts.Node
+Parser = ts.Parser
 Tree = ts.Tree
 Point = ts.Point
 Language = ts.Language

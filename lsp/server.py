@@ -1,0 +1,337 @@
+"""The pygls language server: thin handlers that unpack params, call the core, convert back.
+
+The core (``server.session.Session``) owns documents, analysis and what to show; this module
+only speaks the protocol. Never print: stdout is the protocol channel in stdio mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from lessonlens import __version__
+from lessonlens.lsp import convert
+from lessonlens.server.session import DocumentResult, Session
+from lessonlens.server.settings import PREFIX, parse_settings
+
+log = logging.getLogger(__name__)
+
+SHOW_LESSON = "lessonlens.showLesson"
+DISMISS = "lessonlens.dismiss"
+MUTE_RULE = "lessonlens.muteRule"
+
+
+class LessonLensServer(LanguageServer):
+    """A language server that owns one editor session."""
+
+    def __init__(self) -> None:
+        super().__init__("lessonlens", __version__)
+        self.session = Session(on_result=self.on_result, on_notice=self.notice)
+        self.pull = False
+        self.refresh_support = False
+        self.configuration_support = False
+        self.progress_support = False
+        # Bumped whenever visibility changes without an edit (mute, dismiss, settings), so
+        # that pull clients do not keep an "unchanged" report that is no longer true.
+        self.generation = 0
+
+    @property
+    def encoding(self) -> str:
+        return str(self.workspace.position_encoding or convert.UTF16)
+
+    def result_id(self, result: DocumentResult) -> str:
+        return f"{result.uri}@{result.version}#{result.revision}.{self.generation}"
+
+    def diagnostics(self, result: DocumentResult) -> list[types.Diagnostic]:
+        lines = convert.Lines(result.data)
+        return [
+            convert.diagnostic(f, self.session.lesson(f.lesson_id), lines, self.encoding)
+            for f in result.hints
+        ]
+
+    def on_result(self, result: DocumentResult) -> None:
+        if self.pull:
+            return
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=result.uri, diagnostics=self.diagnostics(result), version=result.version
+            )
+        )
+
+    def visibility_changed(self, results: list[DocumentResult]) -> None:
+        self.generation += 1
+        if self.pull:
+            if self.refresh_support:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for result in results:
+            self.on_result(result)
+
+    def notice(self, message: str) -> None:
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+        )
+
+    def apply_settings(self, raw: Any) -> None:
+        settings, errors = parse_settings(raw, self.session.settings)
+        if errors:
+            self.notice(
+                f"lessonlens: {len(errors)} invalid setting{'s' if len(errors) > 1 else ''}; "
+                "defaults used (details in the output log)."
+            )
+            for error in errors:
+                self.window_log_message(
+                    types.LogMessageParams(type=types.MessageType.Warning, message=error)
+                )
+        self.visibility_changed(self.session.update_settings(settings))
+
+
+# ---------------------------------------------------------------------- lifecycle
+
+
+def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
+    capabilities = params.capabilities
+    text = capabilities.text_document
+    workspace = capabilities.workspace
+    ls.pull = text is not None and text.diagnostic is not None
+    ls.refresh_support = bool(
+        workspace and workspace.diagnostics and workspace.diagnostics.refresh_support
+    )
+    ls.configuration_support = bool(workspace and workspace.configuration)
+    ls.progress_support = bool(capabilities.window and capabilities.window.work_done_progress)
+    options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get(PREFIX), dict):
+        options = options[PREFIX]
+    ls.apply_settings(options)
+
+
+async def initialized(ls: LessonLensServer, params: types.InitializedParams) -> None:
+    token = "lessonlens/load-lessons"
+    if ls.progress_support:
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title="lessonlens", message="Loading lessons")
+            )
+        except Exception:  # a client that refuses the token still gets a working server
+            ls.progress_support = False
+    catalog = await asyncio.get_running_loop().run_in_executor(None, ls.session.load_lessons)
+    if ls.progress_support:
+        ls.work_done_progress.end(
+            token, types.WorkDoneProgressEnd(message=f"{len(catalog.lessons)} lessons ready")
+        )
+    await pull_configuration(ls)
+
+
+async def pull_configuration(ls: LessonLensServer) -> None:
+    if not ls.configuration_support:
+        return
+    try:
+        values = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=PREFIX)])
+        )
+    except Exception as exc:
+        log.warning("workspace/configuration failed: %r", exc)
+        return
+    if values and isinstance(values[0], dict):
+        ls.apply_settings(values[0])
+
+
+async def did_change_configuration(
+    ls: LessonLensServer, params: types.DidChangeConfigurationParams
+) -> None:
+    if ls.configuration_support:
+        await pull_configuration(ls)
+    elif isinstance(params.settings, dict):
+        ls.apply_settings(params.settings.get(PREFIX, params.settings))
+
+
+def shutdown(ls: LessonLensServer, params: None) -> None:
+    ls.session.shutdown()
+
+
+# ---------------------------------------------------------------------- documents
+
+
+def did_open(ls: LessonLensServer, params: types.DidOpenTextDocumentParams) -> None:
+    doc = params.text_document
+    ls.session.open(doc.uri, doc.language_id, doc.version, doc.text)
+
+
+def did_change(ls: LessonLensServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri, version = params.text_document.uri, params.text_document.version
+    document = ls.session.document(uri)
+    if document is None:
+        log.info("didChange for a document that is not open: %s", uri)
+        return
+    for change in params.content_changes:
+        # Each change's range refers to the text as the previous change left it.
+        if isinstance(change, types.TextDocumentContentChangePartial):
+            start = convert.offset_of(document, change.range.start, ls.encoding)
+            end = convert.offset_of(document, change.range.end, ls.encoding)
+            ls.session.change(uri, version, [(start, end, change.text)])
+        else:
+            ls.session.change(uri, version, [change.text])
+
+
+def did_close(ls: LessonLensServer, params: types.DidCloseTextDocumentParams) -> None:
+    ls.session.close(params.text_document.uri)
+    if not ls.pull:
+        ls.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
+
+
+# ---------------------------------------------------------------------- features
+
+
+async def diagnostic(
+    ls: LessonLensServer, params: types.DocumentDiagnosticParams
+) -> types.DocumentDiagnosticReport:
+    result = await ls.session.analysis(params.text_document.uri)
+    if result is None:
+        return types.RelatedFullDocumentDiagnosticReport(items=[])
+    result_id = ls.result_id(result)
+    if params.previous_result_id == result_id:
+        return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    return types.RelatedFullDocumentDiagnosticReport(
+        items=ls.diagnostics(result), result_id=result_id
+    )
+
+
+def hover(ls: LessonLensServer, params: types.HoverParams) -> types.Hover | None:
+    result = ls.session.result(params.text_document.uri)
+    if result is None:
+        return None
+    lines = convert.Lines(result.data)
+    offset = convert.offset_in(lines, params.position, ls.encoding)
+    markdown = ls.session.hover(result.uri, offset)
+    if markdown is None:
+        return None
+    return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown))
+
+
+def code_action(
+    ls: LessonLensServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
+    uri = params.text_document.uri
+    result = ls.session.result(uri)
+    if result is None:
+        return None
+    lines = convert.Lines(result.data)
+    start = convert.offset_in(lines, params.range.start, ls.encoding)
+    end = convert.offset_in(lines, params.range.end, ls.encoding)
+    mentioned = [
+        (str(d.code), d.range.start.line)
+        for d in params.context.diagnostics
+        if d.source == "lessonlens" and d.code is not None
+    ]
+    actions = []
+    for action in ls.session.actions(uri, start, end, mentioned):
+        finding = action.finding
+        diagnostic_ = convert.diagnostic(
+            finding, ls.session.lesson(finding.lesson_id), lines, ls.encoding
+        )
+        if action.kind == "fix":
+            actions.append(
+                types.CodeAction(
+                    title=action.title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic_],
+                    is_preferred=True,
+                    edit=convert.workspace_edit(uri, result.version, finding, lines, ls.encoding),
+                )
+            )
+        else:
+            command = {"lesson": SHOW_LESSON, "dismiss": DISMISS, "mute": MUTE_RULE}[action.kind]
+            actions.append(
+                types.CodeAction(
+                    title=action.title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic_],
+                    command=types.Command(
+                        title=action.title, command=command, arguments=list(action.arguments)
+                    ),
+                )
+            )
+    return actions
+
+
+def code_lens(ls: LessonLensServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    lenses = []
+    for lens in ls.session.lenses(params.text_document.uri):
+        where = types.Range(types.Position(lens.row, 0), types.Position(lens.row, 0))
+        lenses.append(
+            types.CodeLens(
+                range=where,
+                command=types.Command(
+                    title=lens.title, command=SHOW_LESSON, arguments=[list(lens.lesson_ids)]
+                ),
+            )
+        )
+    return lenses
+
+
+def code_lens_resolve(ls: LessonLensServer, params: types.CodeLens) -> types.CodeLens:
+    return params
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def show_lesson(ls: LessonLensServer, target: Any) -> Any:
+    ids = target if isinstance(target, list) else [target]
+    if not ids or not all(isinstance(i, str) for i in ids):
+        raise ValueError("lessonlens.showLesson takes a lesson id or a list of lesson ids")
+    lessons = [ls.session.show_lesson(i) for i in ids]
+    missing = [i for i, lesson in zip(ids, lessons, strict=True) if lesson is None]
+    if missing:
+        raise ValueError(f"unknown lesson: {', '.join(missing)}")
+    return lessons if isinstance(target, list) else lessons[0]
+
+
+def dismiss(ls: LessonLensServer, uri: Any, rule_id: Any, line: Any) -> None:
+    if not isinstance(uri, str) or not isinstance(rule_id, str) or not isinstance(line, int):
+        raise ValueError("lessonlens.dismiss takes [uri, ruleId, line]")
+    ls.visibility_changed(ls.session.dismiss(uri, rule_id, line))
+
+
+def mute_rule(ls: LessonLensServer, rule_id: Any) -> None:
+    if not isinstance(rule_id, str):
+        raise ValueError("lessonlens.muteRule takes [ruleId]")
+    ls.visibility_changed(ls.session.mute(rule_id))
+
+
+def build_server() -> LessonLensServer:
+    """A server with every feature registered (statically, by method name)."""
+    server = LessonLensServer()
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.SHUTDOWN)(shutdown)
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(
+            identifier="lessonlens", inter_file_dependencies=False, workspace_diagnostics=False
+        ),
+    )(diagnostic)
+    server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
+    server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )(code_action)
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=True))(
+        code_lens
+    )
+    server.feature(types.CODE_LENS_RESOLVE)(code_lens_resolve)
+    server.command(SHOW_LESSON)(show_lesson)
+    server.command(DISMISS)(dismiss)
+    server.command(MUTE_RULE)(mute_rule)
+    return server

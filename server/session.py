@@ -1,0 +1,464 @@
+"""The editor session: the application core behind the language server.
+
+It owns the open documents, schedules analysis off the event loop, and turns findings into what
+an editor shows: visible hints (after settings, mutes, dismissals and the per-file cap), hover
+text, code actions, code lenses and lessons. It knows nothing of the wire protocol.
+
+Scheduling: each document has at most one analysis in flight. Edits that arrive meanwhile only
+mark it dirty, so they fold into one re-analysis of the latest text; a result whose revision has
+moved on is dropped, never published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lessonlens.analyzers import Analysis, AnalysisOptions, Finding, language_for_id, parsing
+from lessonlens.analyzers.engine import analyze_tree, rule_selected, rule_set, valid_utf8
+from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
+from lessonlens.analyzers.model import Rule
+from lessonlens.lessons.catalog import Catalog, Lesson, load_catalog, load_skills
+from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
+from lessonlens.server.documents import Document
+from lessonlens.server.priorities import silenced_skills
+from lessonlens.server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_FUNCTION_TYPES = ("function_definition", "class_definition")
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """What the editor shows for one revision of a document."""
+
+    uri: str
+    version: int
+    revision: int
+    data: bytes
+    hints: tuple[Finding, ...]
+    too_large: bool = False
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str  # "fix" | "lesson" | "dismiss" | "mute"
+    title: str
+    finding: Finding
+    arguments: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lens:
+    row: int
+    title: str
+    lesson_ids: tuple[str, ...]
+
+
+@dataclass
+class _State:
+    document: Document
+    analysis: Analysis | None = None
+    analysed_revision: int = -1
+    analysed_data: bytes = b""
+    analysed_tree: parsing.Tree | None = None
+    result: DocumentResult | None = None
+    task: asyncio.Task[None] | None = None
+    dirty: bool = False
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    warned_too_large: bool = False
+    open: bool = True
+
+
+def uri_to_path(uri: str) -> Path | None:
+    parsed = urlparse(uri)
+    if parsed.scheme != "file":
+        return None
+    return Path(unquote(parsed.path))
+
+
+_PARSERS = threading.local()
+
+
+def _parser(spec: LanguageSpec) -> parsing.Parser:
+    # Parsers are not thread-safe: one per analysis thread and language.
+    cache: dict[str, parsing.Parser] | None = getattr(_PARSERS, "cache", None)
+    if cache is None:
+        cache = _PARSERS.cache = {}
+    parser = cache.get(spec.id)
+    if parser is None:
+        parser = cache[spec.id] = parsing.new_parser(rule_set(spec).grammar)
+    return parser
+
+
+def _analyse(
+    spec: LanguageSpec, data: bytes, tree: parsing.Tree | None, options: AnalysisOptions
+) -> tuple[parsing.Tree, Analysis]:
+    data = valid_utf8(data)
+    new_tree = parsing.parse(_parser(spec), data, tree)
+    return new_tree, analyze_tree(new_tree, data, spec, options)
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        on_result: Callable[[DocumentResult], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.on_result = on_result or (lambda result: None)
+        self.on_notice = on_notice or (lambda message: None)
+        self._states: dict[str, _State] = {}
+        self._configs: dict[Path, Config] = {}
+        self._catalog: Catalog | None = None
+        self._skills = load_skills()
+        self._muted: set[str] = set()
+        self._dismissed: set[tuple[str, str, bytes]] = set()
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lessonlens")
+        self.rules: dict[str, Rule] = {r.id: r for s in LANGUAGES for r in rule_set(s).rules}
+
+    # ------------------------------------------------------------------ lessons and settings
+
+    def load_lessons(self) -> Catalog:
+        dirs: list[Path] = []
+        for config in self._configs.values():
+            dirs.extend(d for d in config.lesson_dirs if d not in dirs)
+        dirs.extend(Path(d).expanduser() for d in self.settings.lesson_dirs)
+        catalog = load_catalog(dirs)
+        for problem in catalog.errors:
+            log.warning("lesson skipped: %s", problem)
+        self._catalog = catalog
+        return catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog if self._catalog is not None else self.load_lessons()
+
+    def lesson(self, lesson_id: str) -> Lesson | None:
+        return self.catalog.lesson(lesson_id)
+
+    def update_settings(self, settings: Settings) -> list[DocumentResult]:
+        """Apply new settings; returns the documents whose visible hints were recomputed."""
+        lessons_changed = settings.lesson_dirs != self.settings.lesson_dirs
+        self.settings = settings
+        if lessons_changed:
+            self.load_lessons()
+        return self._refresh_all()
+
+    def _config_for(self, uri: str) -> Config:
+        path = uri_to_path(uri)
+        folder = path.parent if path is not None else Path.cwd()
+        config = self._configs.get(folder)
+        if config is None:
+            try:
+                config = find_config(folder)
+            except ConfigError as exc:
+                self.on_notice(f"lessonlens: invalid project configuration: {exc}")
+                config = Config(root=folder)
+            self._configs[folder] = config
+        return config
+
+    # ------------------------------------------------------------------ documents
+
+    def open(self, uri: str, language_id: str, version: int, text: str) -> bool:
+        spec = language_for_id(language_id)
+        if spec is None:
+            path = uri_to_path(uri)
+            from lessonlens.analyzers import language_for_path
+
+            spec = language_for_path(path) if path is not None else None
+        if spec is None:
+            return False
+        document = Document(uri, spec, version, text.encode("utf-8", "surrogatepass"))
+        self._states[uri] = _State(document)
+        self.schedule(uri)
+        return True
+
+    def document(self, uri: str) -> Document | None:
+        state = self._states.get(uri)
+        return state.document if state is not None else None
+
+    def change(self, uri: str, version: int, edits: Sequence[tuple[int, int, str] | str]) -> bool:
+        """Apply edits in order: ``(start_byte, end_byte, text)`` or a whole new text."""
+        state = self._states.get(uri)
+        if state is None:
+            log.info("change for a document that is not open: %s", uri)
+            return False
+        for edit in edits:
+            if isinstance(edit, str):
+                state.document.set_text(edit)
+            else:
+                state.document.replace(*edit)
+        state.document.version = version
+        self.schedule(uri)
+        return True
+
+    def close(self, uri: str) -> None:
+        state = self._states.pop(uri, None)
+        if state is not None:
+            state.open = False
+            for waiter in state.waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def result(self, uri: str) -> DocumentResult | None:
+        state = self._states.get(uri)
+        return state.result if state is not None else None
+
+    # ------------------------------------------------------------------ analysis
+
+    def schedule(self, uri: str) -> None:
+        state = self._states.get(uri)
+        if state is None:
+            return
+        state.dirty = True
+        if state.task is None or state.task.done():
+            state.task = asyncio.get_running_loop().create_task(self._run(uri, state))
+
+    async def analysis(self, uri: str) -> DocumentResult | None:
+        """The result for the document's current revision, waiting for it if need be."""
+        loop = asyncio.get_running_loop()
+        while True:
+            state = self._states.get(uri)
+            if state is None:
+                return None
+            if state.result is not None and state.result.revision == state.document.revision:
+                return state.result
+            waiter: asyncio.Future[None] = loop.create_future()
+            state.waiters.append(waiter)
+            if state.task is None or state.task.done():
+                self.schedule(uri)
+            await waiter
+
+    async def _run(self, uri: str, state: _State) -> None:
+        loop = asyncio.get_running_loop()
+        while state.dirty and state.open:
+            state.dirty = False
+            if self.settings.debounce_ms > 0:
+                await asyncio.sleep(self.settings.debounce_ms / 1000)
+                if state.dirty:
+                    continue
+            document = state.document
+            revision, data = document.revision, document.data
+            config = self._config_for(uri)
+            if len(data) > config.max_file_size:
+                self._publish(state, None, revision, data, None, too_large=True)
+                continue
+            options = AnalysisOptions(target_python=config.target_python)
+            tree = document.tree.copy() if document.tree is not None else None
+            try:
+                new_tree, analysis = await loop.run_in_executor(
+                    self._executor, _analyse, document.language, data, tree, options
+                )
+            except Exception:
+                log.exception("analysis of %s failed", uri)
+                self._publish(state, None, revision, data, None)
+                continue
+            if not state.open:
+                return
+            if document.revision == revision:
+                # No edit since the snapshot: the new tree is current and becomes the base of
+                # the next incremental parse. Otherwise the old tree, with every edit applied
+                # to it since, stays the base, and ``dirty`` is already set again.
+                document.tree = new_tree
+                self._publish(state, analysis, revision, data, new_tree)
+
+    def _publish(
+        self,
+        state: _State,
+        analysis: Analysis | None,
+        revision: int,
+        data: bytes,
+        tree: parsing.Tree | None,
+        *,
+        too_large: bool = False,
+    ) -> None:
+        state.analysis = analysis
+        state.analysed_revision = revision
+        state.analysed_data = data
+        state.analysed_tree = tree
+        result = self._visible(state, too_large=too_large)
+        state.result = result
+        waiters, state.waiters = state.waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if too_large and not state.warned_too_large:
+            state.warned_too_large = True
+            size = len(data)
+            self.on_notice(
+                f"lessonlens: {uri_to_path(state.document.uri) or state.document.uri} is "
+                f"{size:,} bytes, over the {DEFAULT_MAX_FILE_SIZE:,}-byte limit: not analysed."
+            )
+        self.on_result(result)
+
+    # ------------------------------------------------------------------ what the editor shows
+
+    def _line_key(self, data: bytes, row: int) -> bytes:
+        lines = data.split(b"\n")
+        return lines[row].strip() if 0 <= row < len(lines) else b""
+
+    def _visible(self, state: _State, *, too_large: bool = False) -> DocumentResult:
+        document = state.document
+        config = self._config_for(document.uri)
+        select = self.settings.select or config.select
+        ignore = (*config.ignore, *self.settings.ignore)
+        silenced = silenced_skills(config.skill_priorities, self._skills)
+        data = state.analysed_data
+        hints: list[Finding] = []
+        lines: list[bytes] | None = None
+        for finding in state.analysis.findings if state.analysis else ():
+            rule = self.rules.get(finding.rule_id)
+            if rule is None or not rule_selected(rule, select, ignore):
+                continue
+            if finding.rule_id in self._muted or finding.skill_id in silenced:
+                continue
+            if self._dismissed:
+                lines = lines if lines is not None else data.split(b"\n")
+                row = finding.span.start_row
+                key = lines[row].strip() if row < len(lines) else b""
+                if (document.uri, finding.rule_id, key) in self._dismissed:
+                    continue
+            hints.append(finding)
+            if len(hints) >= self.settings.max_hints_per_file:
+                break
+        return DocumentResult(
+            document.uri,
+            document.version,
+            state.analysed_revision,
+            data,
+            tuple(hints),
+            too_large=too_large,
+        )
+
+    def _refresh_all(self) -> list[DocumentResult]:
+        results = []
+        for state in self._states.values():
+            if state.analysed_revision < 0:
+                continue
+            state.result = self._visible(state)
+            results.append(state.result)
+        return results
+
+    def hints_at(self, uri: str, start: int, end: int) -> list[Finding]:
+        """Visible hints overlapping bytes ``start..end`` (a point when they are equal)."""
+        result = self.result(uri)
+        if result is None:
+            return []
+        return [
+            f
+            for f in result.hints
+            if f.span.start_byte <= end
+            and start <= f.span.end_byte
+            and (start != end or f.span.start_byte <= start < max(f.span.end_byte, start + 1))
+        ]
+
+    def hover(self, uri: str, offset: int) -> str | None:
+        hints = self.hints_at(uri, offset, offset)
+        if not hints:
+            return None
+        return self.hover_markdown(hints[0])
+
+    def hover_markdown(self, finding: Finding) -> str:
+        lesson = self.lesson(finding.lesson_id)
+        rule = self.rules.get(finding.rule_id)
+        skill = self._skills.get(finding.skill_id)
+        why = (
+            f"_Why you see this: {finding.rule_id} ({rule.name if rule else 'rule'}) matched "
+            f"this code, which is about **{skill.name if skill else finding.skill_id}**. "
+            f'Not useful here? Use "Dismiss here" or "Don\'t show {finding.rule_id} again"._'
+        )
+        if lesson is None:
+            return f"**{finding.rule_id}** {finding.message}\n\n---\n{why}\n"
+        return f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n\n---\n{why}\n"
+
+    def actions(
+        self, uri: str, start: int, end: int, mentioned: Sequence[tuple[str, int]] = ()
+    ) -> list[Action]:
+        """Code actions for hints overlapping the range, or named by the client's diagnostics.
+
+        ``mentioned`` is (rule id, row) of the diagnostics the client sent: clients disagree on
+        columns (Neovim 0.7 sends byte columns), so they are matched by rule and line only.
+        """
+        result = self.result(uri)
+        if result is None:
+            return []
+        chosen = {id(f): f for f in self.hints_at(uri, start, end)}
+        for rule_id, row in mentioned:
+            for finding in result.hints:
+                if finding.rule_id == rule_id and finding.span.start_row == row:
+                    chosen.setdefault(id(finding), finding)
+        actions: list[Action] = []
+        for finding in sorted(chosen.values(), key=lambda f: (f.span.start_byte, f.rule_id)):
+            lesson = self.lesson(finding.lesson_id)
+            if finding.fix is not None:
+                actions.append(Action("fix", f"Fix: {finding.fix.title}", finding))
+            title = lesson.title if lesson else finding.lesson_id
+            actions.append(Action("lesson", f"Show lesson: {title}", finding, (finding.lesson_id,)))
+            actions.append(
+                Action(
+                    "dismiss",
+                    "Dismiss here",
+                    finding,
+                    (uri, finding.rule_id, finding.span.start_row),
+                )
+            )
+            actions.append(
+                Action("mute", f"Don't show {finding.rule_id} again", finding, (finding.rule_id,))
+            )
+        return actions
+
+    def lenses(self, uri: str) -> list[Lens]:
+        """One lens above each function or class that holds hints."""
+        state = self._states.get(uri)
+        result = state.result if state is not None else None
+        tree = state.analysed_tree if state is not None else None
+        if result is None or tree is None:
+            return []
+        by_row: dict[int, list[str]] = {}
+        for finding in result.hints:
+            node = tree.root_node.descendant_for_byte_range(
+                finding.span.start_byte, finding.span.start_byte
+            )
+            while node is not None and node.type not in _FUNCTION_TYPES:
+                node = node.parent
+            if node is None:
+                continue
+            lessons = by_row.setdefault(node.start_point[0], [])
+            if finding.lesson_id not in lessons:
+                lessons.append(finding.lesson_id)
+        return [
+            Lens(row, f"{len(ids)} lesson{'s' if len(ids) != 1 else ''} here", tuple(ids))
+            for row, ids in sorted(by_row.items())
+        ]
+
+    def show_lesson(self, lesson_id: str) -> dict[str, str] | None:
+        lesson = self.lesson(lesson_id)
+        if lesson is None:
+            return None
+        markdown = f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n"
+        return {"id": lesson.id, "title": lesson.title, "markdown": markdown}
+
+    def dismiss(self, uri: str, rule_id: str, row: int) -> list[DocumentResult]:
+        state = self._states.get(uri)
+        if state is None:
+            return []
+        key = self._line_key(state.analysed_data or state.document.data, row)
+        self._dismissed.add((uri, rule_id, key))
+        return self._refresh_all()
+
+    def mute(self, rule_id: str) -> list[DocumentResult]:
+        self._muted.add(rule_id)
+        return self._refresh_all()
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

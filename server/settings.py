@@ -1,0 +1,188 @@
+"""Editor settings: one definition for the wire format, the reference docs and VS Code.
+
+The reference (docs/settings.md) and the VS Code ``contributes.configuration`` are generated
+from the dataclass below, so that they cannot drift apart.
+
+Settings arrive from ``initializationOptions`` (a flat object such as ``{"debounceMs": 0}``) and
+from ``workspace/configuration`` (section ``lessonlens``). Keys are camelCase on the wire.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+PREFIX = "lessonlens"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How one field appears to people and to VS Code."""
+
+    description: str
+    enum: tuple[str, ...] = ()
+    minimum: int | None = None
+
+
+def _meta(description: str, **kwargs: Any) -> dict[str, Setting]:
+    return {"setting": Setting(description, **kwargs)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            "Rules to show (ids such as PY001, prefixes such as PY0, or names). "
+            "Empty: all rules, or the project's `select` from pyproject.toml."
+        ),
+    )
+    ignore: tuple[str, ...] = field(
+        default=(), metadata=_meta("Rules never to show, added to the project's `ignore`.")
+    )
+    max_hints_per_file: int = field(
+        default=25,
+        metadata=_meta(
+            "At most this many hints in one file (the first ones by position).", minimum=0
+        ),
+    )
+    debounce_ms: int = field(
+        default=0,
+        metadata=_meta(
+            "Wait this long after the last keystroke before analysing. 0 analyses at once; raise "
+            "it on slow machines.",
+            minimum=0,
+        ),
+    )
+    lesson_dirs: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            "Folders of team lessons (Markdown), added to the project's `lesson-dirs`. A team "
+            "lesson with a built-in lesson's id replaces it."
+        ),
+    )
+    share_progress: bool = field(
+        default=False,
+        metadata=_meta(
+            "Share your skill-progress signals with your team. Off until you turn it on; "
+            "nothing leaves this machine while it is off."
+        ),
+    )
+    model_device: str = field(
+        default="auto",
+        metadata=_meta(
+            "Where the lesson-ranking model runs: auto (a GPU when one is usable), cpu or cuda.",
+            enum=("auto", "cpu", "cuda"),
+        ),
+    )
+
+
+def wire_name(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, tuple):
+        return "array"
+    return "string"
+
+
+def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
+    """Settings from a wire object; invalid values keep their defaults and are reported.
+
+    Unknown keys are ignored silently, because editors send other extensions' keys too.
+    """
+    settings = base or Settings()
+    errors: list[str] = []
+    if raw is None:
+        return settings, errors
+    if not isinstance(raw, dict):
+        return settings, [f"settings must be an object, got {type(raw).__name__}"]
+    changes: dict[str, Any] = {}
+    for spec in fields(Settings):
+        key = wire_name(spec.name)
+        if key not in raw or raw[key] is None:
+            continue
+        value = raw[key]
+        meta: Setting = spec.metadata["setting"]
+        kind = _kind(spec.default)
+        ok = (
+            (kind == "boolean" and isinstance(value, bool))
+            or (kind == "integer" and isinstance(value, int) and not isinstance(value, bool))
+            or (kind == "string" and isinstance(value, str))
+            or (
+                kind == "array"
+                and isinstance(value, list)
+                and all(isinstance(v, str) for v in value)
+            )
+        )
+        if ok and meta.enum and value not in meta.enum:
+            ok = False
+        if ok and meta.minimum is not None and value < meta.minimum:
+            ok = False
+        if not ok:
+            article = "an" if kind[0] in "aeiou" else "a"
+            expected = f"one of {', '.join(meta.enum)}" if meta.enum else f"{article} {kind}"
+            if meta.minimum is not None:
+                expected += f" >= {meta.minimum}"
+            errors.append(f"{PREFIX}.{key}: expected {expected}, got {json.dumps(value)}")
+            continue
+        changes[spec.name] = tuple(value) if kind == "array" else value
+    return replace(settings, **changes), errors
+
+
+def vscode_configuration() -> dict[str, Any]:
+    """The ``contributes.configuration`` block of the VS Code extension's package.json."""
+    properties: dict[str, Any] = {
+        f"{PREFIX}.pythonPath": {
+            "type": "string",
+            "default": "",
+            "markdownDescription": "Python interpreter that runs `lessonlens serve`. Empty: the "
+            "interpreter selected in the Python extension, else `python3` on PATH.",
+        }
+    }
+    defaults = Settings()
+    for spec in fields(Settings):
+        meta: Setting = spec.metadata["setting"]
+        default = getattr(defaults, spec.name)
+        kind = _kind(default)
+        entry: dict[str, Any] = {
+            "type": kind,
+            "default": list(default) if kind == "array" else default,
+            "markdownDescription": meta.description,
+        }
+        if kind == "array":
+            entry["items"] = {"type": "string"}
+        if meta.enum:
+            entry["enum"] = list(meta.enum)
+        if meta.minimum is not None:
+            entry["minimum"] = meta.minimum
+        properties[f"{PREFIX}.{wire_name(spec.name)}"] = entry
+    return {"title": "lessonlens", "properties": properties}
+
+
+def reference_markdown() -> str:
+    """docs/settings.md: the settings reference."""
+    lines = [
+        "# Settings reference",
+        "",
+        "<!-- Generated by `lessonlens settings --markdown`; do not edit by hand. -->",
+        "",
+        "Editors send these under `lessonlens` (VS Code settings, or `settings`/`init_options` in",
+        "Neovim). `initializationOptions` takes the same keys as a flat object, e.g.",
+        '`{"debounceMs": 0}`.',
+        "",
+        "| Setting | Type | Default | Description |",
+        "|---|---|---|---|",
+    ]
+    for name, entry in vscode_configuration()["properties"].items():
+        kind = entry["type"] + (f" ({' / '.join(entry['enum'])})" if "enum" in entry else "")
+        default = json.dumps(entry["default"])
+        lines.append(f"| `{name}` | {kind} | `{default}` | {entry['markdownDescription']} |")
+    return "\n".join(lines) + "\n"
