@@ -10,10 +10,12 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from typing import TypeVar
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.languages import LanguageSpec
@@ -21,10 +23,13 @@ from lessonlens.analyzers.match import FileContext, Match, span_of
 from lessonlens.analyzers.model import (
     Detector,
     Finding,
+    Fix,
     Hit,
     Problem,
     Rule,
     SkillEvidence,
+    Span,
+    TextEdit,
 )
 
 log = logging.getLogger(__name__)
@@ -141,68 +146,312 @@ def analyze(source: bytes, spec: LanguageSpec, options: AnalysisOptions) -> Anal
 
 
 def analyze_tree(
-    tree: parsing.Tree, source: bytes, spec: LanguageSpec, options: AnalysisOptions
+    tree: parsing.Tree,
+    source: bytes,
+    spec: LanguageSpec,
+    options: AnalysisOptions,
+    cache: UnitCache | None = None,
 ) -> Analysis:
-    """Analyse an already parsed tree (the language server re-parses incrementally)."""
+    """Analyse an already parsed tree (the language server re-parses incrementally).
+
+    With a ``cache`` (one per open document), top-level units whose bytes and file fingerprint
+    are unchanged since the last call reuse their findings, and the query walks only the rest.
+    The result is the same as without a cache; only the cost differs.
+    """
     rules = rule_set(spec)
     source = valid_utf8(source)
     root = tree.root_node
     errors = parsing.error_ranges(root)
-    active = {
-        id(r)
-        for r in rules.rules
-        if r.applies_to(options.target_python) and rule_selected(r, options.select, options.ignore)
-    }
-    context = FileContext(source=source, root=root, target_python=options.target_python)
-    findings: dict[tuple[str, int, int], Finding] = {}
-    evidence: dict[tuple[str, int, int], SkillEvidence] = {}
-    problems: list[Problem] = []
-    failed: set[str] = set()
+    walk = _Walk(rules, source, root, options, errors)
+    if cache is None or spec.fingerprint is None or not spec.units:
+        walk.run(root, None)
+        return walk.result()
+    return cache.analyse(walk, spec)
 
-    for index, captures in parsing.matches(rules.query, root):
-        owner = rules.owners[index]
-        if owner.id in failed:
-            continue
-        is_rule = isinstance(owner, Rule)
-        if is_rule and id(owner) not in active:
-            continue
-        anchor = "finding" if is_rule else "evidence"
-        if anchor not in captures:
-            continue
-        match = Match(captures, context)
-        try:
-            if owner.check is None:
-                hit: Hit | None = Hit(span_of(captures[anchor][0]))
+
+_T = TypeVar("_T", Finding, SkillEvidence)
+
+
+class _Walk:
+    """One pass of the combined query, over the whole tree or over byte ranges of it."""
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        source: bytes,
+        root: parsing.Node,
+        options: AnalysisOptions,
+        errors: list[tuple[int, int]],
+    ) -> None:
+        self.rules = rules
+        self.source = source
+        self.root = root
+        self.options = options
+        self.errors = errors
+        self.active = {
+            id(r)
+            for r in rules.rules
+            if r.applies_to(options.target_python)
+            and rule_selected(r, options.select, options.ignore)
+        }
+        self.context = FileContext(source=source, root=root, target_python=options.target_python)
+        self.findings: dict[tuple[str, int, int], Finding] = {}
+        self.evidence: dict[tuple[str, int, int], SkillEvidence] = {}
+        self.problems: list[Problem] = []
+        self.failed: set[str] = set()
+
+    def run(self, node: parsing.Node, byte_range: tuple[int, int] | None) -> None:
+        """Walk ``node``; with ``byte_range``, keep only hits that start inside it."""
+        options, errors = self.options, self.errors
+        for index, captures in parsing.matches(self.rules.query, node, byte_range):
+            owner = self.rules.owners[index]
+            if owner.id in self.failed:
+                continue
+            is_rule = isinstance(owner, Rule)
+            if is_rule and id(owner) not in self.active:
+                continue
+            anchor = "finding" if is_rule else "evidence"
+            if anchor not in captures:
+                continue
+            match = Match(captures, self.context)
+            try:
+                if owner.check is None:
+                    hit: Hit | None = Hit(span_of(captures[anchor][0]))
+                else:
+                    hit = owner.check(match)
+            except Exception as exc:
+                if options.strict:
+                    raise
+                self.failed.add(owner.id)
+                log.warning("rule %s failed and was skipped: %r", owner.id, exc)
+                self.problems.append(Problem(f"rule {owner.id} failed: {exc!r}", rule_id=owner.id))
+                continue
+            if hit is None or any(hit.span.overlaps(a, b) for a, b in errors):
+                continue
+            if byte_range is not None and not (
+                byte_range[0] <= hit.span.start_byte < byte_range[1]
+            ):
+                continue
+            key = (owner.id, hit.span.start_byte, hit.span.end_byte)
+            if isinstance(owner, Rule):
+                self.findings.setdefault(
+                    key,
+                    Finding(
+                        rule_id=owner.id,
+                        span=hit.span,
+                        message=hit.message or owner.message,
+                        severity=owner.severity,
+                        skill_id=owner.skill_id,
+                        lesson_id=owner.lesson_id,
+                        fix=hit.fix,
+                    ),
+                )
             else:
-                hit = owner.check(match)
-        except Exception as exc:
-            if options.strict:
-                raise
-            failed.add(owner.id)
-            log.warning("rule %s failed and was skipped: %r", owner.id, exc)
-            problems.append(Problem(f"rule {owner.id} failed: {exc!r}", rule_id=owner.id))
-            continue
-        if hit is None or any(hit.span.overlaps(a, b) for a, b in errors):
-            continue
-        key = (owner.id, hit.span.start_byte, hit.span.end_byte)
-        if isinstance(owner, Rule):
-            findings.setdefault(
-                key,
-                Finding(
-                    rule_id=owner.id,
-                    span=hit.span,
-                    message=hit.message or owner.message,
-                    severity=owner.severity,
-                    skill_id=owner.skill_id,
-                    lesson_id=owner.lesson_id,
-                    fix=hit.fix,
-                ),
-            )
-        else:
-            evidence.setdefault(
-                key, SkillEvidence(owner.id, owner.skill_id, hit.span, owner.positive)
-            )
+                self.evidence.setdefault(
+                    key, SkillEvidence(owner.id, owner.skill_id, hit.span, owner.positive)
+                )
 
-    ordered = sorted(findings.values(), key=lambda f: (f.span.start_byte, f.rule_id))
-    ordered_evidence = sorted(evidence.values(), key=lambda e: (e.span.start_byte, e.detector_id))
-    return Analysis(tuple(ordered), tuple(ordered_evidence), tuple(problems), tuple(errors))
+    def result(self) -> Analysis:
+        findings = sorted(self.findings.values(), key=lambda f: (f.span.start_byte, f.rule_id))
+        evidence = sorted(self.evidence.values(), key=lambda e: (e.span.start_byte, e.detector_id))
+        return Analysis(tuple(findings), tuple(evidence), tuple(self.problems), tuple(self.errors))
+
+
+def _shift_span(span: Span, rows: int, offset: int) -> Span:
+    return Span(
+        span.start_row + rows,
+        span.start_col,
+        span.end_row + rows,
+        span.end_col,
+        span.start_byte + offset,
+        span.end_byte + offset,
+    )
+
+
+def _shift_finding(finding: Finding, rows: int, offset: int) -> Finding:
+    fix = finding.fix
+    if fix is not None:
+        fix = Fix(
+            fix.title,
+            tuple(TextEdit(_shift_span(e.span, rows, offset), e.new_text) for e in fix.edits),
+        )
+    return replace(finding, span=_shift_span(finding.span, rows, offset), fix=fix)
+
+
+def _shift_evidence(item: SkillEvidence, rows: int, offset: int) -> SkillEvidence:
+    return replace(item, span=_shift_span(item.span, rows, offset))
+
+
+_UnitResult = tuple[tuple[Finding, ...], tuple[SkillEvidence, ...]]
+_Piece = tuple[int, int, int, int]  # start byte, end byte, start row, start column
+
+
+def _outside(items: list[_T], errors: list[tuple[int, int]]) -> list[_T]:
+    return [i for i in items if not any(i.span.overlaps(a, b) for a, b in errors)]
+
+
+def _pieces(root: parsing.Node, units: tuple[str, ...]) -> tuple[list[_Piece], list[_Piece]]:
+    """Split a file into units and glue, leaving out comments.
+
+    Units are top-level functions and the methods of top-level classes; glue is every other
+    statement, and each class's header.
+    """
+    unit_pieces: list[_Piece] = []
+    glue: list[_Piece] = []
+
+    def piece(node: parsing.Node, end: int | None = None) -> _Piece:
+        return (node.start_byte, node.end_byte if end is None else end, *node.start_point)
+
+    for child in root.named_children:
+        if child.type == "comment":
+            continue
+        definition = child
+        if child.type == "decorated_definition":
+            definition = child.child_by_field_name("definition") or child
+        body = definition.child_by_field_name("body")
+        if definition.type == "class_definition" and body is not None:
+            glue.append(piece(child, body.start_byte))
+            for member in body.named_children:
+                if member.type == "comment":
+                    continue
+                if member.type in units and member.type != "class_definition":
+                    unit_pieces.append(piece(member))
+                else:
+                    glue.append(piece(member))
+        elif child.type in units:
+            unit_pieces.append(piece(child))
+        else:
+            glue.append(piece(child))
+    return unit_pieces, glue
+
+
+def _shifted(result: _UnitResult, rows: int, offset: int) -> _UnitResult:
+    return (
+        tuple(_shift_finding(f, rows, offset) for f in result[0]),
+        tuple(_shift_evidence(e, rows, offset) for e in result[1]),
+    )
+
+
+@dataclass
+class UnitCache:
+    """Findings of one document's pieces, by content, so that typing re-walks little.
+
+    Units (top-level functions and the methods of top-level classes) depend only on their own
+    bytes and on the file's fingerprint (imports, module- and class-level names). The glue
+    between them may depend on its neighbours, so it is cached as a whole: any change to it
+    means one full walk. Results are stored relative to their piece's first byte and row; the
+    start column is part of the key, so every column inside a piece is unchanged wherever it
+    moves. Comments are in no piece: no rule reads them.
+    """
+
+    options: AnalysisOptions | None = None
+    fingerprint: object = None
+    glue_key: tuple[tuple[int, bytes], ...] | None = None
+    glue: list[_UnitResult] | None = None
+    units: dict[tuple[int, bytes], _UnitResult] = field(default_factory=dict)
+
+    def analyse(self, walk: _Walk, spec: LanguageSpec) -> Analysis:
+        assert spec.fingerprint is not None
+        root, source, errors = walk.root, walk.source, walk.errors
+        # Results are cached unfiltered and filtered against today's errors once, at the end,
+        # so that a cached piece does not depend on where the errors were when it was cached.
+        walk.errors = []
+        fingerprint = spec.fingerprint(root, source)
+        unit_pieces, glue_pieces = _pieces(root, spec.units)
+        glue_key = tuple((p[3], source[p[0] : p[1]]) for p in glue_pieces)
+        broken = {p for p in unit_pieces if any(p[0] < b and a < p[1] for a, b in errors)}
+        if fingerprint != self.fingerprint or walk.options != self.options:
+            self.units, self.glue = {}, None
+        findings: list[Finding] = []
+        evidence: list[SkillEvidence] = []
+        fresh: list[_Piece] = []
+        units: dict[tuple[int, bytes], _UnitResult] = {}
+        for unit in unit_pieces:
+            key = (unit[3], source[unit[0] : unit[1]])
+            cached = None if unit in broken else self.units.get(key)
+            if cached is None:
+                fresh.append(unit)
+                walk.run(root, (unit[0], unit[1]))
+            else:
+                units[key] = cached
+                moved = _shifted(cached, unit[2], unit[0])
+                findings.extend(moved[0])
+                evidence.extend(moved[1])
+        reuse_glue = self.glue is not None and glue_key == self.glue_key
+        if not reuse_glue:
+            for start, end in _glue_runs(unit_pieces, glue_pieces):
+                walk.run(root, (start, end))
+        walked = walk.result()
+        findings.extend(walked.findings)
+        evidence.extend(walked.evidence)
+        buckets, homeless = _buckets(walked, [*fresh, *([] if reuse_glue else glue_pieces)])
+        for unit in fresh:
+            if unit not in broken:
+                units[(unit[3], source[unit[0] : unit[1]])] = _relative(buckets[unit], unit)
+        if reuse_glue:
+            for piece, cached in zip(glue_pieces, self.glue or [], strict=True):
+                moved = _shifted(cached, piece[2], piece[0])
+                findings.extend(moved[0])
+                evidence.extend(moved[1])
+        else:
+            # A glue item that reaches into a broken unit could change when the unit is
+            # repaired, and an item outside every piece cannot be placed: then the glue is
+            # not kept, and is walked again next time.
+            glue_spans = [f.span for piece in glue_pieces for f in buckets[piece][0]]
+            glue_spans.extend(e.span for piece in glue_pieces for e in buckets[piece][1])
+            reaches_broken = any(s.overlaps(p[0], p[1]) for s in glue_spans for p in broken)
+            keep = not (homeless or reaches_broken or walked.problems)
+            self.glue = [_relative(buckets[p], p) for p in glue_pieces] if keep else None
+            self.glue_key = glue_key
+        self.units = {} if walked.problems else units
+        self.fingerprint, self.options = fingerprint, walk.options
+        return Analysis(
+            tuple(sorted(_outside(findings, errors), key=lambda f: (f.span.start_byte, f.rule_id))),
+            tuple(
+                sorted(_outside(evidence, errors), key=lambda e: (e.span.start_byte, e.detector_id))
+            ),
+            walked.problems,
+            tuple(errors),
+        )
+
+
+def _glue_runs(unit_pieces: list[_Piece], glue_pieces: list[_Piece]) -> list[tuple[int, int]]:
+    """Byte ranges covering the glue, merged wherever no unit lies between two glue pieces."""
+    runs: list[tuple[int, int]] = []
+    previous_was_glue = False
+    marked = [*((p, False) for p in unit_pieces), *((p, True) for p in glue_pieces)]
+    for piece, is_glue in sorted(marked):
+        if is_glue and previous_was_glue and runs:
+            runs[-1] = (runs[-1][0], piece[1])
+        elif is_glue:
+            runs.append((piece[0], piece[1]))
+        previous_was_glue = is_glue
+    return runs
+
+
+_Bucket = tuple[list[Finding], list[SkillEvidence]]
+
+
+def _buckets(analysis: Analysis, pieces: list[_Piece]) -> tuple[dict[_Piece, _Bucket], bool]:
+    """Each item of ``analysis`` in the piece where it starts; and whether one had no piece."""
+    ordered = sorted(pieces)
+    starts = [p[0] for p in ordered]
+    buckets: dict[_Piece, _Bucket] = {p: ([], []) for p in ordered}
+    homeless = False
+    for finding in analysis.findings:
+        index = bisect_right(starts, finding.span.start_byte) - 1
+        if index < 0 or finding.span.start_byte >= ordered[index][1]:
+            homeless = True
+        else:
+            buckets[ordered[index]][0].append(finding)
+    for item in analysis.evidence:
+        index = bisect_right(starts, item.span.start_byte) - 1
+        if index < 0 or item.span.start_byte >= ordered[index][1]:
+            homeless = True
+        else:
+            buckets[ordered[index]][1].append(item)
+    return buckets, homeless
+
+
+def _relative(bucket: _Bucket, piece: _Piece) -> _UnitResult:
+    return _shifted((tuple(bucket[0]), tuple(bucket[1])), -piece[2], -piece[0])

@@ -5,7 +5,7 @@ A new language is one ``LanguageSpec`` here plus a package of rules; the core do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -17,6 +17,12 @@ def _python_grammar() -> Any:
     return tree_sitter_python.language()
 
 
+def _python_fingerprint(root: Any, source: bytes) -> Hashable:
+    from lessonlens.analyzers.python.facts import file_fingerprint
+
+    return file_fingerprint(root, source)
+
+
 @dataclass(frozen=True)
 class LanguageSpec:
     id: str
@@ -25,6 +31,10 @@ class LanguageSpec:
     grammar: Callable[[], Any]
     # The package holding this language's ``rules`` subpackage and ``queries/`` data.
     package: str
+    # Top-level nodes whose findings depend only on their own bytes and on ``fingerprint`` of
+    # the file: an editor re-analyses only the units that changed (see engine.UnitCache).
+    units: tuple[str, ...] = ()
+    fingerprint: Callable[[Any, bytes], Hashable] | None = None
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -34,6 +44,8 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         language_ids=("python",),
         grammar=_python_grammar,
         package="lessonlens.analyzers.python",
+        units=("function_definition", "class_definition", "decorated_definition"),
+        fingerprint=_python_fingerprint,
     ),
 )
 

@@ -46,9 +46,13 @@ def pattern_count(query: ts.Query) -> int:
     return query.pattern_count
 
 
-def matches(query: ts.Query, node: ts.Node) -> Iterator[tuple[int, MatchCaptures]]:
-    """Yield ``(pattern_index, captures)`` for one walk of the tree."""
+def matches(
+    query: ts.Query, node: ts.Node, byte_range: tuple[int, int] | None = None
+) -> Iterator[tuple[int, MatchCaptures]]:
+    """Yield ``(pattern_index, captures)`` for one walk of the tree (or of a byte range)."""
     cursor = ts.QueryCursor(query)
+    if byte_range is not None:
+        cursor.set_byte_range(*byte_range)
     yield from cursor.matches(node)
 
 

@@ -21,7 +21,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lessonlens.analyzers import Analysis, AnalysisOptions, Finding, language_for_id, parsing
-from lessonlens.analyzers.engine import analyze_tree, rule_selected, rule_set, valid_utf8
+from lessonlens.analyzers.engine import (
+    UnitCache,
+    analyze_tree,
+    rule_selected,
+    rule_set,
+    valid_utf8,
+)
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
 from lessonlens.analyzers.model import Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, load_catalog, load_skills
@@ -75,6 +81,9 @@ class _State:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     warned_too_large: bool = False
     open: bool = True
+    # Findings of unchanged definitions, reused between keystrokes. Only the analysis task of
+    # this document touches it, and there is at most one at a time.
+    units: UnitCache = field(default_factory=UnitCache)
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -99,11 +108,15 @@ def _parser(spec: LanguageSpec) -> parsing.Parser:
 
 
 def _analyse(
-    spec: LanguageSpec, data: bytes, tree: parsing.Tree | None, options: AnalysisOptions
+    spec: LanguageSpec,
+    data: bytes,
+    tree: parsing.Tree | None,
+    options: AnalysisOptions,
+    units: UnitCache,
 ) -> tuple[parsing.Tree, Analysis]:
     data = valid_utf8(data)
     new_tree = parsing.parse(_parser(spec), data, tree)
-    return new_tree, analyze_tree(new_tree, data, spec, options)
+    return new_tree, analyze_tree(new_tree, data, spec, options, units)
 
 
 class Session:
@@ -257,7 +270,7 @@ class Session:
             tree = document.tree.copy() if document.tree is not None else None
             try:
                 new_tree, analysis = await loop.run_in_executor(
-                    self._executor, _analyse, document.language, data, tree, options
+                    self._executor, _analyse, document.language, data, tree, options, state.units
                 )
             except Exception:
                 log.exception("analysis of %s failed", uri)

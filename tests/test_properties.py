@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sysconfig
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +16,8 @@ assert PYTHON is not None
 OPTIONS = AnalysisOptions(target_python=(3, 10), strict=True)
 FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "python"
 SEEDS = [p.read_text() for p in sorted(FIXTURES.glob("*.py"))]
+# A real module with classes, methods and module-level code, for the unit cache.
+CLASS_SEED = (Path(sysconfig.get_paths()["stdlib"]) / "textwrap.py").read_text()
 
 # Pieces of Python that rules look at, so random text hits rule code paths, not only ERRORs.
 FRAGMENTS = [
@@ -149,3 +152,61 @@ def test_invalid_utf8_is_analysed_with_the_same_offsets():
     assert {f.rule_id for f in analysis.findings} >= {"PY016"}
     for finding in analysis.findings:
         assert finding.span.end_byte <= len(source)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([*SEEDS, CLASS_SEED, CLASS_SEED]), st.lists(edits, min_size=1, max_size=4))
+def test_unit_cache_gives_the_same_analysis_as_a_fresh_one(seed, rounds):
+    """An editor analyses after each burst of edits, reusing unchanged definitions."""
+    from lessonlens.analyzers.engine import UnitCache
+
+    cache = UnitCache()
+    source = seed.encode()
+    analyze_tree(
+        parsing.parse(parsing.new_parser(rule_set(PYTHON).grammar), source),
+        source,
+        PYTHON,
+        OPTIONS,
+        cache,
+    )
+    for changes in rounds:
+        for where, delete, insert in changes:
+            start = int(where * len(source))
+            while start < len(source) and (source[start] & 0xC0) == 0x80:
+                start += 1
+            end = min(len(source), start + delete)
+            while end < len(source) and (source[end] & 0xC0) == 0x80:
+                end += 1
+            source = source[:start] + insert.encode("utf-8", "surrogatepass") + source[end:]
+        tree = parsing.parse(parsing.new_parser(rule_set(PYTHON).grammar), source)
+        cached = analyze_tree(tree, source, PYTHON, OPTIONS, cache)
+        fresh = analyze(source, PYTHON, OPTIONS)
+        assert cached.findings == fresh.findings
+        assert cached.evidence == fresh.evidence
+
+
+def test_unit_cache_while_typing_in_a_large_real_module():
+    from lessonlens.analyzers.engine import UnitCache
+
+    source = (Path(sysconfig.get_paths()["stdlib"]) / "textwrap.py").read_bytes()
+    cache = UnitCache()
+    parser = parsing.new_parser(rule_set(PYTHON).grammar)
+    # Type into function bodies, add and remove an import, and rename a module-level name.
+    edits = [
+        (
+            b"        return text",
+            b"        s = ''\n        for c in text:\n            s += c\n        return text",
+        ),
+        (b"import re", b"import re\nimport json"),
+        (b"import json\n", b""),
+        (b"_whitespace = ", b"sorted = None\n_whitespace = "),
+    ]
+    analyze_tree(parsing.parse(parser, source), source, PYTHON, OPTIONS, cache)
+    for old, new in edits:
+        assert old in source
+        source = source.replace(old, new, 1)
+        tree = parsing.parse(parser, source)
+        cached = analyze_tree(tree, source, PYTHON, OPTIONS, cache)
+        fresh = analyze(source, PYTHON, OPTIONS)
+        assert cached.findings == fresh.findings
+        assert cached.evidence == fresh.evidence

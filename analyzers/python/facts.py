@@ -413,3 +413,23 @@ def refers_to_builtin(match: Match, name: Node) -> bool:
             break
         scope = outer
     return True
+
+
+def file_fingerprint(root: Node, source: bytes) -> tuple[object, ...]:
+    """Everything outside a top-level definition that its findings may depend on.
+
+    Predicates inside a ``def`` or ``class`` read their own scope, plus two file-wide facts:
+    the imports and the names bound at module level (which shadow builtins). While this
+    fingerprint is unchanged, a definition whose bytes are unchanged has unchanged findings.
+    """
+    found: dict[str, str] = {}
+    _collect_imports(root, source, found)
+    bindings: set[str] = set()
+    _collect_module_bindings(root, source, bindings)
+    for child in root.named_children:
+        if child.type == "expression_statement":
+            for assignment in child.named_children:
+                target = assignment.child_by_field_name("left")
+                if assignment.type == "augmented_assignment" and target is not None:
+                    bindings.add(_text(target, source))
+    return tuple(sorted(found.items())), tuple(sorted(bindings))
