@@ -40,7 +40,14 @@ def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
 
 @pytest.mark.parametrize("layer", [layer for layer in LAYERS if layer != "lsp"])
 def test_only_lsp_speaks_the_protocol(layer):
-    assert not offenders(layer, ("pygls", "lsprotocol", "lessonlens.lsp"))
+    assert not offenders(layer, ("pygls", "lsprotocol"))
+
+
+@pytest.mark.parametrize("layer", [layer for layer in LAYERS if layer != "lsp"])
+def test_the_core_does_not_depend_on_the_adapter(layer):
+    """Only the CLI, the composition root, wires the adapter in (``lessonlens serve``)."""
+    found = [o for o in offenders(layer, ("lessonlens.lsp",)) if not o.startswith("server/cli.py")]
+    assert not found
 
 
 @pytest.mark.parametrize("layer", [layer for layer in LAYERS if layer != "model_runtime"])
