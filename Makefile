@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SARIF_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 SARIF_SCHEMA := .test-deps/sarif-2.1.0.json
 
-.PHONY: run test lint typecheck setup setup-test clean
+.PHONY: run test lint typecheck setup setup-test vsix clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,13 @@ typecheck: setup-test
 		-p lessonlens.server -p lessonlens.analyzers -p lessonlens.lessons \
 		-p lessonlens.lsp -p lessonlens.model_runtime
 
-test: setup-test lint typecheck
+# The VS Code extension: lockfile install, compile, eslint, package to editors/vscode/*.vsix.
+vsix:
+	cd editors/vscode && npm ci --no-audit --no-fund && npm run compile && npm run lint && npm run package
+
+test: setup-test lint typecheck vsix
 	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) $(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .test-deps build *.egg-info
+	rm -rf $(VENV) .test-deps build *.egg-info editors/vscode/node_modules editors/vscode/out
+	rm -f editors/vscode/*.vsix

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from lessonlens import __version__
@@ -41,7 +42,11 @@ class LessonLensServer(LanguageServer):
 
     @property
     def encoding(self) -> str:
-        return str(self.workspace.position_encoding or convert.UTF16)
+        # pygls hands back an enum when it falls back to UTF-16, and str() of a (str, Enum)
+        # member is "PositionEncodingKind.Utf16", which matches no encoding in convert: edits
+        # after an emoji then landed one column off per astral character.
+        encoding = self.workspace.position_encoding or convert.UTF16
+        return encoding.value if isinstance(encoding, types.PositionEncodingKind) else encoding
 
     def result_id(self, result: DocumentResult) -> str:
         return f"{result.uri}@{result.version}#{result.revision}.{self.generation}"
@@ -286,23 +291,23 @@ def code_lens_resolve(ls: LessonLensServer, params: types.CodeLens) -> types.Cod
 def show_lesson(ls: LessonLensServer, target: Any) -> Any:
     ids = target if isinstance(target, list) else [target]
     if not ids or not all(isinstance(i, str) for i in ids):
-        raise ValueError("lessonlens.showLesson takes a lesson id or a list of lesson ids")
+        raise JsonRpcInvalidParams("lessonlens.showLesson takes a lesson id or a list of ids")
     lessons = [ls.session.show_lesson(i) for i in ids]
     missing = [i for i, lesson in zip(ids, lessons, strict=True) if lesson is None]
     if missing:
-        raise ValueError(f"unknown lesson: {', '.join(missing)}")
+        raise JsonRpcInvalidParams(f"unknown lesson: {', '.join(missing)}")
     return lessons if isinstance(target, list) else lessons[0]
 
 
 def dismiss(ls: LessonLensServer, uri: Any, rule_id: Any, line: Any) -> None:
     if not isinstance(uri, str) or not isinstance(rule_id, str) or not isinstance(line, int):
-        raise ValueError("lessonlens.dismiss takes [uri, ruleId, line]")
+        raise JsonRpcInvalidParams("lessonlens.dismiss takes [uri, ruleId, line]")
     ls.visibility_changed(ls.session.dismiss(uri, rule_id, line))
 
 
 def mute_rule(ls: LessonLensServer, rule_id: Any) -> None:
     if not isinstance(rule_id, str):
-        raise ValueError("lessonlens.muteRule takes [ruleId]")
+        raise JsonRpcInvalidParams("lessonlens.muteRule takes [ruleId]")
     ls.visibility_changed(ls.session.mute(rule_id))
 
 

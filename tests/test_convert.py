@@ -68,3 +68,14 @@ def test_settings_reference_is_generated_from_the_definition():
 
     docs = Path(__file__).resolve().parent.parent / "docs" / "settings.md"
     assert docs.read_text() == reference_markdown(), "run `lessonlens settings --markdown`"
+
+
+def test_vscode_settings_are_generated_from_the_definition():
+    import json
+    from pathlib import Path
+
+    from lessonlens.server.settings import vscode_configuration
+
+    package = Path(__file__).resolve().parent.parent / "editors" / "vscode" / "package.json"
+    contributed = json.loads(package.read_text())["contributes"]["configuration"]
+    assert contributed == vscode_configuration(), "run `npm run sync-settings` in editors/vscode"
