@@ -106,13 +106,23 @@ def diagnostic(
 
 
 def workspace_edit(
-    uri: str, version: int, finding: Finding, lines: Lines, encoding: str
+    uri: str,
+    version: int,
+    finding: Finding,
+    lines: Lines,
+    encoding: str,
+    *,
+    document_changes: bool = True,
 ) -> types.WorkspaceEdit:
+    """The fix as an edit; versioned ``documentChanges`` only for clients that support them."""
     assert finding.fix is not None
-    edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+    plain = [
         types.TextEdit(span_range(lines, edit.span, encoding), edit.new_text)
         for edit in finding.fix.edits
     ]
+    if not document_changes:
+        return types.WorkspaceEdit(changes={uri: plain})
+    edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = list(plain)
     return types.WorkspaceEdit(
         document_changes=[
             types.TextDocumentEdit(

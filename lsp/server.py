@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from lessonlens import __version__
 from lessonlens.lsp import convert
@@ -26,16 +29,45 @@ DISMISS = "lessonlens.dismiss"
 MUTE_RULE = "lessonlens.muteRule"
 
 
+class LessonLensProtocol(LanguageServerProtocol):
+    """pygls's protocol, minus two traps that the end-to-end tests found.
+
+    - pygls's builtin didChange applies each change to its own copy of the text first, and
+      clamps positions past a line's end *in place*, in ``str.splitlines()`` lines: those also
+      break at form feeds and other separators, and its clamp leaves the last line one
+      character short. Our handler then read the mutated ranges. The session keeps the
+      documents and pygls's copy is never read, so the builtin only hands over to our handler.
+    - A request whose params do not match the method's type fails inside ``json.loads`` and
+      pygls never answers it: the client would wait forever. Answer it with the error.
+    """
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Iterator[Any]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "id" in data and "method" in data:
+                self._send_response(data["id"], None, error.to_response_error())
+            raise
+
+
 class LessonLensServer(LanguageServer):
     """A language server that owns one editor session."""
 
     def __init__(self) -> None:
-        super().__init__("lessonlens", __version__)
+        super().__init__("lessonlens", __version__, protocol_cls=LessonLensProtocol)
         self.session = Session(on_result=self.on_result, on_notice=self.notice)
         self.pull = False
         self.refresh_support = False
         self.configuration_support = False
         self.progress_support = False
+        self.document_changes = False
         # Bumped whenever visibility changes without an edit (mute, dismiss, settings), so
         # that pull clients do not keep an "unchanged" report that is no longer true.
         self.generation = 0
@@ -76,6 +108,13 @@ class LessonLensServer(LanguageServer):
         for result in results:
             self.on_result(result)
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # A malformed request is answered with its error; it needs no pop-up as well.
+        if isinstance(error, JsonRpcInvalidParams):
+            log.warning("invalid request params: %s", error)
+            return
+        super().report_server_error(error, source)
+
     def notice(self, message: str) -> None:
         self.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=message)
@@ -108,6 +147,9 @@ def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
     )
     ls.configuration_support = bool(workspace and workspace.configuration)
     ls.progress_support = bool(capabilities.window and capabilities.window.work_done_progress)
+    ls.document_changes = bool(
+        workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
+    )
     options = params.initialization_options
     if isinstance(options, dict) and isinstance(options.get(PREFIX), dict):
         options = options[PREFIX]
@@ -248,7 +290,14 @@ def code_action(
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic_],
                     is_preferred=True,
-                    edit=convert.workspace_edit(uri, result.version, finding, lines, ls.encoding),
+                    edit=convert.workspace_edit(
+                        uri,
+                        result.version,
+                        finding,
+                        lines,
+                        ls.encoding,
+                        document_changes=ls.document_changes,
+                    ),
                 )
             )
         else:

@@ -73,6 +73,7 @@ class _State:
     document: Document
     analysis: Analysis | None = None
     analysed_revision: int = -1
+    analysed_version: int = 0
     analysed_data: bytes = b""
     analysed_tree: parsing.Tree | None = None
     result: DocumentResult | None = None
@@ -261,10 +262,10 @@ class Session:
                 if state.dirty:
                     continue
             document = state.document
-            revision, data = document.revision, document.data
+            revision, version, data = document.revision, document.version, document.data
             config = self._config_for(uri)
             if len(data) > config.max_file_size:
-                self._publish(state, None, revision, data, None, too_large=True)
+                self._publish(state, None, revision, version, data, None, too_large=True)
                 continue
             options = AnalysisOptions(target_python=config.target_python)
             tree = document.tree.copy() if document.tree is not None else None
@@ -274,7 +275,7 @@ class Session:
                 )
             except Exception:
                 log.exception("analysis of %s failed", uri)
-                self._publish(state, None, revision, data, None)
+                self._publish(state, None, revision, version, data, None)
                 continue
             if not state.open:
                 return
@@ -283,13 +284,14 @@ class Session:
                 # the next incremental parse. Otherwise the old tree, with every edit applied
                 # to it since, stays the base, and ``dirty`` is already set again.
                 document.tree = new_tree
-                self._publish(state, analysis, revision, data, new_tree)
+                self._publish(state, analysis, revision, version, data, new_tree)
 
     def _publish(
         self,
         state: _State,
         analysis: Analysis | None,
         revision: int,
+        version: int,
         data: bytes,
         tree: parsing.Tree | None,
         *,
@@ -297,6 +299,7 @@ class Session:
     ) -> None:
         state.analysis = analysis
         state.analysed_revision = revision
+        state.analysed_version = version
         state.analysed_data = data
         state.analysed_tree = tree
         result = self._visible(state, too_large=too_large)
@@ -344,9 +347,11 @@ class Session:
             hints.append(finding)
             if len(hints) >= self.settings.max_hints_per_file:
                 break
+        # The version of the text these hints describe, which may be older than the live one
+        # while an analysis is pending: a client must never see old ranges under a new version.
         return DocumentResult(
             document.uri,
-            document.version,
+            state.analysed_version,
             state.analysed_revision,
             data,
             tuple(hints),
@@ -406,7 +411,9 @@ class Session:
         if result is None:
             return []
         chosen = {id(f): f for f in self.hints_at(uri, start, end)}
-        for rule_id, row in mentioned:
+        # Only when the range itself names nothing: two hints of one rule on one line must not
+        # both answer a request made on one of them.
+        for rule_id, row in mentioned if not chosen else ():
             for finding in result.hints:
                 if finding.rule_id == rule_id and finding.span.start_row == row:
                     chosen.setdefault(id(finding), finding)
