@@ -1,0 +1,520 @@
+"""The progress store: skill-progress events per developer, in SQLite on this machine.
+
+Several editor windows (several language-server processes) and the command line write to one
+database file at once. SQLite in WAL mode gives that for free as long as every write is one short
+``BEGIN IMMEDIATE`` transaction: writers queue on the database lock (``busy_timeout``) instead of
+failing, and readers never wait. ``synchronous=NORMAL`` skips the fsync at each commit; in WAL
+mode that can roll back the last transactions on a power cut or an OS crash, never corrupt the
+file, and a killed process loses nothing that it committed.
+
+A database that cannot be read (not a database, or failing ``PRAGMA quick_check``) is moved aside,
+never deleted: the developer is told where it went, and a fresh store starts.
+
+Privacy: an event holds ids only (kind, skill, rule, lesson, language), a developer pseudonym and a
+hashed repository id. There is no field for source text, identifiers or file paths, so none can
+reach the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "progress.sqlite3"
+SALT_NAME = "pseudonym.salt"
+UNKNOWN_EMAIL = "unknown@localhost"
+# How long a writer waits for another process's transaction before giving up. Our transactions
+# last milliseconds, so reaching this means something else holds the database.
+BUSY_TIMEOUT_S = 10.0
+
+
+class EventKind(enum.Enum):
+    HINT_SHOWN = "hint_shown"
+    LESSON_OPENED = "lesson_opened"
+    FIX_APPLIED = "fix_applied"
+    HINT_DISMISSED = "hint_dismissed"
+    RULE_MUTED = "rule_muted"
+    SKILL_EVIDENCE = "skill_evidence"
+    ANTIPATTERN_INTRODUCED = "antipattern_introduced"
+    ANTIPATTERN_FIXED = "antipattern_fixed"
+    REVIEW_ANSWERED = "review_answered"
+    MASTERED = "mastered"
+    I_KNOW_THIS = "i_know_this"
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Event:
+    """One skill-progress signal.
+
+    ``id`` is unique and chosen by the writer, so recording the same event twice (a retry after an
+    error whose outcome was unknown) stores it once.
+    """
+
+    kind: EventKind
+    developer: str  # pseudonym, never an email
+    skill_id: str
+    time: float  # unix seconds
+    rule_id: str | None = None
+    lesson_id: str | None = None
+    language: str = "python"
+    repository: str | None = None  # hashed repository id
+    correct: bool | None = None  # for REVIEW_ANSWERED
+    id: str = field(default_factory=_new_id)
+
+
+class ProgressStore(Protocol):
+    def record(self, events: Sequence[Event]) -> None:
+        """Store all of ``events`` in one transaction: all or none."""
+        ...
+
+    def events(
+        self, developer: str, *, skill_id: str | None = None, since: float | None = None
+    ) -> list[Event]:
+        """The developer's events in time order; ``since`` is inclusive."""
+        ...
+
+    def developers(self) -> list[str]: ...
+
+    def forget(self, developer: str, skill_id: str | None = None) -> int:
+        """Delete the developer's events (one skill's, or all); the number deleted."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ProgressStoreError(Exception):
+    """The store cannot be used: closed, or written by a newer lessonlens."""
+
+
+# Ordered migrations: entry N (0-based) takes a database from schema version N to N + 1, and
+# PRAGMA user_version records the version reached. Only ever append: a released migration is
+# history that existing files have already gone through.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: the events. `seq` (the rowid) keeps insertion order for events with equal times; `id`
+    # is UNIQUE so that a retried batch does not duplicate.
+    (
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            developer TEXT NOT NULL,
+            skill_id TEXT NOT NULL,
+            time REAL NOT NULL,
+            rule_id TEXT,
+            lesson_id TEXT,
+            language TEXT NOT NULL,
+            repository TEXT,
+            correct INTEGER
+        )
+        """,
+        "CREATE INDEX events_by_skill ON events (developer, skill_id, time)",
+    ),
+    # v2: the learner reads all of a developer's events in time order; without this index SQLite
+    # sorts them in a temporary b-tree on every read.
+    ("CREATE INDEX events_by_time ON events (developer, time)",),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+_COLUMNS = "id, kind, developer, skill_id, time, rule_id, lesson_id, language, repository, correct"
+_INSERT = f"INSERT OR IGNORE INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_KINDS = {kind.value: kind for kind in EventKind}
+# SQLite's primary result codes that mean "this file is damaged", as opposed to busy, locked,
+# read-only or unreadable (permissions), which are not reasons to move a file aside.
+_DAMAGED = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+_Row = tuple[str, str, str, str, float, str | None, str | None, str, str | None, int | None]
+
+
+def default_data_dir() -> Path:
+    """Where lessonlens keeps per-developer data; ``LESSONLENS_DATA_DIR`` overrides it."""
+    override = os.environ.get("LESSONLENS_DATA_DIR")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir("lessonlens", appauthor=False))
+
+
+class SqliteProgressStore:
+    """The progress store in one SQLite file, shared by every process of this developer.
+
+    Safe to share between threads: calls take turns on one connection.
+    """
+
+    def __init__(
+        self, path: Path | None = None, *, on_notice: Callable[[str], None] | None = None
+    ) -> None:
+        self.path = path if path is not None else default_data_dir() / DATABASE_NAME
+        self._on_notice = on_notice
+        self._lock = threading.Lock()
+        self._closed = False
+        self._connection, self._file_id = self._open()
+
+    def __enter__(self) -> SqliteProgressStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def record(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        rows = [_row(event) for event in events]  # validate all before writing any
+        with self._lock, self._transaction() as connection:
+            connection.executemany(_INSERT, rows)
+
+    def events(
+        self, developer: str, *, skill_id: str | None = None, since: float | None = None
+    ) -> list[Event]:
+        where: list[str] = ["developer = ?"]
+        params: list[str | float] = [developer]
+        if skill_id is not None:
+            where.append("skill_id = ?")
+            params.append(skill_id)
+        if since is not None:
+            where.append("time >= ?")
+            params.append(since)
+        query = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY time, seq"
+        with self._lock:
+            rows: list[_Row] = self._current().execute(query, params).fetchall()
+        # An unknown kind was written by a newer lessonlens; this one has no use for it.
+        return [_event(row) for row in rows if row[1] in _KINDS]
+
+    def developers(self) -> list[str]:
+        with self._lock:
+            rows = self._current().execute("SELECT DISTINCT developer FROM events ORDER BY 1")
+            return [developer for (developer,) in rows]
+
+    def forget(self, developer: str, skill_id: str | None = None) -> int:
+        with self._lock:
+            query, params = "DELETE FROM events WHERE developer = ?", [developer]
+            if skill_id is not None:
+                query, params = f"{query} AND skill_id = ?", [developer, skill_id]
+            with self._transaction() as connection:
+                deleted = connection.execute(query, params).rowcount
+            # secure_delete zeroes the freed content in the database pages, but the WAL still
+            # holds copies of the old pages until a checkpoint; truncate it so that deleted data
+            # is gone from disk, not merely unreachable. Best effort: a busy reader elsewhere
+            # leaves it to a later checkpoint.
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._current().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return deleted
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._connection.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front. A deferred transaction would start as a reader
+        # and, upgrading after another process committed, fail at once with SQLITE_BUSY instead of
+        # waiting its turn.
+        connection = self._current()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    def _current(self) -> sqlite3.Connection:
+        """The connection, reopened if the file was moved aside or deleted under us.
+
+        Another process moves a damaged file aside, and a developer may delete the file by hand;
+        a connection to the old file would keep writing where no one reads. One stat per call is
+        the cheap way to notice.
+        """
+        if self._closed:
+            raise ProgressStoreError("the progress store is closed")
+        try:
+            current = _file_id(self.path)
+        except FileNotFoundError:
+            current = None
+        if current != self._file_id:
+            log.info("progress store %s was replaced; reopening it", self.path)
+            self._connection.close()
+            self._connection, self._file_id = self._open()
+        return self._connection
+
+    def _open(self) -> tuple[sqlite3.Connection, tuple[int, int]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Check, move aside and create under one lock shared by all processes. Without it, two
+        # processes that both found the file damaged would each move "it" aside, and the second
+        # would move the fresh store the first had just created, with the first writing into it.
+        with _exclusive(self.path.with_name(self.path.name + ".lock")):
+            connection = self._connect()
+            damage = _damage(connection)
+            if damage is not None:
+                moved = self._move_aside(connection)
+                self._notice(
+                    f"lessonlens: the progress database {self.path} is damaged ({damage}). "
+                    f"It was moved to {moved} and a fresh one was created; your earlier progress "
+                    "is in the moved file."
+                )
+                connection = self._connect()
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+                connection.execute("PRAGMA secure_delete = ON")
+                _migrate(connection, self.path)
+            except BaseException:
+                connection.close()
+                raise
+            return connection, _file_id(self.path)
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread=False: the language server calls from worker threads; self._lock
+        # serialises the calls. isolation_level=None: transactions are explicit.
+        return sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        )
+
+    def _move_aside(self, connection: sqlite3.Connection) -> Path:
+        """Move the damaged database and its companion files aside; close ``connection``.
+
+        The files move while the connection is still open: closing the last connection makes
+        SQLite delete the WAL file, which belongs to the damaged database and may hold its latest
+        transactions. (Windows cannot rename an open file; there it closes first.)
+        """
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        serial = 1
+        while target.exists():
+            serial += 1
+            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{serial}")
+        try:
+            try:
+                self.path.replace(target)  # first: if this fails, nothing has moved
+            except PermissionError:
+                connection.close()
+                self.path.replace(target)
+            # Left behind, the old WAL would also be replayed into the fresh database.
+            for suffix in ("-wal", "-shm", "-journal"):
+                companion = self.path.with_name(self.path.name + suffix)
+                if companion.exists():
+                    companion.replace(target.with_name(target.name + suffix))
+        finally:
+            connection.close()
+        return target
+
+    def _notice(self, message: str) -> None:
+        log.warning("%s", message)
+        if self._on_notice is not None:
+            self._on_notice(message)
+
+
+def _damage(connection: sqlite3.Connection) -> str | None:
+    """What is wrong with the database file, or None; checked before anything writes to it."""
+    try:
+        problems = [str(row[0]) for row in connection.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as error:
+        if error.sqlite_errorcode & 0xFF in _DAMAGED:
+            return str(error)
+        connection.close()
+        raise
+    return None if problems == ["ok"] else "; ".join(problems[:3])
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    version = _user_version(connection)
+    if version == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = _user_version(connection)  # another process may have migrated meanwhile
+        if version > SCHEMA_VERSION:
+            raise ProgressStoreError(
+                f"{path} was written by a newer lessonlens (schema version {version}; this one "
+                f"knows up to {SCHEMA_VERSION}). Upgrade lessonlens to use it."
+            )
+        for statements in _MIGRATIONS[version:]:
+            for statement in statements:
+                connection.execute(statement)
+        # PRAGMA takes no parameters; SCHEMA_VERSION is our own integer.
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _user_version(connection: sqlite3.Connection) -> int:
+    version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def _row(event: Event) -> _Row:
+    if "@" in event.developer:
+        raise ValueError("Event.developer must be a pseudonym (developer_pseudonym), not an email")
+    return (
+        event.id,
+        event.kind.value,
+        event.developer,
+        event.skill_id,
+        float(event.time),
+        event.rule_id,
+        event.lesson_id,
+        event.language,
+        event.repository,
+        None if event.correct is None else int(event.correct),
+    )
+
+
+def _event(row: _Row) -> Event:
+    event_id, kind, developer, skill_id, at, rule_id, lesson_id, language, repository, correct = row
+    return Event(
+        _KINDS[kind],
+        developer,
+        skill_id,
+        at,
+        rule_id,
+        lesson_id,
+        language,
+        repository,
+        None if correct is None else bool(correct),
+        event_id,
+    )
+
+
+def _file_id(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    @contextlib.contextmanager
+    def _exclusive(lock_path: Path) -> Iterator[None]:
+        with open(lock_path, "a+b") as handle:
+            handle.seek(0)
+            # LK_LOCK retries for about 10 seconds, then raises OSError.
+            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    @contextlib.contextmanager
+    def _exclusive(lock_path: Path) -> Iterator[None]:
+        # flock is released by the kernel when the process dies, so a writer killed while opening
+        # cannot leave the store locked.
+        with open(lock_path, "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def pseudonym(email: str, salt: bytes) -> str:
+    """HMAC-SHA256 of the email (trimmed, lower-cased), hex, first 32 characters.
+
+    Case is folded because one person's git configs often spell the same address differently.
+    Without the salt the pseudonym cannot be tested against a list of known addresses.
+    """
+    digest = hmac.new(salt, email.strip().lower().encode("utf-8"), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def local_salt(data_dir: Path) -> bytes:
+    """The random salt of this machine, created on first use, readable by its owner only (0600).
+
+    Processes race to create it on first start; all must end up with the same salt, so the salt
+    is written completely to a temporary file and then linked into place, which fails if another
+    process got there first, and then that one's salt is used.
+    """
+    target = data_dir / SALT_NAME
+    with contextlib.suppress(FileNotFoundError):
+        salt = target.read_bytes()
+        if salt:
+            return salt
+    data_dir.mkdir(parents=True, exist_ok=True)
+    temporary = data_dir / f"{SALT_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not target.exists() or not target.read_bytes():
+                temporary.replace(target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+    return target.read_bytes()
+
+
+def _git_email(repo_root: Path | None) -> str | None:
+    # `git config user.email` in the repository sees its local config, then the global one; the
+    # explicit --global read is for a folder that is not a repository git will read (missing,
+    # or owned by someone else: "dubious ownership").
+    attempts: list[tuple[list[str], Path | None]] = []
+    if repo_root is not None and repo_root.is_dir():
+        attempts.append((["git", "config", "user.email"], repo_root))
+    attempts.append((["git", "config", "--global", "user.email"], None))
+    for command, folder in attempts:
+        try:
+            found = subprocess.run(
+                command, cwd=folder, capture_output=True, text=True, timeout=5, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):  # git missing or hanging
+            return None
+        email = found.stdout.strip()
+        if found.returncode == 0 and email:
+            return email
+    return None
+
+
+def developer_pseudonym(repo_root: Path | None, team_salt: str | None, data_dir: Path) -> str:
+    """The developer's pseudonym: their git email, HMAC'd with the team salt or the local one.
+
+    With a team salt every machine of one developer agrees, so a team can merge shared progress;
+    with the local salt the pseudonym is stable on this machine only.
+    """
+    salt = team_salt.encode("utf-8") if team_salt else local_salt(data_dir)
+    return pseudonym(_git_email(repo_root) or UNKNOWN_EMAIL, salt)
+
+
+def repository_id(repo_root: Path | None, salt: bytes) -> str | None:
+    """An HMAC of the repository's resolved path: tells repositories apart, never names one."""
+    if repo_root is None:
+        return None
+    digest = hmac.new(salt, os.fsencode(repo_root.resolve()), hashlib.sha256)
+    return digest.hexdigest()[:32]
