@@ -22,6 +22,7 @@ LEVELS = ("beginner", "intermediate", "advanced")
 MODALITIES = ("hint", "worked-example", "practice-challenge", "deep-dive")
 CLAIMS = ("faster", "less-memory")
 PRIORITIES = ("high", "medium", "low", "none")
+BKT_PARAMETERS = ("prior", "learn", "guess", "slip")
 SECTIONS = ("Why it matters", "Before and after", "Try it at work", "Learn more")
 # About a 90-second read at ~230 words a minute, code blocks not counted.
 MAX_PROSE_WORDS = 400
@@ -30,7 +31,8 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^## +(?P<title>.+?)\s*$", re.MULTILINE)
 _REQUIRED = ("id", "title", "skill", "level", "modality", "summary", "rules", "links")
-_OPTIONAL = ("claims", "requires", "prerequisites")
+_OPTIONAL = ("claims", "requires", "prerequisites", "refresher")
+_REFRESHER_KEYS = ("question", "options", "answer")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class Skill:
     description: str
     parent: str | None
     priority: str
+    # Knowledge-tracing parameters that differ from the learner model's defaults, by name
+    # ("prior", "learn", "guess", "slip"); empty means the defaults. Left out of the hash so that a
+    # Skill stays hashable although a dict is not.
+    bkt: Mapping[str, float] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,18 @@ class Example:
     setup: str
     before: str
     after: str
+
+
+@dataclass(frozen=True)
+class RefresherQuestion:
+    """The lesson's one-question check, asked when its spaced-repetition card falls due.
+
+    ``answer`` is a 0-based index into ``options``.
+    """
+
+    question: str
+    options: tuple[str, ...]
+    answer: int
 
 
 @dataclass(frozen=True)
@@ -77,6 +95,7 @@ class Lesson:
     builtin: bool = True
     # File line of each front-matter key, for errors found after parsing (cross-references).
     key_lines: Mapping[str, int] = field(default_factory=dict)
+    refresher: RefresherQuestion | None = None
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 2)
@@ -146,12 +165,43 @@ def load_skills(text: str | None = None, path: str = "skills.toml") -> dict[str,
         if priority not in PRIORITIES:
             raise ValueError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
         skills[skill_id] = Skill(
-            skill_id, entry["name"], entry["description"], entry.get("parent"), priority
+            skill_id,
+            entry["name"],
+            entry["description"],
+            entry.get("parent"),
+            priority,
+            _bkt_params(entry, where),
         )
     for skill in skills.values():
         if skill.parent is not None and skill.parent not in skills:
             raise ValueError(f"{path}: skill {skill.id!r}: unknown parent {skill.parent!r}")
     return skills
+
+
+def _bkt_params(entry: Mapping[str, Any], where: str) -> dict[str, float]:
+    """The ``bkt-*`` keys of one skill, checked so that the learner model cannot degenerate.
+
+    Each is a probability strictly between 0 and 1 (0 or 1 would make one observation decide
+    mastery for ever), and guess + slip < 1: otherwise a correct answer would be likelier from
+    someone who does not know the skill than from someone who does, and evidence would count
+    backwards. The sum is checked here only when both are given; the learner checks it again
+    against its defaults.
+    """
+    params: dict[str, float] = {}
+    for key, value in entry.items():
+        if not key.startswith("bkt-"):
+            continue
+        name = key.removeprefix("bkt-")
+        if name not in BKT_PARAMETERS:
+            known = ", ".join(f"bkt-{p}" for p in BKT_PARAMETERS)
+            raise ValueError(f"{where}: unknown key {key!r} (use {known})")
+        # bool is an int; "bkt-learn = true" is a mistake, not 1.0.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+            raise ValueError(f"{where}: {key} must be a number strictly between 0 and 1")
+        params[name] = float(value)
+    if params.get("guess", 0.0) + params.get("slip", 0.0) >= 1:
+        raise ValueError(f"{where}: bkt-guess + bkt-slip must be below 1")
+    return params
 
 
 def _split_front_matter(text: str) -> tuple[str, str, int]:
@@ -183,6 +233,47 @@ def _string_list(data: Mapping[str, Any], key: str, line: int) -> tuple[str, ...
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Invalid(line, f"'{key}' must be a list of strings")
     return tuple(value)
+
+
+def _refresher(value: object, line: int) -> RefresherQuestion | None:
+    """Validate the optional ``refresher`` block; ``refresher: null`` (a team opting out) is none.
+
+    Every error points at the ``refresher:`` line: the block is a few lines long, and YAML nodes
+    below the top level carry no line numbers in the parsed data.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _Invalid(line, "'refresher' must map 'question', 'options' and 'answer'")
+    for key in value:
+        if key not in _REFRESHER_KEYS:
+            raise _Invalid(
+                line, f"unknown key '{key}' in 'refresher' (use {', '.join(_REFRESHER_KEYS)})"
+            )
+    question = value.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise _Invalid(line, "the refresher's 'question' must be a non-empty string")
+    options = value.get("options")
+    # YAML reads unquoted `yes`, `1` or `null` as non-strings: insist on strings so that what the
+    # editor shows is exactly what the author wrote.
+    if (
+        not isinstance(options, list)
+        or not 2 <= len(options) <= 4
+        or not all(isinstance(option, str) and option.strip() for option in options)
+    ):
+        raise _Invalid(line, "the refresher's 'options' must list 2 to 4 non-empty strings")
+    choices = tuple(option.strip() for option in options)
+    if len(set(choices)) != len(choices):
+        raise _Invalid(line, "the refresher's 'options' must all differ")
+    answer = value.get("answer")
+    # bool is an int subclass: `answer: true` must not silently mean option 1.
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(choices):
+        raise _Invalid(
+            line,
+            "the refresher's 'answer' must be the 0-based index of the right option "
+            f"(0 to {len(choices) - 1})",
+        )
+    return RefresherQuestion(question.strip(), choices, answer)
 
 
 def _parse_body(body: str, first_line: int) -> tuple[dict[str, str], Example]:
@@ -311,6 +402,7 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
         path=path,
         builtin=builtin,
         key_lines=key_lines,
+        refresher=_refresher(data.get("refresher"), line_of("refresher")),
     )
 
 
