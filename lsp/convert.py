@@ -89,14 +89,15 @@ def span_range(lines: Lines, span: Span, encoding: str) -> types.Range:
 
 
 def diagnostic(
-    finding: Finding, lesson: Lesson | None, lines: Lines, encoding: str
+    finding: Finding, lesson: Lesson | None, lines: Lines, encoding: str, *, quiet: bool = False
 ) -> types.Diagnostic:
+    """A hint as a diagnostic; a quiet hint (a skill nearly mastered) always at Hint level."""
     message = finding.message + (f" Lesson: {lesson.title}" if lesson else "")
     return types.Diagnostic(
         range=span_range(lines, finding.span, encoding),
         message=message,
         severity=types.DiagnosticSeverity.Hint
-        if finding.severity is Severity.HINT
+        if quiet or finding.severity is Severity.HINT
         else types.DiagnosticSeverity.Information,
         code=finding.rule_id,
         code_description=types.CodeDescription(href=lesson.url) if lesson else None,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +21,16 @@ from pygls.protocol.language_server import lsp_method
 
 from lessonlens import __version__
 from lessonlens.lsp import convert
-from lessonlens.server.session import DocumentResult, Session
+from lessonlens.server.coach import Coach
+from lessonlens.server.config import find_config
+from lessonlens.server.progress import (
+    SqliteProgressStore,
+    default_data_dir,
+    developer_pseudonym,
+    local_salt,
+    repository_id,
+)
+from lessonlens.server.session import DocumentResult, Session, uri_to_path
 from lessonlens.server.settings import PREFIX, parse_settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +38,10 @@ log = logging.getLogger(__name__)
 SHOW_LESSON = "lessonlens.showLesson"
 DISMISS = "lessonlens.dismiss"
 MUTE_RULE = "lessonlens.muteRule"
+I_KNOW_THIS = "lessonlens.iKnowThis"
+ANSWER_REFRESHER = "lessonlens.answerRefresher"
+FIX_APPLIED = "lessonlens.fixApplied"
+PROGRESS_REQUEST = "lessonlens/progress"
 
 
 class LessonLensProtocol(LanguageServerProtocol):
@@ -49,6 +64,9 @@ class LessonLensProtocol(LanguageServerProtocol):
             yield handler, (params,), None
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if data.get("method") == PROGRESS_REQUEST and "params" not in data:
+            # A request without params is valid JSON-RPC; pygls cannot structure it.
+            data = {**data, "params": None}
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
@@ -86,7 +104,13 @@ class LessonLensServer(LanguageServer):
     def diagnostics(self, result: DocumentResult) -> list[types.Diagnostic]:
         lines = convert.Lines(result.data)
         return [
-            convert.diagnostic(f, self.session.lesson(f.lesson_id), lines, self.encoding)
+            convert.diagnostic(
+                f,
+                self.session.lesson(f.lesson_id),
+                lines,
+                self.encoding,
+                quiet=result.is_quiet(f),
+            )
             for f in result.hints
         ]
 
@@ -154,6 +178,36 @@ def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
     if isinstance(options, dict) and isinstance(options.get(PREFIX), dict):
         options = options[PREFIX]
     ls.apply_settings(options)
+    root = params.root_uri or (
+        params.workspace_folders[0].uri if params.workspace_folders else None
+    )
+    try:
+        ls.session.start_coach(make_coach(ls.session, root))
+    except Exception as exc:  # hints still work without a progress store
+        log.warning("progress tracking is off: %r", exc)
+        ls.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Warning,
+                message=f"lessonlens: progress tracking is off: {exc}",
+            )
+        )
+
+
+def make_coach(session: Session, root_uri: str | None) -> Coach:
+    """The developer behind this editor (a pseudonym), and the store their progress goes to."""
+    root = uri_to_path(root_uri) if root_uri else None
+    data_dir = default_data_dir()
+    config = find_config(root) if root is not None and root.is_dir() else None
+    team_salt = config.team_salt if config is not None else None
+    store = SqliteProgressStore(data_dir / "progress.sqlite3", on_notice=session.on_notice)
+    developer = developer_pseudonym(root, team_salt, data_dir)
+    salt = team_salt.encode() if team_salt else local_salt(data_dir)
+    return Coach(
+        store,
+        developer,
+        session.catalog.skills,
+        repository=repository_id(root, salt),
+    )
 
 
 async def initialized(ls: LessonLensServer, params: types.InitializedParams) -> None:
@@ -199,6 +253,17 @@ async def did_change_configuration(
 
 def shutdown(ls: LessonLensServer, params: None) -> None:
     ls.session.shutdown()
+
+
+def exit_(ls: LessonLensServer, params: None) -> None:
+    """Quit at once, with status 0 only after ``shutdown`` (as the specification asks).
+
+    Everything was closed on ``shutdown``; interpreter teardown would only add waiting.
+    """
+    ls.session.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0 if getattr(ls.protocol, "_shutdown", False) else 1)
 
 
 # ---------------------------------------------------------------------- documents
@@ -290,6 +355,11 @@ def code_action(
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic_],
                     is_preferred=True,
+                    # Run by the client right after it applies the edit: the hint's removal is
+                    # then the tool's fix, a learning opportunity, not the developer's own.
+                    command=types.Command(
+                        title=action.title, command=FIX_APPLIED, arguments=list(action.arguments)
+                    ),
                     edit=convert.workspace_edit(
                         uri,
                         result.version,
@@ -301,7 +371,13 @@ def code_action(
                 )
             )
         else:
-            command = {"lesson": SHOW_LESSON, "dismiss": DISMISS, "mute": MUTE_RULE}[action.kind]
+            command = {
+                "lesson": SHOW_LESSON,
+                "dismiss": DISMISS,
+                "mute": MUTE_RULE,
+                "know": I_KNOW_THIS,
+                "answer": ANSWER_REFRESHER,
+            }[action.kind]
             actions.append(
                 types.CodeAction(
                     title=action.title,
@@ -360,12 +436,43 @@ def mute_rule(ls: LessonLensServer, rule_id: Any) -> None:
     ls.visibility_changed(ls.session.mute(rule_id))
 
 
+def i_know_this(ls: LessonLensServer, skill_id: Any) -> None:
+    if not isinstance(skill_id, str):
+        raise JsonRpcInvalidParams("lessonlens.iKnowThis takes [skillId]")
+    ls.visibility_changed(ls.session.i_know_this(skill_id))
+
+
+def answer_refresher(ls: LessonLensServer, lesson_id: Any, index: Any) -> Any:
+    if not isinstance(lesson_id, str) or not isinstance(index, int):
+        raise JsonRpcInvalidParams("lessonlens.answerRefresher takes [lessonId, optionIndex]")
+    answered = ls.session.answer_refresher(lesson_id, index)
+    if answered is None:
+        raise JsonRpcInvalidParams(f"no refresher for lesson {lesson_id}")
+    correct, right = answered
+    message = "Correct." if correct else f'Not quite: the answer is "{right}".'
+    ls.window_show_message(
+        types.ShowMessageParams(type=types.MessageType.Info, message=f"lessonlens: {message}")
+    )
+    return {"correct": correct, "answer": right}
+
+
+def fix_applied(ls: LessonLensServer, uri: Any, rule_id: Any, line: Any) -> None:
+    if not isinstance(uri, str) or not isinstance(rule_id, str) or not isinstance(line, int):
+        raise JsonRpcInvalidParams("lessonlens.fixApplied takes [uri, ruleId, line]")
+    ls.session.fix_applied(uri, rule_id, line)
+
+
+def progress(ls: LessonLensServer, params: Any) -> Any:
+    return ls.session.profile()
+
+
 def build_server() -> LessonLensServer:
     """A server with every feature registered (statically, by method name)."""
     server = LessonLensServer()
     server.feature(types.INITIALIZE)(initialize)
     server.feature(types.INITIALIZED)(initialized)
     server.feature(types.SHUTDOWN)(shutdown)
+    server.feature(types.EXIT)(exit_)
     server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
     server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
     server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
@@ -388,4 +495,8 @@ def build_server() -> LessonLensServer:
     server.command(SHOW_LESSON)(show_lesson)
     server.command(DISMISS)(dismiss)
     server.command(MUTE_RULE)(mute_rule)
+    server.command(I_KNOW_THIS)(i_know_this)
+    server.command(ANSWER_REFRESHER)(answer_refresher)
+    server.command(FIX_APPLIED)(fix_applied)
+    server.feature(PROGRESS_REQUEST)(progress)
     return server

@@ -56,6 +56,8 @@ class Config:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = ()
     fail_on: tuple[str, ...] = ()
+    # Shared by a team so that one developer's pseudonym is the same on every machine.
+    team_salt: str | None = None
 
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
@@ -97,6 +99,7 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
         "target-python": lambda k, v: _version(path, f"{prefix}{k}", v),
         "max-file-size": lambda k, v: _positive_int(path, f"{prefix}{k}", v),
         "skill-priorities": lambda k, v: _priorities(path, f"{prefix}{k}", v),
+        "team-salt": lambda k, v: _non_empty(path, f"{prefix}{k}", v),
     }
     values: dict[str, Any] = {}
     for key, value in table.items():
@@ -106,6 +109,12 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
             raise ConfigError(path, f"{prefix}{key}", f"unknown key{hint}")
         values[key.replace("-", "_")] = known[key](key, value)
     return values
+
+
+def _non_empty(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(path, key, "expected a non-empty string")
+    return value
 
 
 def _positive_int(path: Path, key: str, value: Any) -> int:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -31,9 +32,13 @@ from lessonlens.analyzers.engine import (
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
 from lessonlens.analyzers.model import Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, load_catalog, load_skills
+from lessonlens.server.coach import Coach
 from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
 from lessonlens.server.documents import Document
-from lessonlens.server.priorities import silenced_skills
+from lessonlens.server.learner import Treatment
+from lessonlens.server.priorities import effective_priority, silenced_skills
+from lessonlens.server.profile import build_profile
+from lessonlens.server.refreshers import Refresher, refresher_for
 from lessonlens.server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,12 @@ class DocumentResult:
     data: bytes
     hints: tuple[Finding, ...]
     too_large: bool = False
+    # Hints of skills this developer is close to mastering: shown quietly (severity Hint, no
+    # code lens, only "Show lesson"), by index into ``hints``.
+    quiet: frozenset[int] = frozenset()
+
+    def is_quiet(self, finding: Finding) -> bool:
+        return any(self.hints[i] is finding for i in self.quiet)
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,8 @@ class _State:
     # Findings of unchanged definitions, reused between keystrokes. Only the analysis task of
     # this document touches it, and there is at most one at a time.
     units: UnitCache = field(default_factory=UnitCache)
+    # The first analysis of an opened document is what was there, not what was done.
+    first: bool = True
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -138,6 +151,9 @@ class Session:
         self._muted: set[str] = set()
         self._dismissed: set[tuple[str, str, bytes]] = set()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lessonlens")
+        # Set by ``start_coach`` once the workspace (and so the developer) is known.
+        self.coach: Coach | None = None
+        self._opened: set[tuple[str, str]] = set()
         self.rules: dict[str, Rule] = {r.id: r for s in LANGUAGES for r in rule_set(s).rules}
 
     # ------------------------------------------------------------------ lessons and settings
@@ -218,6 +234,8 @@ class Session:
 
     def close(self, uri: str) -> None:
         state = self._states.pop(uri, None)
+        if self.coach is not None:
+            self.coach.forget_document(uri)
         if state is not None:
             state.open = False
             for waiter in state.waiters:
@@ -285,6 +303,14 @@ class Session:
                 # to it since, stays the base, and ``dirty`` is already set again.
                 document.tree = new_tree
                 self._publish(state, analysis, revision, version, data, new_tree)
+            if self.coach is not None:
+                # After publishing: hints are judged by what was known before this edit, and
+                # the events are written off the event loop, so no request waits on them.
+                await loop.run_in_executor(
+                    self._executor,
+                    partial(self.coach.observe, uri, analysis, data, opened=state.first),
+                )
+                state.first = False
 
     def _publish(
         self,
@@ -331,19 +357,28 @@ class Session:
         silenced = silenced_skills(config.skill_priorities, self._skills)
         data = state.analysed_data
         hints: list[Finding] = []
-        lines: list[bytes] | None = None
+        quiet: set[int] = set()
+        lines = data.split(b"\n")
+        coach = self.coach if self.settings.adaptive_hints else None
         for finding in state.analysis.findings if state.analysis else ():
             rule = self.rules.get(finding.rule_id)
             if rule is None or not rule_selected(rule, select, ignore):
                 continue
             if finding.rule_id in self._muted or finding.skill_id in silenced:
                 continue
-            if self._dismissed:
-                lines = lines if lines is not None else data.split(b"\n")
-                row = finding.span.start_row
-                key = lines[row].strip() if row < len(lines) else b""
-                if (document.uri, finding.rule_id, key) in self._dismissed:
+            row = finding.span.start_row
+            line = lines[row] if row < len(lines) else b""
+            if (document.uri, finding.rule_id, line.strip()) in self._dismissed:
+                continue
+            if coach is not None:
+                priority = effective_priority(
+                    finding.skill_id, config.skill_priorities, self._skills
+                )
+                fade = coach.treatment_for(finding.skill_id, priority)
+                if fade is Treatment.SILENT or not coach.admit(document.uri, finding, line):
                     continue
+                if fade is Treatment.QUIET:
+                    quiet.add(len(hints))
             hints.append(finding)
             if len(hints) >= self.settings.max_hints_per_file:
                 break
@@ -356,6 +391,7 @@ class Session:
             data,
             tuple(hints),
             too_large=too_large,
+            quiet=frozenset(quiet),
         )
 
     def _refresh_all(self) -> list[DocumentResult]:
@@ -384,20 +420,58 @@ class Session:
         hints = self.hints_at(uri, offset, offset)
         if not hints:
             return None
-        return self.hover_markdown(hints[0])
+        result = self.result(uri)
+        quiet = result is not None and result.is_quiet(hints[0])
+        return self.hover_markdown(hints[0], quiet=quiet)
 
-    def hover_markdown(self, finding: Finding) -> str:
+    def _priority(self, skill_id: str) -> str:
+        configs = list(self._configs.values())
+        overrides = configs[0].skill_priorities if configs else {}
+        return effective_priority(skill_id, overrides, self._skills)
+
+    def hover_markdown(self, finding: Finding, *, quiet: bool = False) -> str:
+        """The lesson (a quiet hint: its summary), a due refresher, and why it is shown.
+
+        "Why" gives the mastery estimate and the evidence behind it.
+        """
         lesson = self.lesson(finding.lesson_id)
         rule = self.rules.get(finding.rule_id)
         skill = self._skills.get(finding.skill_id)
+        skill_name = skill.name if skill else finding.skill_id
+        estimate_line = ""
+        if self.coach is not None:
+            estimate_line = " " + self.coach.why(finding.skill_id, self._priority(finding.skill_id))
         why = (
             f"_Why you see this: {finding.rule_id} ({rule.name if rule else 'rule'}) matched "
-            f"this code, which is about **{skill.name if skill else finding.skill_id}**. "
-            f'Not useful here? Use "Dismiss here" or "Don\'t show {finding.rule_id} again"._'
+            f"this code, which is about **{skill_name}**.{estimate_line} "
+            f'Not useful here? Use "Dismiss here", "I know this" or '
+            f'"Don\'t show {finding.rule_id} again"._'
         )
         if lesson is None:
             return f"**{finding.rule_id}** {finding.message}\n\n---\n{why}\n"
-        return f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n\n---\n{why}\n"
+        parts = []
+        refresher = self.refresher_for(finding)
+        if refresher is not None:
+            options = "\n".join(f"{i + 1}. {o}" for i, o in enumerate(refresher.options))
+            parts.append(
+                f"**Quick refresher:** {refresher.question}\n\n{options}\n\n"
+                '_Answer with the code action "Refresher: ..."._\n\n---\n'
+            )
+        if quiet:
+            parts.append(f'**{lesson.title}**: {lesson.summary}\n\n_Use "Show lesson" to read it._')
+        else:
+            parts.append(f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}")
+            if self.coach is not None and (finding.lesson_id, "hover") not in self._opened:
+                self._opened.add((finding.lesson_id, "hover"))
+                self.coach.lesson_opened(finding.skill_id, finding.lesson_id)
+        return "\n".join(parts) + f"\n\n---\n{why}\n"
+
+    def refresher_for(self, finding: Finding) -> Refresher | None:
+        """The lesson's one-question refresher, when its predicted recall has fallen."""
+        if self.coach is None or not self.coach.refresher_due(finding.lesson_id):
+            return None
+        lesson = self.lesson(finding.lesson_id)
+        return refresher_for(lesson) if lesson is not None else None
 
     def actions(
         self, uri: str, start: int, end: int, mentioned: Sequence[tuple[str, int]] = ()
@@ -420,10 +494,22 @@ class Session:
         actions: list[Action] = []
         for finding in sorted(chosen.values(), key=lambda f: (f.span.start_byte, f.rule_id)):
             lesson = self.lesson(finding.lesson_id)
-            if finding.fix is not None:
-                actions.append(Action("fix", f"Fix: {finding.fix.title}", finding))
             title = lesson.title if lesson else finding.lesson_id
-            actions.append(Action("lesson", f"Show lesson: {title}", finding, (finding.lesson_id,)))
+            refresher = self.refresher_for(finding)
+            for index, option in enumerate(refresher.options if refresher else ()):
+                actions.append(
+                    Action("answer", f"Refresher: {option}", finding, (finding.lesson_id, index))
+                )
+            show = Action("lesson", f"Show lesson: {title}", finding, (finding.lesson_id,))
+            know = Action("know", "I know this", finding, (finding.skill_id,))
+            if result.is_quiet(finding):
+                # A quiet hint offers the lesson and nothing more insistent.
+                actions.extend((show, know))
+                continue
+            if finding.fix is not None:
+                where = (uri, finding.rule_id, finding.span.start_row)
+                actions.append(Action("fix", f"Fix: {finding.fix.title}", finding, where))
+            actions.extend((show, know))
             actions.append(
                 Action(
                     "dismiss",
@@ -446,6 +532,8 @@ class Session:
             return []
         by_row: dict[int, list[str]] = {}
         for finding in result.hints:
+            if result.is_quiet(finding):
+                continue
             node = tree.root_node.descendant_for_byte_range(
                 finding.span.start_byte, finding.span.start_byte
             )
@@ -466,6 +554,8 @@ class Session:
         if lesson is None:
             return None
         markdown = f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n"
+        if self.coach is not None:
+            self.coach.lesson_opened(lesson.skill_id, lesson.id)
         return {"id": lesson.id, "title": lesson.title, "markdown": markdown}
 
     def dismiss(self, uri: str, rule_id: str, row: int) -> list[DocumentResult]:
@@ -474,11 +564,68 @@ class Session:
             return []
         key = self._line_key(state.analysed_data or state.document.data, row)
         self._dismissed.add((uri, rule_id, key))
+        rule = self.rules.get(rule_id)
+        if self.coach is not None and rule is not None:
+            self.coach.record_dismissal(rule.skill_id, rule_id, rule.lesson_id)
         return self._refresh_all()
 
     def mute(self, rule_id: str) -> list[DocumentResult]:
         self._muted.add(rule_id)
+        rule = self.rules.get(rule_id)
+        if self.coach is not None and rule is not None:
+            self.coach.muted(rule_id, rule.skill_id)
         return self._refresh_all()
 
+    def i_know_this(self, skill_id: str) -> list[DocumentResult]:
+        """The developer's word that they know a skill: honoured at once, hints go quiet."""
+        if self.coach is not None:
+            self.coach.i_know_this(skill_id)
+        return self._refresh_all()
+
+    def answer_refresher(self, lesson_id: str, index: int) -> tuple[bool, str] | None:
+        """Record a refresher answer; returns (correct, the right option) or None."""
+        lesson = self.lesson(lesson_id)
+        refresher = refresher_for(lesson) if lesson is not None else None
+        if lesson is None or refresher is None or self.coach is None:
+            return None
+        correct = index == refresher.answer
+        self.coach.reviewed(lesson.skill_id, lesson_id, correct)
+        return correct, refresher.options[refresher.answer]
+
+    def fix_applied(self, uri: str, rule_id: str, row: int) -> None:
+        """The tool's quick fix for a hint was applied: a learning opportunity, not mastery."""
+        state = self._states.get(uri)
+        if state is None or self.coach is None:
+            return
+        lines = (state.analysed_data or state.document.data).split(b"\n")
+        line = lines[row] if 0 <= row < len(lines) else b""
+        self.coach.fix_applied_key(uri, rule_id, line)
+
+    def start_coach(self, coach: Coach) -> None:
+        coach.know_rules({r.id: (r.skill_id, r.lesson_id) for r in self.rules.values()})
+        self.coach = coach
+
+    def profile(self) -> dict[str, object]:
+        """The developer's own progress, as the editors' progress view shows it."""
+        if self.coach is None or self.coach.store is None:
+            return {"skills": [], "sharing": self.settings.share_progress}
+        self.coach.flush()
+        configs = list(self._configs.values())
+        overrides = configs[0].skill_priorities if configs else {}
+        return build_profile(
+            self.coach.store,
+            self.coach.developer,
+            self.catalog,
+            self.coach.clock(),
+            priorities=overrides,
+            sharing=self.settings.share_progress,
+        )
+
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop analysing and close the progress store, on ``shutdown``.
+
+        Then ``exit`` finds nothing left to flush (an open store checkpoints its log at exit).
+        """
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.coach is not None:
+            self.coach.close()

@@ -62,6 +62,13 @@ class Settings:
             "lesson with a built-in lesson's id replaces it."
         ),
     )
+    adaptive_hints: bool = field(
+        default=True,
+        metadata=_meta(
+            "Adapt hints to you: fade a skill's hints as you master it (quiet, then silent), and "
+            "show at most 10 new hints per file and hour. Off: every hint, every time."
+        ),
+    )
     share_progress: bool = field(
         default=False,
         metadata=_meta(

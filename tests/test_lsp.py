@@ -288,6 +288,12 @@ class Editor:
     ) -> Editor:
         if configuration is not None:
             client.set_configuration(configuration, section="lessonlens")
+        # These tests are about the protocol, not about adapting to a learner: every hint, every
+        # time (the adaptive behaviour has its own tests, each with its own progress store).
+        if options is None:
+            options = {"adaptiveHints": False}
+        elif isinstance(options, dict):
+            options = {"adaptiveHints": False, **options}
         result = await within(
             client.initialize_session(
                 types.InitializeParams(
@@ -677,21 +683,31 @@ async def test_code_actions_for_a_finding(editor: Editor) -> None:
     assert titles(actions) == [
         "Fix: Use a set literal",
         f"Show lesson: {taught.title}",
+        "I know this",
         "Dismiss here",
         "Don't show PY001 again",
     ]
-    fix, show, dismiss, mute = actions
+    fix, show, know, dismiss, mute = actions
     assert fix.kind == types.CodeActionKind.QuickFix
     assert fix.is_preferred is True
-    assert fix.edit is not None and fix.command is None
-    assert invocation(show.command) == (show.title, SHOW_LESSON, ["set-membership"])
     line = membership.range.start.line
+    # The edit, and a command the client runs after applying it, so that the hint's removal
+    # counts as the tool's fix (a learning opportunity), not as the developer's own.
+    assert fix.edit is not None
+    assert invocation(fix.command) == (fix.title, "lessonlens.fixApplied", [uri, "PY001", line])
+    assert invocation(show.command) == (show.title, SHOW_LESSON, ["set-membership"])
+    assert invocation(know.command) == (
+        "I know this",
+        "lessonlens.iKnowThis",
+        ["python.data-structures"],
+    )
     assert invocation(dismiss.command) == ("Dismiss here", DISMISS, [uri, "PY001", line])
     assert invocation(mute.command) == (mute.title, MUTE_RULE, ["PY001"])
     # A finding without a safe fix offers no "Fix:" action.
     keys = next(d for d in diagnostics if d.code == "PY011")
     assert titles(await editor.actions(uri, keys.range, [keys])) == [
         f"Show lesson: {lesson('key-in-dict').title}",
+        "I know this",
         "Dismiss here",
         "Don't show PY011 again",
     ]
@@ -730,6 +746,7 @@ async def test_code_actions_match_diagnostics_with_byte_columns(
     assert titles(actions) == [
         "Fix: Use `name is None`",
         f"Show lesson: {lesson('is-none').title}",
+        "I know this",
         "Dismiss here",
         "Don't show PY022 again",
     ]

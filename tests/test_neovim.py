@@ -62,6 +62,8 @@ def isolated_env(tmp_path: Path) -> dict[str, str]:
         folder = tmp_path / "xdg" / name.lower()
         folder.mkdir(parents=True, exist_ok=True)
         env[f"XDG_{name}_HOME"] = str(folder)
+    # A developer with no history: every hint at full strength, whatever other tests recorded.
+    env["LESSONLENS_DATA_DIR"] = str(tmp_path / "progress")
     return env
 
 

@@ -1,0 +1,297 @@
+"""The coach: skill-progress events from edits, and how loudly each hint speaks.
+
+It turns what the analyzer sees while someone edits into events, and decides whether each hint
+speaks to this developer in full, quietly, or not at all.
+
+An opportunity is an edit where a skill applies: a hint that appears after an edit is an
+anti-pattern introduced (incorrect); new good usage, or a hint that disappears without the
+tool's quick fix, is correct; a quick fix applied by the tool is a learning opportunity only.
+What a file already contains when it is opened is no evidence about this developer, and each
+skill counts at most once per edit, so that pasting fifty comprehensions is one opportunity.
+
+Events carry ids, names and times only: never source text, identifiers or paths.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from lessonlens.analyzers import Analysis, Finding
+from lessonlens.lessons.catalog import Skill
+from lessonlens.server.learner import (
+    SkillEstimate,
+    Treatment,
+    estimate,
+    is_mastered,
+    params_for,
+    treatment,
+    why,
+)
+from lessonlens.server.progress import Event, EventKind, ProgressStore
+from lessonlens.server.refreshers import RefresherSchedule
+
+log = logging.getLogger(__name__)
+
+# New hints a developer is shown per file per hour, at most: a file full of old code should
+# not bury someone in lessons the first time they open it.
+NEW_HINTS_PER_FILE_PER_HOUR = 10
+
+
+def _key_lines(data: bytes) -> list[bytes]:
+    return data.split(b"\n")
+
+
+def occurrence_keys(
+    items: Iterable[tuple[str, int]], lines: list[bytes]
+) -> Counter[tuple[str, bytes]]:
+    """(id, stripped line text) counts: stable when unrelated lines above move."""
+    return Counter((ident, lines[row].strip() if row < len(lines) else b"") for ident, row in items)
+
+
+@dataclass
+class _Seen:
+    """What the last analysis of one open document contained, to diff the next against."""
+
+    findings: Counter[tuple[str, bytes]]
+    evidence: Counter[tuple[str, bytes]]
+
+
+class Coach:
+    def __init__(
+        self,
+        store: ProgressStore | None,
+        developer: str,
+        skills: Mapping[str, Skill],
+        *,
+        repository: str | None = None,
+        language: str = "python",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.developer = developer
+        self.repository = repository
+        self.language = language
+        self.skills = skills
+        self.clock = clock
+        self._params = params_for(skills)
+        self._lock = threading.Lock()
+        self._seen: dict[str, _Seen] = {}
+        self._fixes: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
+        self._shown: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
+        self._new_hint_times: dict[str, deque[float]] = defaultdict(deque)
+        self._mastered: set[str] = set()
+        self._rule_skills: dict[str, tuple[str, str]] = {}
+        self._events: list[Event] = []
+        if store is not None:
+            try:
+                self._events = store.events(developer)
+            except Exception as exc:  # a broken store must not take the editor down
+                log.warning("progress store unreadable, starting without history: %r", exc)
+        self._by_skill: dict[str, list[Event]] = defaultdict(list)
+        for event in self._events:
+            self._by_skill[event.skill_id].append(event)
+        self._estimates = estimate(self._events, self._params, self.clock())
+        # Events reach the store from a writer thread: with several editor windows writing,
+        # SQLite's lock can take milliseconds, which no request should wait for.
+        self._queue: queue.Queue[list[Event] | None] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        if store is not None:
+            self._writer = threading.Thread(
+                target=self._write_loop, name="lessonlens-progress", daemon=True
+            )
+            self._writer.start()
+        self._mastered = {s for s, e in self._estimates.items() if is_mastered(e)}
+        self.refreshers = RefresherSchedule.from_events(self._events)
+
+    # ------------------------------------------------------------------ recording
+
+    def _event(self, kind: EventKind, skill_id: str, **fields: object) -> Event:
+        return Event(
+            kind=kind,
+            developer=self.developer,
+            skill_id=skill_id,
+            time=self.clock(),
+            language=self.language,
+            repository=self.repository,
+            **fields,  # type: ignore[arg-type]
+        )
+
+    def _write_loop(self) -> None:
+        assert self.store is not None
+        while True:
+            batch = self._queue.get()
+            try:
+                if batch is None:
+                    return
+                self.store.record(batch)
+            except Exception as exc:
+                log.warning("could not record %d progress events: %r", len(batch or ()), exc)
+            finally:
+                self._queue.task_done()
+
+    def flush(self) -> None:
+        """Wait until every recorded event is in the store."""
+        if self._writer is not None and self._writer.is_alive():
+            self._queue.join()
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer and close the store."""
+        if self._writer is not None and self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join(timeout=10)
+        if self.store is not None:
+            self.store.close()
+
+    def record(self, events: list[Event]) -> None:
+        """Queue events for the store and update the estimates of the skills they touch."""
+        if not events:
+            return
+        with self._lock:
+            if self._writer is not None:
+                self._queue.put(list(events))
+            self._events.extend(events)
+            touched = {e.skill_id for e in events}
+            for event in events:
+                self._by_skill[event.skill_id].append(event)
+            history = [e for skill in touched for e in self._by_skill[skill]]
+            self._estimates.update(estimate(history, self._params, self.clock()))
+            for event in events:
+                if event.kind in (EventKind.LESSON_OPENED, EventKind.REVIEW_ANSWERED):
+                    self.refreshers = RefresherSchedule.from_events(self._events)
+                    break
+            mastered = [
+                s
+                for s in touched
+                if s not in self._mastered and is_mastered(self._estimates.get(s))
+            ]
+            self._mastered.update(mastered)
+        if mastered:
+            self.record([self._event(EventKind.MASTERED, s) for s in mastered])
+
+    def observe(self, uri: str, analysis: Analysis, data: bytes, *, opened: bool) -> None:
+        """Diff an analysis of ``uri`` against the last one and record what the edit did."""
+        lines = _key_lines(data)
+        findings = occurrence_keys(
+            ((f.rule_id, f.span.start_row) for f in analysis.findings), lines
+        )
+        evidence = occurrence_keys(
+            ((e.detector_id, e.span.start_row) for e in analysis.evidence), lines
+        )
+        before = self._seen.get(uri)
+        self._seen[uri] = _Seen(findings, evidence)
+        if opened or before is None:
+            return
+        rule_skill = {f.rule_id: (f.skill_id, f.lesson_id) for f in analysis.findings}
+        evidence_skill = {e.detector_id: e.skill_id for e in analysis.evidence}
+        events: list[Event] = []
+        counted: set[str] = set()
+        for key in findings - before.findings:
+            skill, lesson = rule_skill[key[0]]
+            if skill not in counted:
+                counted.add(skill)
+                events.append(
+                    self._event(
+                        EventKind.ANTIPATTERN_INTRODUCED, skill, rule_id=key[0], lesson_id=lesson
+                    )
+                )
+        for key in before.findings - findings:
+            skill_lesson = self._rule_skills.get(key[0])
+            if skill_lesson is None or skill_lesson[0] in counted:
+                continue
+            counted.add(skill_lesson[0])
+            fixed_by_tool = key in self._fixes[uri]
+            self._fixes[uri].discard(key)
+            kind = EventKind.FIX_APPLIED if fixed_by_tool else EventKind.ANTIPATTERN_FIXED
+            events.append(
+                self._event(kind, skill_lesson[0], rule_id=key[0], lesson_id=skill_lesson[1])
+            )
+        for key in evidence - before.evidence:
+            skill = evidence_skill[key[0]]
+            if skill not in counted:
+                counted.add(skill)
+                events.append(self._event(EventKind.SKILL_EVIDENCE, skill))
+        self.record(events)
+
+    def know_rules(self, rules: Mapping[str, tuple[str, str]]) -> None:
+        """Map each rule id to its (skill id, lesson id), for hints that left the text."""
+        self._rule_skills = dict(rules)
+
+    def forget_document(self, uri: str) -> None:
+        self._seen.pop(uri, None)
+        self._fixes.pop(uri, None)
+
+    def fix_applied_key(self, uri: str, rule_id: str, line: bytes) -> None:
+        """Note that the tool's quick fix removed the hint of ``rule_id`` on ``line``.
+
+        When that hint disappears it is a learning opportunity, not the developer's own fix.
+        """
+        self._fixes[uri].add((rule_id, line.strip()))
+
+    def lesson_opened(self, skill_id: str, lesson_id: str) -> None:
+        self.record([self._event(EventKind.LESSON_OPENED, skill_id, lesson_id=lesson_id)])
+
+    def record_dismissal(self, skill_id: str, rule_id: str, lesson_id: str) -> None:
+        self.record(
+            [self._event(EventKind.HINT_DISMISSED, skill_id, rule_id=rule_id, lesson_id=lesson_id)]
+        )
+
+    def muted(self, rule_id: str, skill_id: str) -> None:
+        self.record([self._event(EventKind.RULE_MUTED, skill_id, rule_id=rule_id)])
+
+    def i_know_this(self, skill_id: str) -> None:
+        self.record([self._event(EventKind.I_KNOW_THIS, skill_id)])
+
+    def reviewed(self, skill_id: str, lesson_id: str, correct: bool) -> None:
+        self.record(
+            [self._event(EventKind.REVIEW_ANSWERED, skill_id, lesson_id=lesson_id, correct=correct)]
+        )
+
+    # ------------------------------------------------------------------ deciding
+
+    def estimate_for(self, skill_id: str) -> SkillEstimate | None:
+        return self._estimates.get(skill_id)
+
+    def treatment_for(self, skill_id: str, priority: str) -> Treatment:
+        return treatment(self._estimates.get(skill_id), priority)
+
+    def why(self, skill_id: str, priority: str) -> str:
+        estimate_ = self._estimates.get(skill_id)
+        return why(estimate_, treatment(estimate_, priority), priority=priority)
+
+    def admit(self, uri: str, finding: Finding, line: bytes) -> bool:
+        """Whether a hint may be shown, recording HINT_SHOWN the first time.
+
+        Hints already shown always are; new ones are rate limited per file and hour.
+        """
+        key = (finding.rule_id, line.strip())
+        shown = self._shown[uri]
+        if key in shown:
+            return True
+        now = self.clock()
+        times = self._new_hint_times[uri]
+        while times and now - times[0] > 3600:
+            times.popleft()
+        if len(times) >= NEW_HINTS_PER_FILE_PER_HOUR:
+            return False
+        times.append(now)
+        shown.add(key)
+        self.record(
+            [
+                self._event(
+                    EventKind.HINT_SHOWN,
+                    finding.skill_id,
+                    rule_id=finding.rule_id,
+                    lesson_id=finding.lesson_id,
+                )
+            ]
+        )
+        return True
+
+    def refresher_due(self, lesson_id: str) -> bool:
+        return self.refreshers.due(lesson_id, self.clock())

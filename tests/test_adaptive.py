@@ -1,0 +1,204 @@
+"""Hints that adapt to the developer, end to end over the language server, and privacy.
+
+Each test runs its own `lessonlens serve` with its own progress store (LESSONLENS_DATA_DIR),
+so that one developer's history never leaks into another test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+GOOD = """
+def keep_{n}(words):
+    out = 0
+    for w in words:
+        if w in {{"a", "an", "the", "of"}}:
+            out += 1
+    return out
+"""
+BAD = """
+def scan_{n}(words):
+    out = 0
+    for w in words:
+        if w in ["a", "an", "the", "of"]:
+            out += 1
+    return out
+"""
+CANARIES = ("zq_canary_function", "ZQ_CANARY_CONSTANT", "zq-canary-secret-string", "zqcanarydir")
+
+
+class Editor:
+    """A push-diagnostics client (as Neovim 0.7) typing into one document."""
+
+    def __init__(self, data_dir: Path, root: Path) -> None:
+        self.data_dir = data_dir
+        self.root = root
+        self.client = LanguageClient("adaptive-test", "1")
+        self.published: dict[int, list[types.Diagnostic]] = {}
+        self.arrived = asyncio.Event()
+        self.version = 1
+        self.text = ""
+        self.uri = (root / "work.py").as_uri()
+
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
+            if params.version is not None:
+                self.published[params.version] = list(params.diagnostics)
+                self.arrived.set()
+
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def show(ls: Any, params: types.ShowMessageParams) -> None:
+            pass
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def log(ls: Any, params: types.LogMessageParams) -> None:
+            pass
+
+    async def start(self) -> None:
+        env = {**os.environ, "LESSONLENS_DATA_DIR": str(self.data_dir)}
+        await self.client.start_io(sys.executable, "-m", "lessonlens", "serve", env=env)
+        await self.client.initialize_async(
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(), root_uri=self.root.as_uri()
+            )
+        )
+        self.client.initialized(types.InitializedParams())
+
+    async def diagnostics(self, version: int) -> list[types.Diagnostic]:
+        async with asyncio.timeout(20):
+            while version not in self.published:
+                self.arrived.clear()
+                await self.arrived.wait()
+        return self.published[version]
+
+    async def open(self, text: str) -> list[types.Diagnostic]:
+        self.text = text
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(self.uri, "python", self.version, text)
+            )
+        )
+        return await self.diagnostics(self.version)
+
+    async def append(self, text: str) -> list[types.Diagnostic]:
+        lines = self.text.split("\n")
+        end = types.Position(len(lines) - 1, len(lines[-1]))
+        self.version += 1
+        self.text += text
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=self.version, uri=self.uri),
+                [types.TextDocumentContentChangePartial(range=types.Range(end, end), text=text)],
+            )
+        )
+        return await self.diagnostics(self.version)
+
+    async def hover(self, diagnostic: types.Diagnostic) -> str:
+        hover = await self.client.text_document_hover_async(
+            types.HoverParams(types.TextDocumentIdentifier(self.uri), diagnostic.range.start)
+        )
+        assert hover is not None
+        assert isinstance(hover.contents, types.MarkupContent)
+        return hover.contents.value
+
+    async def stop(self) -> None:
+        await self.client.shutdown_async(None)
+        self.client.exit(None)
+        await self.client.stop()
+
+
+@pytest.fixture
+async def editor(tmp_path: Path):
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "config", "user.email", "dev@example.com"], check=True)
+    started = Editor(tmp_path / "data", root)
+    await started.start()
+    yield started
+    await started.stop()
+
+
+def membership(diagnostics: list[types.Diagnostic]) -> list[types.Diagnostic]:
+    return [d for d in diagnostics if d.code == "PY001"]
+
+
+async def test_a_developer_who_writes_it_right_sees_the_hints_fade_to_silence(editor: Editor):
+    await editor.open("import os\n")
+    for n in range(6):
+        await editor.append(GOOD.format(n=n))
+    # Now the anti-pattern, once: the skill is mastered, so no hint at all.
+    assert membership(await editor.append(BAD.format(n=0))) == []
+
+
+async def test_a_developer_who_keeps_introducing_it_keeps_getting_the_full_lesson(
+    editor: Editor,
+):
+    await editor.open("import os\n")
+    for n in range(6):
+        found = membership(await editor.append(BAD.format(n=n)))
+        assert len(found) == n + 1
+        assert all(d.severity == types.DiagnosticSeverity.Information for d in found)
+    hover = await editor.hover(found[-1])
+    assert hover.startswith("# Test membership with a set")
+    assert "## Why it matters" in hover
+    assert "_Why you see this:" in hover
+
+
+async def test_nearly_mastered_hints_are_quiet(editor: Editor):
+    await editor.open("import os\n")
+    # Two correct opportunities: the estimate is near 0.9, between quiet (0.6) and silent (0.95).
+    await editor.append(GOOD.format(n=0))
+    await editor.append(GOOD.format(n=1))
+    (quiet,) = membership(await editor.append(BAD.format(n=0)))
+    assert quiet.severity == types.DiagnosticSeverity.Hint
+    hover = await editor.hover(quiet)
+    assert "Show lesson" in hover and "## Why it matters" not in hover
+
+
+async def test_progress_never_holds_source_text_identifiers_or_paths(tmp_path: Path):
+    root = tmp_path / CANARIES[3]
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "config", "user.email", "dev@example.com"], check=True)
+    editor = Editor(tmp_path / "data", root)
+    await editor.start()
+    try:
+        await editor.open(f"{CANARIES[1]} = '{CANARIES[2]}'\n")
+        for n in range(4):
+            code = BAD.format(n=n).replace("scan_", CANARIES[0] + "_")
+            found = membership(await editor.append(code))
+            await editor.hover(found[-1])
+            await editor.append(GOOD.format(n=n).replace("keep_", CANARIES[0] + "_ok_"))
+        profile = await editor.client.protocol.send_request_async("lessonlens/progress", None)
+    finally:
+        await editor.stop()
+    store = tmp_path / "data" / "progress.sqlite3"
+    with sqlite3.connect(store) as connection:
+        kinds = {row[0] for row in connection.execute("SELECT kind FROM events")}
+    assert {"hint_shown", "antipattern_introduced", "skill_evidence"} <= kinds
+    exported = subprocess.run(
+        [sys.executable, "-m", "lessonlens", "progress", "--json"],
+        cwd=root,
+        env={**os.environ, "LESSONLENS_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "data").iterdir() if p.is_file())
+    for canary in CANARIES:
+        assert canary.encode() not in raw, canary
+        assert canary not in exported, canary
+        assert canary not in json.dumps(profile, default=str), canary
+    assert b"dev@example.com" not in raw
