@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -289,6 +290,154 @@ def settings(fmt: str) -> None:
         click.echo(json.dumps(vscode_configuration(), indent=2))
     else:
         click.echo(reference_markdown(), nl=False)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the profile as JSON.")
+@click.option("--forget", is_flag=True, help="Delete your recorded progress on this machine.")
+@click.option("--skill", metavar="SKILL", help="With --forget: only this skill's (a skill id).")
+@click.option("--yes", "-y", is_flag=True, help="With --forget: do not ask for confirmation.")
+def progress(as_json: bool, forget: bool, skill: str | None, yes: bool) -> None:
+    """Show your skills: mastery, trend, lessons seen, and the next lesson to read.
+
+    Estimates come from what lessonlens saw while you worked in an editor; they are stored on
+    this machine only, under a pseudonym. --forget deletes them (all, or one --skill's).
+    """
+    import time
+
+    from lessonlens.server.profile import build_profile
+    from lessonlens.server.progress import (
+        SqliteProgressStore,
+        default_data_dir,
+        developer_pseudonym,
+    )
+
+    if skill is not None and not forget:
+        raise click.UsageError("--skill only applies with --forget")
+    if as_json and forget:
+        raise click.UsageError("--json and --forget do not go together")
+    config = _config_here()
+    data_dir = default_data_dir()
+    # The same developer as the language server computes: the git identity of this repository,
+    # with the team's salt when the project sets one, else this machine's.
+    developer = developer_pseudonym(_git_root(Path.cwd()), config.team_salt, data_dir)
+    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    try:
+        if forget:
+            what = f"your progress for {skill}" if skill else "all your recorded progress"
+            if not yes:
+                click.confirm(f"Delete {what} from {store.path}?", abort=True, err=True)
+            deleted = store.forget(developer, skill)
+            click.echo(f"Deleted {deleted} event{'s' if deleted != 1 else ''}.")
+            return
+        catalog = _load_catalog(config.lesson_dirs)
+        profile = build_profile(store, developer, catalog, time.time(), config.skill_priorities)
+    finally:
+        store.close()
+    if as_json:
+        import json
+
+        click.echo(json.dumps(profile, indent=2))
+    else:
+        _print_profile(profile, store.path)
+
+
+def _git_root(folder: Path) -> Path | None:
+    import subprocess
+
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # git is not installed
+        return None
+    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else None
+
+
+_ARROWS = {"up": ("[green]↑[/]", "[green]^[/]"), "down": ("[red]↓[/]", "[red]v[/]")}
+_FLAT = ("[dim]→[/]", "[dim]-[/]")
+_STATUS_STYLES = {
+    "learning": "[yellow]learning[/]",
+    "quiet": "[cyan]quiet[/]",
+    "mastered": "[green]mastered[/]",
+    "claimed": "[green]known (you said)[/]",
+    "off": "[dim]not a team priority[/]",
+}
+
+
+def _mastery_bar(p_known: float, unicode: bool, width: int = 8) -> str:
+    filled = round(max(0.0, min(1.0, p_known)) * width)
+    full, empty = ("█", "░") if unicode else ("#", "-")
+    return f"{full * filled}[dim]{empty * (width - filled)}[/] {p_known:4.0%}"
+
+
+def _print_profile(profile: dict[str, Any], store_path: Path) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    # Block characters and arrows only where the terminal can print them (not on a legacy
+    # Windows code page, where rich would fail to encode them).
+    unicode = console.encoding.lower().startswith("utf")
+    rows: list[dict[str, Any]] = profile["skills"]
+    if not rows:
+        console.print(
+            "No progress recorded yet. lessonlens records it while you work in an editor "
+            "with its language server (`lessonlens serve`)."
+        )
+    else:
+        # Borderless and tight, so that the usual skill names fit 80 columns without wrapping.
+        table = Table(
+            title="Your skills",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            collapse_padding=True,
+        )
+        table.add_column("Skill")
+        table.add_column("Mastery", no_wrap=True)
+        table.add_column("Trend", justify="center")
+        table.add_column("Lessons seen", justify="right")
+        table.add_column("Status")
+        for row in rows:
+            table.add_row(
+                escape(row["name"]),
+                _mastery_bar(row["p_known"], unicode),
+                _ARROWS.get(row["trend_direction"], _FLAT)[0 if unicode else 1],
+                str(len(row["lessons_seen"])),
+                _STATUS_STYLES.get(row["status"], escape(row["status"])),
+            )
+        console.print(table)
+    suggestion = profile["next_lesson"]
+    if rows:
+        console.print()
+    if suggestion is not None:
+        console.print(f"Next suggested lesson: [bold]{escape(suggestion['title'])}[/]")
+        console.print(f"  Why: {escape(suggestion['reason'])}.", soft_wrap=True)
+        console.print(
+            f"  Read it: lessonlens explain {suggestion['id']}  or  {escape(suggestion['url'])}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    elif any(row["status"] in ("learning", "quiet") for row in rows):
+        console.print(
+            "Next suggested lesson: none; you have opened every lesson of the skills in progress."
+        )
+    elif rows:
+        console.print("Next suggested lesson: none; nothing you work on needs one now.")
+    console.print()
+    console.print(
+        f"[dim]Stored on this machine, in {escape(str(store_path))}; "
+        "`lessonlens progress --forget` deletes it.[/]",
+        soft_wrap=True,
+    )
 
 
 def _config_here() -> Config:

@@ -6,6 +6,7 @@ import {
   type Executable,
   LanguageClient,
   type LanguageClientOptions,
+  ResponseError,
   RevealOutputChannelOn,
   State,
 } from "vscode-languageclient/node";
@@ -23,11 +24,15 @@ import {
   pickLesson,
   showLessonArguments,
 } from "./lessons";
+import { PROGRESS_REQUEST, PROGRESS_TITLE, progressMarkdown } from "./progress";
 import { ServerStatus } from "./status";
 
 const SHOW_LESSON = "lessonlens.showLesson";
 const RESTART_SERVER = "lessonlens.restartServer";
 const SHOW_OUTPUT = "lessonlens.showOutput";
+const SHOW_PROGRESS = "lessonlens.showProgress";
+/** JSON-RPC's "method not found": a server from before `lessonlens/progress` existed. */
+const METHOD_NOT_FOUND = -32601;
 /** Context key for `when` clauses: true while the server answers requests. */
 const SERVER_READY = "lessonlens.serverReady";
 /** More crashes than this within CRASH_WINDOW_MS and the server is left stopped. */
@@ -297,6 +302,37 @@ class Server implements vscode.Disposable {
     }
   }
 
+  /** Asks the server for the developer's profile and renders it beside the code. */
+  async showProgress(): Promise<void> {
+    const client = this.client;
+    if (client?.isRunning() !== true) {
+      void vscode.window.showWarningMessage(
+        "lessonlens: the server is not running, so it cannot report your progress.",
+      );
+      return;
+    }
+    let result: unknown;
+    try {
+      // The request takes no params, but it is sent an empty object rather than none: pygls
+      // 2.1 cannot read a request without a `params` member and answers "Internal Error".
+      result = await client.sendRequest<unknown>(PROGRESS_REQUEST, {});
+    } catch (error) {
+      const message =
+        error instanceof ResponseError && error.code === METHOD_NOT_FOUND
+          ? "this lessonlens server does not report progress; update the lessonlens package."
+          : `could not get your progress: ${errorText(error)}`;
+      void vscode.window.showErrorMessage(`lessonlens: ${message}`);
+      return;
+    }
+    const markdown = progressMarkdown(result);
+    if (markdown === undefined) {
+      this.log(`Unexpected ${PROGRESS_REQUEST} result: ${JSON.stringify(result)}`, "Error");
+      void vscode.window.showWarningMessage("lessonlens: the server sent no progress to show.");
+      return;
+    }
+    await this.lessons.show({ id: "progress", title: PROGRESS_TITLE, markdown });
+  }
+
   private async offerHelp(problem: string, interpreter: Interpreter): Promise<void> {
     // Point at whatever chose the interpreter: the Python extension's picker or the setting.
     const choose =
@@ -345,10 +381,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand(SHOW_OUTPUT, () => {
       output.show(true);
     }),
+    // Not advertised by the server: it is a custom request, not a workspace/executeCommand.
+    vscode.commands.registerCommand(SHOW_PROGRESS, () => current.showProgress()),
     vscode.workspace.onDidChangeConfiguration((event) => {
       // Other settings reach the running server through workspace/didChangeConfiguration.
       if (event.affectsConfiguration("lessonlens.pythonPath")) {
         void current.restart();
+      }
+      if (event.affectsConfiguration("lessonlens.shareProgress")) {
+        status.refresh();
       }
     }),
   );

@@ -22,6 +22,8 @@ export class ServerStatus implements vscode.Disposable {
     100,
   );
 
+  private state: ServerState = { kind: "starting" };
+
   constructor(showOutputCommand: string) {
     this.item.name = "lessonlens";
     this.item.command = showOutputCommand;
@@ -29,7 +31,13 @@ export class ServerStatus implements vscode.Disposable {
     this.item.show();
   }
 
+  /** Shows the current state again, for a setting the tooltip mentions that has changed. */
+  refresh(): void {
+    this.set(this.state);
+  }
+
   set(state: ServerState): void {
+    this.state = state;
     const words = { starting: "starting", ready: "ready", stopped: "stopped" }[state.kind];
     this.item.text = {
       starting: `${LABEL} $(loading~spin)`,
@@ -58,9 +66,26 @@ export class ServerStatus implements vscode.Disposable {
       );
       tooltip.appendMarkdown("\n\n");
     }
+    // The issue's promise: sharing is off until the developer turns it on, and visible here.
+    const sharing = vscode.workspace
+      .getConfiguration("lessonlens")
+      .get<boolean>("shareProgress", false);
+    tooltip.appendMarkdown(
+      sharing
+        ? "Progress sharing: **on** (`lessonlens.shareProgress`)\n\n"
+        : "Progress sharing: **off**, your progress stays on this machine " +
+            "(`lessonlens.shareProgress`)\n\n",
+    );
+    tooltip.appendMarkdown("[My progress](command:lessonlens.showProgress) · ");
     tooltip.appendMarkdown("[Show output](command:lessonlens.showOutput) · ");
     tooltip.appendMarkdown("[Restart server](command:lessonlens.restartServer)");
-    tooltip.isTrusted = { enabledCommands: ["lessonlens.showOutput", "lessonlens.restartServer"] };
+    tooltip.isTrusted = {
+      enabledCommands: [
+        "lessonlens.showProgress",
+        "lessonlens.showOutput",
+        "lessonlens.restartServer",
+      ],
+    };
     this.item.tooltip = tooltip;
   }
 

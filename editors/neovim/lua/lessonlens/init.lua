@@ -11,6 +11,8 @@ local NAME = "lessonlens"
 local SHOW_LESSON = "lessonlens.showLesson"
 local MUTE_RULE = "lessonlens.muteRule"
 local DISMISS = "lessonlens.dismiss"
+-- A custom request that takes no params; the result is `lessonlens progress --json`'s profile.
+local PROGRESS = "lessonlens/progress"
 
 local uv = vim.uv or vim.loop
 
@@ -322,6 +324,114 @@ function M.client_commands()
   }
 end
 
+-- Progress --------------------------------------------------------------------------------
+
+local STATUS_WORDS = {
+  learning = "learning",
+  quiet = "quiet",
+  mastered = "mastered",
+  claimed = "known (you said)",
+  off = "not a team priority",
+}
+local ARROWS = { up = "↑", down = "↓", flat = "→" }
+
+-- JSON null arrives as vim.NIL, which is truthy: every optional field goes through this.
+local function present(value)
+  if value == nil or value == vim.NIL then
+    return nil
+  end
+  return value
+end
+
+local function cell(text)
+  return (tostring(text):gsub("|", "\\|"))
+end
+
+--- The profile `lessonlens/progress` returns, as Markdown lines.
+function M.progress_lines(profile)
+  local lines = { "# My lessonlens progress", "" }
+  local rows = type(present(profile.skills)) == "table" and profile.skills or {}
+  if #rows == 0 then
+    table.insert(lines, "No progress recorded yet: lessonlens records it as you work.")
+  else
+    vim.list_extend(lines, {
+      "| Skill | Mastery | Trend | Lessons seen | Status |",
+      "|---|---|:-:|--:|---|",
+    })
+    for _, row in ipairs(rows) do
+      local p = math.max(0, math.min(1, tonumber(present(row.p_known)) or 0))
+      local filled = math.floor(p * 10 + 0.5)
+      local bar = string.rep("█", filled) .. string.rep("░", 10 - filled)
+      local status = present(row.status) or ""
+      table.insert(
+        lines,
+        string.format(
+          "| %s | %s %3d%% | %s | %d | %s |",
+          cell(present(row.name) or present(row.id) or "?"),
+          bar,
+          math.floor(p * 100 + 0.5),
+          ARROWS[present(row.trend_direction) or "flat"] or ARROWS.flat,
+          type(present(row.lessons_seen)) == "table" and #row.lessons_seen or 0,
+          cell(STATUS_WORDS[status] or status)
+        )
+      )
+    end
+  end
+  local next_lesson = present(profile.next_lesson)
+  if type(next_lesson) == "table" then
+    local skill = present(next_lesson.skill_name)
+    table.insert(lines, "")
+    table.insert(
+      lines,
+      string.format(
+        "Next suggested lesson: **%s**%s, `:LessonlensShowLesson %s`",
+        next_lesson.title,
+        skill and (" (" .. skill .. ")") or "",
+        next_lesson.id
+      )
+    )
+    if present(next_lesson.url) then
+      table.insert(lines, next_lesson.url)
+    end
+  end
+  table.insert(lines, "")
+  if present(profile.sharing) == true then
+    table.insert(lines, "Sharing is on (shareProgress).")
+  else
+    table.insert(lines, "Sharing is off (shareProgress): your progress stays on this machine.")
+  end
+  table.insert(lines, "`lessonlens progress --forget` in a terminal deletes it.")
+  return lines
+end
+
+--- Ask the server for the developer's progress and show it like a lesson.
+function M.show_progress(opts)
+  opts = opts or {}
+  local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then
+    notify("the server is not running", vim.log.levels.WARN)
+    return
+  end
+  -- No params, but an empty object rather than none: nil would leave out the `params` member,
+  -- and pygls 2.1 answers a request without one with "Internal Error".
+  request(client, PROGRESS, vim.empty_dict(), function(err, result)
+    if err then
+      notify(err.message or tostring(err), vim.log.levels.WARN)
+    elseif type(present(result)) ~= "table" then
+      notify("the server sent no progress", vim.log.levels.WARN)
+    else
+      local lines = M.progress_lines(result)
+      local buf = lesson_buffer("lessonlens://progress", lines)
+      if (opts.view or options.lesson_view) == "split" then
+        open_split(buf, lines)
+      else
+        open_float(buf, lines)
+      end
+    end
+  end, bufnr)
+end
+
 -- User commands ---------------------------------------------------------------------------
 
 local function lesson_of(diagnostic)
@@ -416,7 +526,7 @@ local function mute_rule_user_command(args)
   end
 end
 
---- Define :LessonlensShowLesson and :LessonlensMuteRule (idempotent).
+--- Define :LessonlensShowLesson, :LessonlensMuteRule and :LessonlensProgress (idempotent).
 function M.define_commands()
   vim.api.nvim_create_user_command("LessonlensShowLesson", show_lesson_user_command, {
     nargs = "?",
@@ -429,6 +539,12 @@ function M.define_commands()
     complete = complete_from_diagnostics(function(diagnostic)
       return diagnostic.code and tostring(diagnostic.code) or nil
     end),
+  })
+  vim.api.nvim_create_user_command("LessonlensProgress", function()
+    M.show_progress()
+  end, {
+    nargs = 0,
+    desc = "Show your lessonlens skills: mastery, trend, lessons seen, next lesson",
   })
 end
 
