@@ -185,6 +185,23 @@ def learner_estimate() -> Callable[[list[Event]], object] | None:
     return lambda found: estimate(found, lambda _: params, now)
 
 
+def coach_record_costs(path: Path, count: int, developer: str) -> list[float]:
+    """What recording one event adds to an editor request: the coach's own work."""
+    from lessonlens.lessons.catalog import load_skills
+    from lessonlens.server.coach import Coach
+
+    costs = []
+    with SqliteProgressStore(path) as store:
+        coach = Coach(store, developer, load_skills())
+        for n in range(count):
+            event = Event(EventKind.SKILL_EVIDENCE, developer, SKILLS[n % len(SKILLS)], time.time())
+            start = time.perf_counter()
+            coach.record([event])
+            costs.append(time.perf_counter() - start)
+        coach.close()
+    return costs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=100_000, help="events for one developer")
@@ -212,6 +229,7 @@ def main() -> None:
 
         alone = single_event_costs(big, args.singles, developer)
         busy = {n: under_contention(big, args.singles, developer, n) for n in (10, 100)}
+        on_request = coach_record_costs(big, args.singles, developer)
 
     per = 100_000 / args.events
     print(f"events                       {args.events:,} (one developer, {len(SKILLS)} skills)")
@@ -236,6 +254,11 @@ def main() -> None:
             f"read {args.events:,} events        {read * 1000:8.1f} ms "
             "(lessonlens.server.learner not importable: reading only, no estimate)"
         )
+    print(
+        "on a request: Coach.record   "
+        f"{percentiles(on_request)}  (history of {args.events:,} loaded; the store write is "
+        "queued for a writer thread)"
+    )
     print(f"size per 100,000 events      {size * per / 1e6:8.1f} MB")
     print(f"open (quick_check), this db  {opening * 1000:8.1f} ms")
 

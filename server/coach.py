@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from lessonlens.analyzers import Analysis, Finding
 from lessonlens.lessons.catalog import Skill
 from lessonlens.server.learner import (
+    Learner,
     SkillEstimate,
     Treatment,
-    estimate,
     is_mastered,
     params_for,
     treatment,
@@ -93,10 +93,10 @@ class Coach:
                 self._events = store.events(developer)
             except Exception as exc:  # a broken store must not take the editor down
                 log.warning("progress store unreadable, starting without history: %r", exc)
-        self._by_skill: dict[str, list[Event]] = defaultdict(list)
-        for event in self._events:
-            self._by_skill[event.skill_id].append(event)
-        self._estimates = estimate(self._events, self._params, self.clock())
+        self._learner = Learner(self._params)
+        for event in sorted(self._events, key=lambda e: e.time):
+            self._learner.apply(event)
+        self._estimates = self._learner.snapshots(self.clock())
         # Events reach the store from a writer thread: with several editor windows writing,
         # SQLite's lock can take milliseconds, which no request should wait for.
         self._queue: queue.Queue[list[Event] | None] = queue.Queue()
@@ -158,13 +158,15 @@ class Coach:
             self._events.extend(events)
             touched = {e.skill_id for e in events}
             for event in events:
-                self._by_skill[event.skill_id].append(event)
-            history = [e for skill in touched for e in self._by_skill[skill]]
-            self._estimates.update(estimate(history, self._params, self.clock()))
+                self._learner.apply(event)
+            now = self.clock()
+            for skill in touched:
+                snapshot = self._learner.snapshot(skill, now)
+                if snapshot is not None:
+                    self._estimates[skill] = snapshot
             for event in events:
                 if event.kind in (EventKind.LESSON_OPENED, EventKind.REVIEW_ANSWERED):
-                    self.refreshers = RefresherSchedule.from_events(self._events)
-                    break
+                    self.refreshers.apply(event)
             mastered = [
                 s
                 for s in touched

@@ -16,6 +16,7 @@ attendance, so only code the developer writes (and review answers) moves the est
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 
@@ -128,30 +129,31 @@ class _Tally:
     p_week_ago: float | None = None
 
 
-def estimate(
-    events: Iterable[Event], params_for: Callable[[str], BktParams], now: float
-) -> dict[str, SkillEstimate]:
-    """Each skill's estimate from ONE developer's events (the caller filters by developer).
+class Learner:
+    """One developer's estimates, updated one event at a time.
 
-    Events are replayed in time order (a stable sort, so that events recorded in the same second
-    keep their recorded order, and batches written out of order by several editor windows still
-    replay correctly). Hints shown, dismissals, mutes and ``MASTERED`` events do not move the
-    estimate; the last is this model's own output, and feeding it back would count twice.
+    Events must arrive in time order (``estimate`` sorts them first); each costs O(1), so an
+    editor can record an event without replaying the developer's history.
     """
-    window_start = now - _WEEK
-    tallies: dict[str, _Tally] = {}
-    for event in sorted(events, key=lambda e: e.time):
-        tally = tallies.get(event.skill_id)
+
+    def __init__(self, params_for: Callable[[str], BktParams]) -> None:
+        self._params_for = params_for
+        self._tallies: dict[str, _Tally] = {}
+        # (time, p_known after that opportunity), per skill: the trend's memory.
+        self._history: dict[str, tuple[list[float], list[float]]] = {}
+
+    def apply(self, event: Event) -> None:
+        tally = self._tallies.get(event.skill_id)
         if tally is None:
-            params = params_for(event.skill_id)
-            tally = tallies[event.skill_id] = _Tally(params, params.prior)
+            params = self._params_for(event.skill_id)
+            tally = self._tallies[event.skill_id] = _Tally(params, params.prior)
         kind = event.kind
         if kind is EventKind.LESSON_OPENED:
             tally.lessons_opened += 1
-            continue
+            return
         if kind is EventKind.I_KNOW_THIS:
             tally.claimed = True
-            continue
+            return
         correct: bool | None  # None: a learning opportunity without an observation
         if kind is EventKind.FIX_APPLIED:
             correct = None
@@ -162,9 +164,7 @@ def estimate(
         elif kind is EventKind.REVIEW_ANSWERED and event.correct is not None:
             correct = event.correct
         else:
-            continue
-        if tally.last_seen is not None and event.time > window_start >= tally.last_seen:
-            tally.p_week_ago = tally.p_known
+            return
         if correct is None:
             tally.p_known = bkt_learning_only(tally.p_known, tally.params)
         else:
@@ -175,12 +175,19 @@ def estimate(
                 tally.incorrect += 1
         tally.opportunities += 1
         tally.last_seen = event.time
-    result: dict[str, SkillEstimate] = {}
-    for skill_id, tally in tallies.items():
-        then = tally.p_week_ago
-        if then is None and tally.last_seen is not None and tally.last_seen <= window_start:
-            then = tally.p_known  # nothing happened since the window opened
-        result[skill_id] = SkillEstimate(
+        times, values = self._history.setdefault(event.skill_id, ([], []))
+        times.append(event.time)
+        values.append(tally.p_known)
+
+    def snapshot(self, skill_id: str, now: float) -> SkillEstimate | None:
+        tally = self._tallies.get(skill_id)
+        if tally is None:
+            return None
+        times, values = self._history.get(skill_id, ([], []))
+        # The estimate as it stood a week ago: after the last opportunity before the window.
+        index = bisect_right(times, now - _WEEK) - 1
+        then = values[index] if index >= 0 else None
+        return SkillEstimate(
             skill_id=skill_id,
             p_known=tally.p_known,
             opportunities=tally.opportunities,
@@ -191,7 +198,26 @@ def estimate(
             claimed=tally.claimed,
             trend=0.0 if then is None else tally.p_known - then,
         )
-    return result
+
+    def snapshots(self, now: float) -> dict[str, SkillEstimate]:
+        found = (self.snapshot(skill_id, now) for skill_id in self._tallies)
+        return {e.skill_id: e for e in found if e is not None}
+
+
+def estimate(
+    events: Iterable[Event], params_for: Callable[[str], BktParams], now: float
+) -> dict[str, SkillEstimate]:
+    """Each skill's estimate from ONE developer's events (the caller filters by developer).
+
+    Events are replayed in time order (a stable sort, so that events recorded in the same second
+    keep their recorded order, and batches written out of order by several editor windows still
+    replay correctly). Hints shown, dismissals, mutes and ``MASTERED`` events do not move the
+    estimate; the last is this model's own output, and feeding it back would count twice.
+    """
+    learner = Learner(params_for)
+    for event in sorted(events, key=lambda e: e.time):
+        learner.apply(event)
+    return learner.snapshots(now)
 
 
 def _thresholds(priority: str) -> tuple[float, float]:
