@@ -202,3 +202,44 @@ async def test_progress_never_holds_source_text_identifiers_or_paths(tmp_path: P
         assert canary not in exported, canary
         assert canary not in json.dumps(profile, default=str), canary
     assert b"dev@example.com" not in raw
+
+
+def test_the_progress_request_needs_no_params(tmp_path: Path):
+    """`lessonlens/progress` takes none; JSON-RPC lets a client leave `params` out entirely."""
+    env = {**os.environ, "LESSONLENS_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lessonlens", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert server.stdin is not None and server.stdout is not None
+
+    def send(message: dict[str, Any]) -> None:
+        body = json.dumps(message).encode()
+        server.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        server.stdin.flush()
+
+    def answer(request_id: int) -> dict[str, Any]:
+        while True:
+            length = 0
+            while (line := server.stdout.readline()) != b"\r\n":
+                if line.lower().startswith(b"content-length"):
+                    length = int(line.split(b":")[1])
+            message: dict[str, Any] = json.loads(server.stdout.read(length))
+            if message.get("id") == request_id:
+                return message
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+        answer(1)
+        send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        send({"jsonrpc": "2.0", "id": 2, "method": "lessonlens/progress"})
+        profile = answer(2)["result"]
+        assert profile["sharing"] is False and profile["skills"] == []
+        send({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+        answer(3)
+        send({"jsonrpc": "2.0", "method": "exit"})
+        assert server.wait(5) == 0
+    finally:
+        server.kill()
