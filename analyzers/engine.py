@@ -437,19 +437,26 @@ def _buckets(analysis: Analysis, pieces: list[_Piece]) -> tuple[dict[_Piece, _Bu
     ordered = sorted(pieces)
     starts = [p[0] for p in ordered]
     buckets: dict[_Piece, _Bucket] = {p: ([], []) for p in ordered}
+
+    def owner(start_byte: int) -> _Bucket | None:
+        index = bisect_right(starts, start_byte) - 1
+        if index < 0 or start_byte >= ordered[index][1]:
+            return None
+        return buckets[ordered[index]]
+
     homeless = False
     for finding in analysis.findings:
-        index = bisect_right(starts, finding.span.start_byte) - 1
-        if index < 0 or finding.span.start_byte >= ordered[index][1]:
+        bucket = owner(finding.span.start_byte)
+        if bucket is None:
             homeless = True
         else:
-            buckets[ordered[index]][0].append(finding)
+            bucket[0].append(finding)
     for item in analysis.evidence:
-        index = bisect_right(starts, item.span.start_byte) - 1
-        if index < 0 or item.span.start_byte >= ordered[index][1]:
+        bucket = owner(item.span.start_byte)
+        if bucket is None:
             homeless = True
         else:
-            buckets[ordered[index]][1].append(item)
+            bucket[1].append(item)
     return buckets, homeless
 
 
