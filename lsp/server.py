@@ -86,6 +86,10 @@ class LessonLensServer(LanguageServer):
         self.configuration_support = False
         self.progress_support = False
         self.document_changes = False
+        self.root_uri: str | None = None
+        # Set once the developer's history is loaded (or could not be): the progress view
+        # waits for it rather than show an empty profile.
+        self.coach_ready = asyncio.Event()
         # Bumped whenever visibility changes without an edit (mute, dismiss, settings), so
         # that pull clients do not keep an "unchanged" report that is no longer true.
         self.generation = 0
@@ -178,11 +182,17 @@ def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
     if isinstance(options, dict) and isinstance(options.get(PREFIX), dict):
         options = options[PREFIX]
     ls.apply_settings(options)
-    root = params.root_uri or (
+    # The coach (the developer's history) loads after ``initialized``, off the event loop:
+    # reading a long history must not hold up the editor's initialize request.
+    ls.root_uri = params.root_uri or (
         params.workspace_folders[0].uri if params.workspace_folders else None
     )
+
+
+async def start_coach(ls: LessonLensServer) -> None:
+    loop = asyncio.get_running_loop()
     try:
-        ls.session.start_coach(make_coach(ls.session, root))
+        coach = await loop.run_in_executor(None, make_coach, ls.session, ls.root_uri)
     except Exception as exc:  # hints still work without a progress store
         log.warning("progress tracking is off: %r", exc)
         ls.window_log_message(
@@ -191,6 +201,10 @@ def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
                 message=f"lessonlens: progress tracking is off: {exc}",
             )
         )
+        return
+    finally:
+        ls.coach_ready.set()
+    ls.session.start_coach(coach)
 
 
 def make_coach(session: Session, root_uri: str | None) -> Coach:
@@ -205,7 +219,7 @@ def make_coach(session: Session, root_uri: str | None) -> Coach:
     return Coach(
         store,
         developer,
-        session.catalog.skills,
+        session.skills,
         repository=repository_id(root, salt),
     )
 
@@ -220,6 +234,7 @@ async def initialized(ls: LessonLensServer, params: types.InitializedParams) -> 
             )
         except Exception:  # a client that refuses the token still gets a working server
             ls.progress_support = False
+    await start_coach(ls)
     catalog = await asyncio.get_running_loop().run_in_executor(None, ls.session.load_lessons)
     if ls.progress_support:
         ls.work_done_progress.end(
@@ -462,7 +477,11 @@ def fix_applied(ls: LessonLensServer, uri: Any, rule_id: Any, line: Any) -> None
     ls.session.fix_applied(uri, rule_id, line)
 
 
-def progress(ls: LessonLensServer, params: Any) -> Any:
+async def progress(ls: LessonLensServer, params: Any) -> Any:
+    try:
+        await asyncio.wait_for(ls.coach_ready.wait(), timeout=30)
+    except TimeoutError:
+        log.warning("progress requested before the history loaded")
     return ls.session.profile()
 
 

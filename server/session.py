@@ -31,7 +31,7 @@ from lessonlens.analyzers.engine import (
 )
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
 from lessonlens.analyzers.model import Rule
-from lessonlens.lessons.catalog import Catalog, Lesson, load_catalog, load_skills
+from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog, load_skills
 from lessonlens.server.coach import Coach
 from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
 from lessonlens.server.documents import Document
@@ -157,6 +157,11 @@ class Session:
         self.rules: dict[str, Rule] = {r.id: r for s in LANGUAGES for r in rule_set(s).rules}
 
     # ------------------------------------------------------------------ lessons and settings
+
+    @property
+    def skills(self) -> dict[str, Skill]:
+        """The skill taxonomy (loaded at start; lessons load later)."""
+        return self._skills
 
     def load_lessons(self) -> Catalog:
         dirs: list[Path] = []

@@ -74,6 +74,9 @@ class Editor:
             )
         )
         self.client.initialized(types.InitializedParams())
+        # The progress view answers once the developer's history is loaded: from then on,
+        # every edit counts.
+        await self.client.protocol.send_request_async("lessonlens/progress", None)
 
     async def diagnostics(self, version: int) -> list[types.Diagnostic]:
         async with asyncio.timeout(20):
