@@ -13,9 +13,12 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lessonlens.lessons.catalog import PRIORITIES
+
+if TYPE_CHECKING:
+    from lessonlens.server.matrix import Matrix
 
 DEFAULT_MAX_FILE_SIZE = 1_000_000
 DEFAULT_EXCLUDE = (
@@ -58,6 +61,8 @@ class Config:
     fail_on: tuple[str, ...] = ()
     # Shared by a team so that one developer's pseudonym is the same on every machine.
     team_salt: str | None = None
+    # The team skill matrix (server/matrix.py); None when the project has none.
+    matrix: Matrix | None = None
 
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
@@ -100,6 +105,7 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
         "max-file-size": lambda k, v: _positive_int(path, f"{prefix}{k}", v),
         "skill-priorities": lambda k, v: _priorities(path, f"{prefix}{k}", v),
         "team-salt": lambda k, v: _non_empty(path, f"{prefix}{k}", v),
+        "matrix": lambda k, v: _matrix(path, f"{prefix}{k}", v),
     }
     values: dict[str, Any] = {}
     for key, value in table.items():
@@ -109,6 +115,13 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
             raise ConfigError(path, f"{prefix}{key}", f"unknown key{hint}")
         values[key.replace("-", "_")] = known[key](key, value)
     return values
+
+
+def _matrix(path: Path, key: str, value: Any) -> Matrix:
+    # Imported here: server/matrix.py imports ConfigError from this module.
+    from lessonlens.server.matrix import parse_matrix
+
+    return parse_matrix(path, key, value)
 
 
 def _non_empty(path: Path, key: str, value: Any) -> str:
