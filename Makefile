@@ -27,10 +27,13 @@ $(SARIF_SCHEMA):
 	cp .test-deps/npm/package/lib/schemas/sarif-2.1.0-rtm.5.json $@
 
 setup: $(VENV)/.installed
-# A real Neovim (Debian's 0.7.2) drives the end-to-end editor test.
+# A real Neovim (Debian's 0.7.2) drives the end-to-end editor test; Debian's Chromium renders
+# the team report in its test.
 setup-test: $(VENV)/.installed-test $(SARIF_SCHEMA)
 	command -v nvim >/dev/null 2>&1 || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends neovim)
+	command -v chromium >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
 run: setup
 	$(BIN)/lessonlens check examples/sample_project
