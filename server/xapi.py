@@ -1,0 +1,395 @@
+"""xAPI 1.0.3 statements from progress events, and their sync to a Learning Record Store.
+
+Which events become statements, and with which ADL verb (http://adlnet.gov/expapi/verbs/...):
+
+============================  ===========  ==================================================
+event                         verb         object
+============================  ===========  ==================================================
+``lesson_opened``             experienced  the lesson (activity type ``lesson``)
+``review_answered`` correct   passed       the lesson's refresher (``assessment``), success
+``review_answered`` wrong     failed       the lesson's refresher, result.success false
+``review_answered`` unknown   attempted    the lesson's refresher
+``mastered``                  mastered     the skill (``objective``)
+``skill_evidence``            progressed   the skill: the developer wrote the idiom
+``antipattern_fixed``         progressed   the skill: the developer removed an anti-pattern
+============================  ===========  ==================================================
+
+Hints shown or dismissed, rules muted, fixes applied by the tool, anti-patterns introduced and
+"I know this" claims are not sent: they are editor telemetry or self-reports, not learning
+records, and an anti-pattern introduced is not something a developer should see reported
+upstream one by one. The repository id stays on this machine too.
+
+Statement ids are uuid5 of a fixed namespace and the event id, and a statement depends on its
+event only (never on the catalog, whose titles change), so re-sending an event gives the same,
+identical statement: the LRS keeps one copy.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lessonlens.server.progress import Event, EventKind, ProgressStore
+
+XAPI_VERSION = "1.0.3"
+DEFAULT_BASE = "https://lessonlens.dev/xapi"
+DEFAULT_HOMEPAGE = "https://lessonlens.dev/developers"
+# uuid5(NAMESPACE_URL, "https://lessonlens.dev/xapi"), written out so that no change to the
+# defaults above can ever change the ids of statements already sent.
+STATEMENT_NAMESPACE = uuid.UUID("ae471ceb-6f90-51f0-b95b-27c5eab7bda8")
+
+_VERBS = "http://adlnet.gov/expapi/verbs/"
+_ACTIVITIES = "http://adlnet.gov/expapi/activities/"
+_RETRIED_STATUSES = frozenset({408, 429})
+_MAX_MESSAGE = 300
+
+
+def _verb(name: str) -> dict[str, Any]:
+    return {"id": f"{_VERBS}{name}", "display": {"en-US": name}}
+
+
+def _activity(iri: str, name: str, kind: str) -> dict[str, Any]:
+    return {
+        "objectType": "Activity",
+        "id": iri,
+        "definition": {"name": {"en-US": name}, "type": f"{_ACTIVITIES}{kind}"},
+    }
+
+
+def _quote(part: str) -> str:
+    return urllib.parse.quote(part, safe="")
+
+
+def _timestamp(seconds: float) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def statement_id(event: Event) -> str:
+    return str(uuid.uuid5(STATEMENT_NAMESPACE, event.id))
+
+
+def statement(
+    event: Event, *, homepage: str = DEFAULT_HOMEPAGE, base: str = DEFAULT_BASE
+) -> dict[str, Any] | None:
+    """The xAPI statement for ``event``, or None for events that mean nothing to an LRS."""
+    base = base.rstrip("/")
+    skill = _activity(f"{base}/skills/{_quote(event.skill_id)}", event.skill_id, "objective")
+    result: dict[str, Any] | None = None
+    parents: list[dict[str, Any]] = [skill]
+    if event.kind is EventKind.LESSON_OPENED and event.lesson_id:
+        verb = _verb("experienced")
+        target = _activity(f"{base}/lessons/{_quote(event.lesson_id)}", event.lesson_id, "lesson")
+    elif event.kind is EventKind.REVIEW_ANSWERED:
+        verb = _verb({True: "passed", False: "failed", None: "attempted"}[event.correct])
+        about = event.lesson_id or event.skill_id
+        folder = "lessons" if event.lesson_id else "skills"
+        target = _activity(
+            f"{base}/{folder}/{_quote(about)}/refresher", f"Refresher: {about}", "assessment"
+        )
+        if event.correct is not None:
+            result = {"success": event.correct, "completion": True}
+    elif event.kind is EventKind.MASTERED:
+        verb, target, parents = _verb("mastered"), skill, []
+    elif event.kind in (EventKind.SKILL_EVIDENCE, EventKind.ANTIPATTERN_FIXED):
+        verb, target, parents = _verb("progressed"), skill, []
+    else:
+        return None
+    extensions: dict[str, str] = {
+        f"{base}/extensions/skill": event.skill_id,
+        f"{base}/extensions/language": event.language,
+        f"{base}/extensions/event": event.kind.value,
+    }
+    if event.rule_id:
+        extensions[f"{base}/extensions/rule"] = event.rule_id
+    # context.language is the learner's natural language (RFC 5646), not the programming
+    # language: that goes in an extension.
+    context: dict[str, Any] = {"platform": "lessonlens", "extensions": extensions}
+    if parents:
+        context["contextActivities"] = {"parent": parents}
+    built: dict[str, Any] = {
+        "id": statement_id(event),
+        "actor": {
+            "objectType": "Agent",
+            "account": {"homePage": homepage, "name": event.developer},
+        },
+        "verb": verb,
+        "object": target,
+        "context": context,
+        "timestamp": _timestamp(event.time),
+        "version": XAPI_VERSION,
+    }
+    if result is not None:
+        built["result"] = result
+    return built
+
+
+class LrsError(Exception):
+    """The LRS refused the statements (4xx), or stayed unreachable through every retry."""
+
+
+@dataclass
+class SyncResult:
+    sent: int = 0  # statements the LRS acknowledged (new or already there)
+    batches: int = 0
+    skipped: int = 0  # events with no statement
+    resent_all: bool = False  # events appeared before the cursor: everything was sent again
+
+
+@dataclass
+class _Cursor:
+    """How far the developer's events, in (time, seq) order, have reached the LRS.
+
+    The store gives events ordered by time, so the cursor is a time plus the ids synced at that
+    exact time. Events recorded later with an earlier time (a ``baseline`` run fills in the
+    past) would hide behind a plain time cursor; so the cursor also keeps a fingerprint of the
+    set of ids synced (count and XOR of their hashes, updated per event). When the events before
+    the cursor no longer match it, everything is sent again, which the deterministic statement
+    ids make harmless.
+    """
+
+    lrs: str
+    developer: str
+    time: float | None = None
+    ids_at_time: frozenset[str] = frozenset()
+    count: int = 0
+    digest: int = 0
+
+    def covers(self, event: Event) -> bool:
+        return self.time is not None and (
+            event.time < self.time or (event.time == self.time and event.id in self.ids_at_time)
+        )
+
+    def advance(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if event.time != self.time:
+                self.time, self.ids_at_time = event.time, frozenset()
+            self.ids_at_time = self.ids_at_time | {event.id}
+            self.count += 1
+            self.digest ^= _id_hash(event.id)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lrs": self.lrs,
+            "developer": self.developer,
+            "time": self.time,
+            "ids_at_time": sorted(self.ids_at_time),
+            "count": self.count,
+            "digest": f"{self.digest:032x}",
+        }
+
+
+def _id_hash(event_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(event_id.encode()).digest()[:16], "big")
+
+
+def _load_cursor(path: Path, lrs: str, developer: str) -> _Cursor:
+    fresh = _Cursor(lrs, developer)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["lrs"] != lrs or data["developer"] != developer:
+            return fresh
+        return _Cursor(
+            lrs,
+            developer,
+            None if data["time"] is None else float(data["time"]),
+            frozenset(str(i) for i in data["ids_at_time"]),
+            int(data["count"]),
+            int(data["digest"], 16),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        # No cursor, or a damaged one: start over; the LRS keeps one copy of what it has.
+        return fresh
+
+
+def _save_cursor(path: Path, cursor: _Cursor) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(cursor.to_json()), encoding="utf-8")
+    os.replace(partial, path)  # atomic: a crash leaves the old cursor or the new one
+
+
+def _pending(events: Sequence[Event], cursor: _Cursor) -> tuple[list[Event], bool]:
+    """The events still to send, and whether the cursor had to be dropped."""
+    covered = [event for event in events if cursor.covers(event)]
+    digest = 0
+    for event in covered:
+        digest ^= _id_hash(event.id)
+    if len(covered) == cursor.count and digest == cursor.digest:
+        return [event for event in events if not cursor.covers(event)], False
+    cursor.time, cursor.ids_at_time, cursor.count, cursor.digest = None, frozenset(), 0, 0
+    return list(events), True
+
+
+def _redacted(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _lrs_message(body: bytes) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:_MAX_MESSAGE]
+    if isinstance(data, dict):
+        for key in ("detail", "message", "error"):
+            if key in data:
+                return str(data[key])[:_MAX_MESSAGE]
+    return text[:_MAX_MESSAGE]
+
+
+class _Client:
+    def __init__(
+        self,
+        lrs_url: str,
+        username: str | None,
+        password: str | None,
+        *,
+        retries: int,
+        backoff_s: float,
+        timeout_s: float,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.endpoint = lrs_url.rstrip("/") + "/statements"
+        self.headers = {
+            "Content-Type": "application/json",
+            "X-Experience-API-Version": XAPI_VERSION,
+        }
+        if username is not None or password is not None:
+            token = base64.b64encode(f"{username or ''}:{password or ''}".encode()).decode()
+            self.headers["Authorization"] = f"Basic {token}"
+        self.retries, self.backoff_s, self.timeout_s, self.sleep = (
+            retries,
+            backoff_s,
+            timeout_s,
+            sleep,
+        )
+
+    def post(self, statements: Sequence[dict[str, Any]]) -> None:
+        """Send one batch; returns once the LRS holds every statement in it."""
+        status, message = self._send(statements)
+        if status == 409 and len(statements) > 1:
+            # An LRS rejects the whole batch when one id exists with other content (an
+            # older lessonlens wrote it). Send one by one so that the others are stored.
+            for one in statements:
+                self.post([one])
+            return
+        if status == 409 or status < 300:
+            return  # 409 for one statement: the LRS already has one with this id
+        raise LrsError(
+            f"the LRS at {_redacted(self.endpoint)} refused the statements: "
+            f"HTTP {status}: {message or '(no message)'}"
+        )
+
+    def _send(self, statements: Sequence[dict[str, Any]]) -> tuple[int, str]:
+        body = json.dumps(list(statements)).encode()
+        failure = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.sleep(min(self.backoff_s * 2 ** (attempt - 1), 30.0))
+            request = urllib.request.Request(
+                self.endpoint, data=body, headers=self.headers, method="POST"
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                    response.read()
+                    return int(response.status), ""
+            except urllib.error.HTTPError as error:
+                status, message = error.code, _lrs_message(error.read())
+                if status < 500 and status not in _RETRIED_STATUSES:
+                    return status, message
+                failure = f"HTTP {status}: {message}"
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+                # The reason only: the error text never holds the request headers.
+                failure = str(getattr(error, "reason", error))
+        raise LrsError(
+            f"the LRS at {_redacted(self.endpoint)} did not take the statements after "
+            f"{self.retries + 1} tries: {failure}"
+        )
+
+
+def sync(
+    store: ProgressStore,
+    developer: str,
+    lrs_url: str,
+    *,
+    batch: int = 100,
+    username: str | None,
+    password: str | None,
+    cursor_path: Path,
+    homepage: str = DEFAULT_HOMEPAGE,
+    base: str = DEFAULT_BASE,
+    full: bool = False,
+    retries: int = 5,
+    backoff_s: float = 0.5,
+    timeout_s: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    on_batch: Callable[[SyncResult], None] | None = None,
+) -> SyncResult:
+    """Send the developer's events not yet in the LRS, ``batch`` statements per POST.
+
+    The cursor is written after each batch the LRS acknowledged, so an interrupted sync resumes
+    from there; a batch whose answer was lost is sent again, and the LRS keeps one copy.
+    Raises LrsError on a 4xx answer or when retries run out; the cursor then holds what got
+    through. ``full`` ignores the cursor and sends everything again.
+    """
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    client = _Client(
+        lrs_url,
+        username,
+        password,
+        retries=retries,
+        backoff_s=backoff_s,
+        timeout_s=timeout_s,
+        sleep=sleep,
+    )
+    lrs = lrs_url.rstrip("/")
+    cursor = _Cursor(lrs, developer) if full else _load_cursor(cursor_path, lrs, developer)
+    pending, resent_all = _pending(store.events(developer), cursor)
+    outcome = SyncResult(resent_all=resent_all)
+    consumed: list[Event] = []
+    statements: list[dict[str, Any]] = []
+    for position, event in enumerate(pending):
+        built = statement(event, homepage=homepage, base=base)
+        consumed.append(event)
+        if built is None:
+            outcome.skipped += 1
+        else:
+            statements.append(built)
+        if len(statements) < batch and position < len(pending) - 1:
+            continue
+        if statements:
+            client.post(statements)
+            outcome.sent += len(statements)
+            outcome.batches += 1
+        cursor.advance(consumed)
+        _save_cursor(cursor_path, cursor)
+        consumed, statements = [], []
+        if on_batch is not None:
+            on_batch(outcome)
+    return outcome
+
+
+def cursor_file(data_dir: Path, lrs_url: str, developer: str) -> Path:
+    """Where the cursor for this LRS and developer lives: one per pair."""
+    key = hashlib.sha256(f"{lrs_url.rstrip('/')}\n{developer}".encode()).hexdigest()[:16]
+    return data_dir / "xapi" / f"cursor-{key}.json"
