@@ -440,6 +440,195 @@ def _print_profile(profile: dict[str, Any], store_path: Path) -> None:
     )
 
 
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("csv", "json", "xapi")),
+    default="json",
+    show_default=True,
+)
+@click.option("--since", metavar="DATE", help="Only events from DATE on (YYYY-MM-DD, UTC).")
+@click.option("--team", is_flag=True, help="The team's aggregate instead of your own events.")
+@click.option(
+    "--min-group",
+    type=click.IntRange(min=2),
+    default=None,
+    metavar="N",
+    help="With --team: hide groups smaller than N; only raises the configured minimum (5).",
+)
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the export here.")
+def export(
+    fmt: str, since: str | None, team: bool, min_group: int | None, output: Path | None
+) -> None:
+    """Export your own progress events, or with --team the team's aggregate.
+
+    Your export lists your events (time, kind, skill, rule, lesson); never code. xapi gives them
+    as xAPI 1.0.3 statements (a JSON array), as `lessonlens sync` sends them. The team export
+    holds no individual rows and no group smaller than the minimum group size.
+    """
+    import datetime
+    import time
+
+    from lessonlens.server.progress import (
+        SqliteProgressStore,
+        default_data_dir,
+        developer_pseudonym,
+    )
+    from lessonlens.server.team import render_self, render_team, team_report
+
+    if min_group is not None and not team:
+        raise click.UsageError("--min-group only applies with --team")
+    if fmt == "xapi" and team:
+        # An xAPI statement is one actor's act: an aggregate has no actor to state it for.
+        raise click.UsageError("--format xapi exports your own events; not with --team")
+    start: float | None = None
+    if since is not None:
+        try:
+            parsed = datetime.datetime.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter(
+                "expected a date such as 2026-01-31", param_hint="--since"
+            ) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.UTC)
+        start = parsed.timestamp()
+    config = _config_here()
+    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    try:
+        if team:
+            catalog = _load_catalog(config.lesson_dirs)
+            report = team_report(
+                store, catalog, config.matrix, time.time(), min_group_size=min_group, since=start
+            )
+            rendered = render_team(report, fmt)
+        else:
+            developer = developer_pseudonym(
+                _git_root(Path.cwd()), config.team_salt, default_data_dir()
+            )
+            events = store.events(developer, since=start)
+            if fmt == "xapi":
+                import json
+
+                from lessonlens.server.xapi import statement
+
+                found = (statement(event) for event in events)
+                rendered = json.dumps([s for s in found if s is not None], indent=2) + "\n"
+            else:
+                rendered = render_self(events, fmt)
+    finally:
+        store.close()
+    if output is not None:
+        output.write_text(rendered, "utf-8")
+    else:
+        click.echo(rendered, nl=False)
+
+
+@main.command()
+@click.option(
+    "--html",
+    "html_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this HTML file.",
+)
+@click.option(
+    "--min-group",
+    type=click.IntRange(min=2),
+    default=None,
+    metavar="N",
+    help="Hide groups smaller than N (default: the matrix's, else 5).",
+)
+def report(html_path: Path, min_group: int | None) -> None:
+    """Write the team report: one self-contained HTML file with charts, readable offline.
+
+    Built from every developer in the progress store (e.g. after `lessonlens baseline`); no group
+    smaller than the minimum group size is shown and no individual is named or ranked.
+    """
+    import time
+
+    from lessonlens.server.progress import SqliteProgressStore
+    from lessonlens.server.report import DEFAULT_MIN_GROUP_SIZE, build_report_data, render_html
+
+    config = _config_here()
+    matrix = config.matrix
+    targets = (
+        {}
+        if matrix is None
+        else {s.skill_id: s.target for s in matrix.skills.values() if s.priority != "none"}
+    )
+    priorities = {} if matrix is None else {s.skill_id: s.priority for s in matrix.skills.values()}
+    minimum = min_group or (matrix.min_group_size if matrix else DEFAULT_MIN_GROUP_SIZE)
+    catalog = _load_catalog(config.lesson_dirs)
+    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    try:
+        data = build_report_data(
+            store, catalog, targets, minimum, time.time(), priorities=priorities
+        )
+    finally:
+        store.close()
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(render_html(data), "utf-8")
+    click.echo(f"Wrote {_display(html_path)} ({data['developers']} developers).")
+
+
+@main.command()
+@click.option("--lrs", "lrs_url", required=True, metavar="URL", help="The LRS's xAPI endpoint.")
+@click.option("--batch", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option(
+    "--homepage",
+    default="https://lessonlens.dev/developers",
+    show_default=True,
+    help="The account homePage of the statements' actor (your team's system IRI).",
+)
+@click.option("--full", is_flag=True, help="Send everything again (the LRS keeps one copy).")
+def sync(lrs_url: str, batch: int, homepage: str, full: bool) -> None:
+    """Send your learning records to a Learning Record Store, as xAPI 1.0.3 statements.
+
+    Running this command is the opt-in: nothing leaves this machine otherwise. Credentials come
+    from LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD. A cursor remembers what was sent,
+    so an interrupted sync resumes where it stopped. For Ralph, URL is http://HOST:PORT/xAPI/.
+    """
+    from lessonlens.server.progress import (
+        SqliteProgressStore,
+        default_data_dir,
+        developer_pseudonym,
+    )
+    from lessonlens.server.xapi import LrsError, cursor_file
+    from lessonlens.server.xapi import sync as send
+
+    username = os.environ.get("LESSONLENS_LRS_USERNAME")
+    password = os.environ.get("LESSONLENS_LRS_PASSWORD")
+    if (username is None) != (password is None):
+        raise click.ClickException(
+            "set both LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD, or neither"
+        )
+    config = _config_here()
+    data_dir = default_data_dir()
+    developer = developer_pseudonym(_git_root(Path.cwd()), config.team_salt, data_dir)
+    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    try:
+        result = send(
+            store,
+            developer,
+            lrs_url,
+            batch=batch,
+            username=username,
+            password=password,
+            cursor_path=cursor_file(data_dir, lrs_url, developer),
+            homepage=homepage,
+            full=full,
+        )
+    except LrsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    if result.resent_all:
+        click.echo("Events appeared before the last sync point: sent everything again.")
+    plural = "s" if result.sent != 1 else ""
+    click.echo(f"Sent {result.sent} statement{plural} in {result.batches} batches.")
+
+
 def _config_here() -> Config:
     try:
         return find_config(Path("."))
