@@ -629,6 +629,63 @@ def sync(lrs_url: str, batch: int, homepage: str, full: bool) -> None:
     click.echo(f"Sent {result.sent} statement{plural} in {result.batches} batches.")
 
 
+@main.command()
+@click.argument(
+    "repo", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path(".")
+)
+@click.option("--since", metavar="DATE", help="Only commits from DATE on (anything git accepts).")
+@click.option("--branch", metavar="B", help="The branch to walk (default: the checked-out one).")
+def baseline(repo: Path, since: str | None, branch: str | None) -> None:
+    """Give each developer a starting profile from the code already in REPO's history.
+
+    Walks the branch's first-parent history oldest first, analyses each commit's changed Python
+    files and records what each author introduced, fixed and used well, under their pseudonym.
+    Ctrl-C stops it cleanly; running it again continues where it stopped and never counts a
+    commit twice. No code, path or email is stored.
+    """
+    from lessonlens.server.baseline import BaselineError, run_baseline
+    from lessonlens.server.progress import DATABASE_NAME, SqliteProgressStore, default_data_dir
+
+    try:
+        config = find_config(repo)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    data_dir = default_data_dir()
+    store = SqliteProgressStore(
+        data_dir / DATABASE_NAME, on_notice=lambda message: click.echo(message, err=True)
+    )
+    try:
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("Baseline", total=None)
+                summary = run_baseline(
+                    repo,
+                    store,
+                    config,
+                    data_dir,
+                    branch=branch,
+                    since=since,
+                    on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        else:
+            summary = run_baseline(repo, store, config, data_dir, branch=branch, since=since)
+    except BaselineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        click.echo("Interrupted; what was done is recorded. Run again to continue.", err=True)
+        sys.exit(130)
+    finally:
+        store.close()
+    resumed = f" (continued after {summary.resumed} done earlier)" if summary.resumed else ""
+    click.echo(
+        f"{summary.commits} commits{resumed}, {summary.files} files, {summary.events} events, "
+        f"{len(summary.developers)} developers, {summary.seconds:.1f} s."
+    )
+
+
 def _config_here() -> Config:
     try:
         return find_config(Path("."))

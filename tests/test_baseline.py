@@ -1,0 +1,202 @@
+"""lessonlens baseline: evidence from a repository's history, per author, resumable."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lessonlens.server.baseline import run_baseline
+from lessonlens.server.cli import main
+from lessonlens.server.config import Config
+from lessonlens.server.progress import (
+    DATABASE_NAME,
+    Event,
+    EventKind,
+    SqliteProgressStore,
+    pseudonym,
+)
+
+SALT = "team-salt"
+ALICE = "Alice@Example.com"
+BOB = "bob@example.com"
+
+LOOP_WITH_LIST = b"""\
+def keep(words):
+    out = []
+    for w in words:
+        if w in ["a", "an", "the", "of"]:
+            continue
+        out.append(w)
+    return out
+"""
+
+FIXED_WITH_COMPREHENSION = b"""\
+STOP = {"a", "an", "the", "of"}
+
+
+def keep(words):
+    return [w for w in words if w not in STOP]
+"""
+
+PLAIN = b"""\
+def total(values):
+    return sum(values)
+"""
+
+
+def _commit(repo: Path, email: str, when: int, files: dict[str, bytes | None]) -> None:
+    for name, data in files.items():
+        path = repo / name
+        if data is None:
+            path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": email.split("@")[0],
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_AUTHOR_DATE": f"{when} +0000",
+        "GIT_COMMITTER_NAME": "ci",
+        "GIT_COMMITTER_EMAIL": "ci@example.com",
+        "GIT_COMMITTER_DATE": f"{when} +0000",
+    }
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True, env=env)
+    subprocess.run(
+        ["git", "commit", "-q", "--allow-empty", "-m", f"change at {when}"],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    _commit(root, ALICE, 1_700_000_000, {"pkg/words.py": LOOP_WITH_LIST, "README": b"hi\n"})
+    _commit(root, BOB, 1_700_001_000, {"pkg/words.py": FIXED_WITH_COMPREHENSION})
+    _commit(root, ALICE, 1_700_002_000, {"pkg/total.py": PLAIN, "logo.py": b"\x00\x01binary"})
+    _commit(root, BOB, 1_700_003_000, {"pkg/total.py": None})  # a deletion is no evidence
+    return root
+
+
+def _run(repo: Path, data: Path, **kwargs: object) -> list[tuple[object, ...]]:
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        run_baseline(repo, store, Config(root=repo, team_salt=SALT), data, **kwargs)  # type: ignore[arg-type]
+    return _rows(data)
+
+
+def _rows(data: Path) -> list[tuple[object, ...]]:
+    with sqlite3.connect(data / DATABASE_NAME) as connection:
+        return connection.execute("SELECT * FROM events ORDER BY id").fetchall()
+
+
+def _events(data: Path, email: str) -> list[Event]:
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        return store.events(pseudonym(email, SALT.encode()))
+
+
+def test_events_go_to_the_author_with_the_right_kinds(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _run(repo, data)
+    alice = [(e.kind, e.rule_id, e.time) for e in _events(data, ALICE)]
+    bob = [(e.kind, e.skill_id, e.rule_id, e.time) for e in _events(data, BOB)]
+    assert (EventKind.ANTIPATTERN_INTRODUCED, "PY001", 1_700_000_000.0) in alice
+    assert not any(kind is EventKind.ANTIPATTERN_FIXED for kind, _, _ in alice)
+    assert (EventKind.ANTIPATTERN_FIXED, "python.data-structures", "PY001", 1_700_001_000.0) in bob
+    assert (EventKind.SKILL_EVIDENCE, "python.comprehensions", None, 1_700_001_000.0) in bob
+    # Nothing for the deletion, and every event at its commit's author time.
+    assert {t for *_, t in bob} == {1_700_001_000.0}
+    # The email's case does not split a developer in two.
+    assert _events(data, ALICE.lower()) == _events(data, ALICE)
+
+
+def test_one_event_per_skill_per_commit(repo: Path, tmp_path: Path) -> None:
+    _commit(repo, BOB, 1_700_004_000, {"many.py": FIXED_WITH_COMPREHENSION * 5})
+    data = tmp_path / "data"
+    _run(repo, data)
+    at_last = [e for e in _events(data, BOB) if e.time == 1_700_004_000]
+    skills = [(e.kind, e.skill_id) for e in at_last]
+    assert len(skills) == len(set(skills))
+    assert (EventKind.SKILL_EVIDENCE, "python.comprehensions") in skills
+
+
+def test_a_rerun_adds_nothing(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = _run(repo, data)
+    assert first
+    assert _run(repo, data) == first
+    # Even without the cursor, the deterministic ids keep the store as it was.
+    (data / "baseline-cursors.json").unlink()
+    assert _run(repo, data) == first
+
+
+def test_interrupt_and_resume_equals_one_run(repo: Path, tmp_path: Path) -> None:
+    whole = _run(repo, tmp_path / "whole")
+    parts = tmp_path / "parts"
+    # Same local salt in both data folders is not needed: the team salt decides pseudonyms.
+    _run(repo, parts, max_commits=1)
+    assert 0 < len(_rows(parts)) < len(whole)
+    _run(repo, parts, max_commits=2)
+    assert _run(repo, parts) == whole
+
+
+def test_a_keyboard_interrupt_leaves_a_consistent_store(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    calls = 0
+
+    def stop(done: int, total: int) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), SqliteProgressStore(data / DATABASE_NAME) as store:
+        run_baseline(repo, store, Config(root=repo, team_salt=SALT), data, on_progress=stop)
+    assert _run(repo, data) == _run(repo, tmp_path / "fresh")
+
+
+def test_since_skips_older_commits(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _run(repo, data, since="@1700000500")
+    assert _events(data, ALICE) == []  # her PY001 commit is older
+    assert _events(data, BOB)
+
+
+def test_no_email_path_or_source_in_the_store(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _run(repo, data)
+    dump = b"".join(p.read_bytes() for p in data.iterdir() if p.name.startswith(DATABASE_NAME))
+    text = repr(_rows(data))
+    assert "@" not in text
+    for secret in ("example.com", "Alice", "alice", "words", "pkg/", "STOP", "keep"):
+        assert secret not in text
+        assert secret.encode() not in dump
+
+
+def test_cli_reports_a_summary(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    monkeypatch.setenv("LESSONLENS_DATA_DIR", str(data))
+    result = CliRunner().invoke(main, ["baseline", str(repo), "--branch", "main"])
+    assert result.exit_code == 0, result.output
+    assert "4 commits" in result.output
+    assert "2 developers" in result.output
+    again = CliRunner().invoke(main, ["baseline", str(repo)])
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("0 commits")
+
+
+def test_cli_rejects_an_unknown_branch(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LESSONLENS_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(main, ["baseline", str(repo), "--branch", "nope"])
+    assert result.exit_code == 1
+    assert "git rev-list failed" in result.output
