@@ -539,16 +539,27 @@ def export(
     metavar="N",
     help="Hide groups smaller than N (default: the matrix's, else 5).",
 )
-def report(html_path: Path, min_group: int | None) -> None:
+@click.option(
+    "--lrs",
+    "lrs_url",
+    metavar="URL",
+    default=None,
+    help="Build it from the statements in this LRS (what `lessonlens sync` sent) instead.",
+)
+def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     """Write the team report: one self-contained HTML file with charts, readable offline.
 
-    Built from every developer in the progress store (e.g. after `lessonlens baseline`); no group
-    smaller than the minimum group size is shown and no individual is named or ranked.
+    Built from every developer in the progress store (e.g. after `lessonlens baseline`), or with
+    --lrs from every developer's statements in a Learning Record Store (credentials from
+    LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD). An LRS holds no anti-patterns
+    introduced or hints dismissed, so the report shows those as unavailable. No group smaller
+    than the minimum group size is shown and no individual is named or ranked.
     """
     import time
 
-    from lessonlens.server.progress import SqliteProgressStore
+    from lessonlens.server.progress import EventKind, ProgressStore, SqliteProgressStore
     from lessonlens.server.report import DEFAULT_MIN_GROUP_SIZE, build_report_data, render_html
+    from lessonlens.server.xapi import NOT_SENT, EventListStore, LrsError, fetch_events
 
     config = _config_here()
     matrix = config.matrix
@@ -560,10 +571,32 @@ def report(html_path: Path, min_group: int | None) -> None:
     priorities = {} if matrix is None else {s.skill_id: s.priority for s in matrix.skills.values()}
     minimum = min_group or (matrix.min_group_size if matrix else DEFAULT_MIN_GROUP_SIZE)
     catalog = _load_catalog(config.lesson_dirs)
-    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    store: ProgressStore
+    if lrs_url is None:
+        store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+        missing: frozenset[EventKind] = frozenset()
+    else:
+        username = os.environ.get("LESSONLENS_LRS_USERNAME")
+        password = os.environ.get("LESSONLENS_LRS_PASSWORD")
+        if (username is None) != (password is None):
+            raise click.ClickException(
+                "set both LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD, or neither"
+            )
+        try:
+            store = EventListStore(fetch_events(lrs_url, username=username, password=password))
+        except LrsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        missing = NOT_SENT
     try:
         data = build_report_data(
-            store, catalog, targets, minimum, time.time(), priorities=priorities
+            store,
+            catalog,
+            targets,
+            minimum,
+            time.time(),
+            priorities=priorities,
+            missing=missing,
+            source="the LRS" if lrs_url else "the progress store",
         )
     finally:
         store.close()

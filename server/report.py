@@ -45,6 +45,10 @@ store through :func:`build_report_data`, the team aggregation, or an LRS). Its s
       "recurrence": [{                 # per rule (anti-pattern)
         "rule_id": str, "skill_id": str, "before": float | None, "after": float | None,
       }],
+      "limits": {                      # optional: what the source cannot give, and why
+        "recurrence": str, "hints_dismissed": str,   # shown as unavailable, never as zero
+        "mastery": str,                # estimates shown, but from part of the evidence
+      },
     }
 """
 
@@ -53,7 +57,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import statistics
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog
@@ -99,6 +103,8 @@ def build_report_data(
     *,
     priorities: Mapping[str, str] | None = None,
     title: str = "lessonlens team report",
+    missing: Collection[EventKind] = frozenset(),
+    source: str = "this source",
 ) -> dict[str, Any]:
     """The report's dict (see the module docstring) from every developer in ``store``.
 
@@ -107,6 +113,10 @@ def build_report_data(
     team's head-count with evidence of the skill. The weekly mean
     mastery is the mean over developers of each one's mean estimate across the skills they had
     evidence of by the end of that week, so that every developer weighs the same.
+
+    ``missing`` names the event kinds ``store`` cannot hold (an LRS holds no anti-patterns
+    introduced): the figures built on them become unavailable, with a reason naming ``source``,
+    rather than zeros that would read as a perfect team.
     """
     if min_group_size < 1:
         raise ValueError(f"the minimum group size must be at least 1, not {min_group_size}")
@@ -161,6 +171,14 @@ def build_report_data(
             row["lessons_opened"] = row["hints_dismissed"] = 0
         week_rows.append(row)
     targeted = [s for s in skills if s["target"] is not None and s["mean"] is not None]
+    limits = _limits(frozenset(missing), source)
+    if "recurrence" in limits:
+        rows, before, after = [], None, None
+    hints: int | None = hints_dismissed if team_ok else 0
+    if "hints_dismissed" in limits:
+        hints = None
+        for row in week_rows:
+            row["hints_dismissed"] = None
     return {
         "title": title,
         "generated": now,
@@ -174,7 +192,7 @@ def build_report_data(
                 statistics.median(days) if len(days_to_mastery) >= minimum else None
             ),
             "lessons_opened": lessons_opened if team_ok else 0,
-            "hints_dismissed": hints_dismissed if team_ok else 0,
+            "hints_dismissed": hints,
             "skills_below_target": sum(1 for s in targeted if s["mean"] < s["target"]),
             "skills_with_target": len(targeted),
         },
@@ -182,7 +200,31 @@ def build_report_data(
         "weeks": week_rows,
         "gaps": gaps,
         "recurrence": rows,
+        "limits": limits,
     }
+
+
+def _limits(missing: frozenset[EventKind], source: str) -> dict[str, str]:
+    limits = {}
+    if EventKind.ANTIPATTERN_INTRODUCED in missing:
+        limits["recurrence"] = f"not available: {source} holds no anti-patterns introduced"
+    if EventKind.HINT_DISMISSED in missing:
+        limits["hints_dismissed"] = f"not available: {source} holds no hints dismissed"
+    left_out = [
+        name
+        for kind, name in (
+            (EventKind.ANTIPATTERN_INTRODUCED, "anti-patterns introduced"),
+            (EventKind.FIX_APPLIED, "fixes applied"),
+            (EventKind.I_KNOW_THIS, '"I know this" claims'),
+        )
+        if kind in missing
+    ]
+    if left_out:
+        limits["mastery"] = (
+            f"mastery estimates and days to mastery use the evidence in {source} only, "
+            f"without {', '.join(left_out)}"
+        )
+    return limits
 
 
 def _weeks(first: float, now: float) -> list[float]:
@@ -567,6 +609,7 @@ def _bar_pairs(
     rows: Sequence[tuple[str, float | None, float | None]],
     names: tuple[str, str],
     fmt: Callable[[float | None], str],
+    none_text: str = "suppressed",
 ) -> str:
     """Horizontal paired bars (before/after, opened/dismissed), one pair per row label."""
     label_w, bar_h, gap, top, right = 230, 14, 12, 34, 90
@@ -592,7 +635,7 @@ def _bar_pairs(
             if value is None:
                 parts.append(
                     f'<text x="{label_w + 4}" y="{y + offset + bar_h - 3}" class="muted">'
-                    f"{_E(name)}: suppressed</text>"
+                    f"{_E(name)}: {_E(none_text)}</text>"
                 )
                 continue
             w = plot_w * value / peak
@@ -657,16 +700,27 @@ def render_html(report: Mapping[str, Any]) -> str:
     if before is not None and after is not None:
         trend = "good" if after < before else "bad" if after > before else ""
     days = head["median_days_to_mastery"]
+    limits: Mapping[str, str] = report.get("limits") or {}
+    unavailable = "n/a"
+    no_recurrence = "recurrence" in limits
+    no_hints = "hints_dismissed" in limits
     cards = [
-        _card(_num(before), "anti-patterns per 1,000 opportunities before the first lesson"),
-        _card(_num(after), "anti-patterns per 1,000 opportunities after it", trend),
+        _card(
+            unavailable if no_recurrence else _num(before),
+            "anti-patterns per 1,000 opportunities before the first lesson",
+        ),
+        _card(
+            unavailable if no_recurrence else _num(after),
+            "anti-patterns per 1,000 opportunities after it",
+            trend,
+        ),
         _card(_num(days), "median days to mastery of a skill"),
         _card(
             f"{head['skills_below_target']} of {head['skills_with_target']}",
             "skills below their matrix target",
         ),
         _card(str(head["lessons_opened"]), "lessons opened"),
-        _card(str(head["hints_dismissed"]), "hints dismissed"),
+        _card(unavailable if no_hints else str(head["hints_dismissed"]), "hints dismissed"),
     ]
     weeks = report["weeks"]
     banner = ""
@@ -688,8 +742,15 @@ def render_html(report: Mapping[str, Any]) -> str:
             gaps_html.append(f'<ul class="lessons">{items}</ul>')
         else:
             gaps_html.append('<p class="note">No lesson in the catalog teaches this skill yet.</p>')
+    if limits:
+        items = "".join(f"<li>{_E(limits[key])}</li>" for key in sorted(limits))
+        banner += (
+            f'<div class="banner"><p>Limits of this report\'s source:</p><ul>{items}</ul></div>'
+        )
     recurrence = report["recurrence"]
-    if recurrence:
+    if no_recurrence:
+        recurrence_html = f'<p class="note">Recurrence is {_E(limits["recurrence"])}.</p>'
+    elif recurrence:
         recurrence_html = _bar_pairs(
             "recurrence",
             "Recurrence of each anti-pattern per 1,000 opportunities, before and after the "
@@ -711,6 +772,7 @@ def render_html(report: Mapping[str, Any]) -> str:
             [(_date(w["start"]), w["lessons_opened"], w["hints_dismissed"]) for w in shown_weeks],
             ("lessons opened", "hints dismissed"),
             lambda v: "—" if v is None else f"{v:.0f}",
+            "not available" if no_hints else "suppressed",
         )
     else:
         engagement_html = '<p class="note">No engagement recorded yet.</p>'

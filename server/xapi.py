@@ -299,29 +299,46 @@ class _Client:
             f"HTTP {status}: {message or '(no message)'}"
         )
 
+    def get(self, url: str) -> Any:
+        """One page of statements, as JSON; same retries as a POST, any refusal raises."""
+        status, message, body = self._call("GET", url, None, "answer")
+        if status >= 300:
+            raise LrsError(
+                f"the LRS at {_redacted(self.endpoint)} refused to list the statements: "
+                f"HTTP {status}: {message or '(no message)'}"
+            )
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise LrsError(
+                f"the LRS at {_redacted(self.endpoint)} answered with something not JSON"
+            ) from exc
+
     def _send(self, statements: Sequence[dict[str, Any]]) -> tuple[int, str]:
         body = json.dumps(list(statements)).encode()
+        status, message, _ = self._call("POST", self.endpoint, body, "take the statements")
+        return status, message
+
+    def _call(self, method: str, url: str, body: bytes | None, what: str) -> tuple[int, str, bytes]:
+        """Status, LRS message and body; retries 5xx, 408, 429 and network errors with backoff."""
         failure = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 self.sleep(min(self.backoff_s * 2 ** (attempt - 1), 30.0))
-            request = urllib.request.Request(
-                self.endpoint, data=body, headers=self.headers, method="POST"
-            )
+            request = urllib.request.Request(url, data=body, headers=self.headers, method=method)
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    response.read()
-                    return int(response.status), ""
+                    return int(response.status), "", response.read()
             except urllib.error.HTTPError as error:
                 status, message = error.code, _lrs_message(error.read())
                 if status < 500 and status not in _RETRIED_STATUSES:
-                    return status, message
+                    return status, message, b""
                 failure = f"HTTP {status}: {message}"
             except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
                 # The reason only: the error text never holds the request headers.
                 failure = str(getattr(error, "reason", error))
         raise LrsError(
-            f"the LRS at {_redacted(self.endpoint)} did not take the statements after "
+            f"the LRS at {_redacted(self.endpoint)} did not {what} after "
             f"{self.retries + 1} tries: {failure}"
         )
 
@@ -393,3 +410,174 @@ def cursor_file(data_dir: Path, lrs_url: str, developer: str) -> Path:
     """Where the cursor for this LRS and developer lives: one per pair."""
     key = hashlib.sha256(f"{lrs_url.rstrip('/')}\n{developer}".encode()).hexdigest()[:16]
     return data_dir / "xapi" / f"cursor-{key}.json"
+
+
+# --- reading statements back ---------------------------------------------------------------------
+
+# What an LRS can never give back, because statement() sends nothing for these kinds: a report
+# built from an LRS must show what depends on them as unavailable, not as zero.
+NOT_SENT = frozenset(
+    {
+        EventKind.HINT_SHOWN,
+        EventKind.HINT_DISMISSED,
+        EventKind.RULE_MUTED,
+        EventKind.FIX_APPLIED,
+        EventKind.ANTIPATTERN_INTRODUCED,
+        EventKind.I_KNOW_THIS,
+    }
+)
+_ANSWERS: dict[str, bool | None] = {"passed": True, "failed": False, "attempted": None}
+_PAGE_LIMIT = 500
+
+
+def _parse_time(stamp: str) -> float:
+    # Python 3.11's fromisoformat reads "Z" and any fraction; LRSs rewrite the timestamp's form
+    # (Ralph stores "+00:00"), never its instant.
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def event_of(made: Any, *, base: str = DEFAULT_BASE) -> Event | None:
+    """The event ``statement()`` made ``made`` from, or None for a statement not lessonlens's.
+
+    The id is the statement id (the event id cannot be recovered from its uuid5): stable, so two
+    fetches give the same events. The repository id never left the machine, so it is None.
+    """
+    base = base.rstrip("/")
+    try:
+        context = made["context"]
+        if context.get("platform") != "lessonlens":
+            return None
+        extensions = context["extensions"]
+        skill_id = str(extensions[f"{base}/extensions/skill"])
+        kind_name = str(extensions.get(f"{base}/extensions/event", ""))
+        rule = extensions.get(f"{base}/extensions/rule")
+        language = str(extensions.get(f"{base}/extensions/language", "python"))
+        verb = str(made["verb"]["id"]).removeprefix(_VERBS)
+        target = str(made["object"]["id"])
+        developer = str(made["actor"]["account"]["name"])
+        when = _parse_time(str(made["timestamp"]))
+        statement_id_ = str(made["id"])
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+    if not target.startswith(f"{base}/"):
+        return None
+    path = target[len(base) + 1 :].split("/")
+    lesson_id: str | None = None
+    correct: bool | None = None
+    if verb == "experienced" and len(path) == 2 and path[0] == "lessons":
+        kind, lesson_id = EventKind.LESSON_OPENED, urllib.parse.unquote(path[1])
+    elif verb in _ANSWERS and len(path) == 3 and path[2] == "refresher":
+        kind, correct = EventKind.REVIEW_ANSWERED, _ANSWERS[verb]
+        if path[0] == "lessons":
+            lesson_id = urllib.parse.unquote(path[1])
+    elif verb == "mastered" and path[0] == "skills":
+        kind = EventKind.MASTERED
+    elif verb == "progressed" and path[0] == "skills":
+        # One verb for two kinds: only the event extension tells them apart.
+        if kind_name == EventKind.ANTIPATTERN_FIXED.value:
+            kind = EventKind.ANTIPATTERN_FIXED
+        else:
+            kind = EventKind.SKILL_EVIDENCE
+    else:
+        return None
+    return Event(
+        kind,
+        developer,
+        skill_id,
+        when,
+        rule_id=None if rule is None else str(rule),
+        lesson_id=lesson_id,
+        language=language,
+        correct=correct,
+        id=statement_id_,
+    )
+
+
+def fetch_events(
+    lrs_url: str,
+    *,
+    username: str | None,
+    password: str | None,
+    since: float | None = None,
+    base: str = DEFAULT_BASE,
+    page_size: int = _PAGE_LIMIT,
+    retries: int = 5,
+    backoff_s: float = 0.5,
+    timeout_s: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Event]:
+    """Every lessonlens event in the LRS, in time order, following its ``more`` links.
+
+    ``since`` is an event time (inclusive, as in ``ProgressStore.events``) and is applied here:
+    the xAPI ``since`` parameter filters on when the LRS *stored* a statement, which a later
+    ``sync --full`` or a backfill moves. Statements of other tools are skipped. Raises LrsError
+    like ``sync``.
+    """
+    client = _Client(
+        lrs_url,
+        username,
+        password,
+        retries=retries,
+        backoff_s=backoff_s,
+        timeout_s=timeout_s,
+        sleep=sleep,
+    )
+    url: str | None = f"{client.endpoint}?limit={page_size}"
+    found: dict[str, Event] = {}
+    seen_pages: set[str] = set()
+    while url is not None and url not in seen_pages:
+        seen_pages.add(url)  # an LRS that hands back the same "more" link would loop forever
+        page = client.get(url)
+        if not isinstance(page, dict):
+            raise LrsError(f"the LRS at {_redacted(client.endpoint)} answered no statement list")
+        for made in page.get("statements") or []:
+            event = event_of(made, base=base)
+            if event is not None and (since is None or event.time >= since):
+                found[event.id] = event
+        more = page.get("more")
+        # "more" is relative to the LRS's host (xAPI 1.0.3, 2.1.4); an empty string ends it.
+        url = urllib.parse.urljoin(client.endpoint, str(more)) if more else None
+    return sorted(found.values(), key=lambda event: (event.time, event.id))
+
+
+class EventListStore:
+    """A ProgressStore over events in memory: what ``report --lrs`` builds its report from."""
+
+    def __init__(self, events: Sequence[Event] = ()) -> None:
+        self._events: dict[str, Event] = {}
+        self.record(events)
+
+    def record(self, events: Sequence[Event]) -> None:
+        for event in events:
+            self._events.setdefault(event.id, event)
+
+    def events(
+        self, developer: str, *, skill_id: str | None = None, since: float | None = None
+    ) -> list[Event]:
+        chosen = [
+            event
+            for event in self._events.values()
+            if event.developer == developer
+            and (skill_id is None or event.skill_id == skill_id)
+            and (since is None or event.time >= since)
+        ]
+        return sorted(chosen, key=lambda event: event.time)
+
+    def developers(self) -> list[str]:
+        return sorted({event.developer for event in self._events.values()})
+
+    def forget(self, developer: str, skill_id: str | None = None) -> int:
+        gone = [
+            key
+            for key, event in self._events.items()
+            if event.developer == developer and (skill_id is None or event.skill_id == skill_id)
+        ]
+        for key in gone:
+            del self._events[key]
+        return len(gone)
+
+    def close(self) -> None:
+        pass
