@@ -7,6 +7,7 @@ only speaks the protocol. Never print: stdout is the protocol channel in stdio m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -90,6 +91,9 @@ class LessonLensServer(LanguageServer):
         # Set once the developer's history is loaded (or could not be): the progress view
         # waits for it rather than show an empty profile.
         self.coach_ready = asyncio.Event()
+        # Wakes the background sync at once (sharing just turned on), instead of at the next tick.
+        self.sync_soon = asyncio.Event()
+        self.sync_task: asyncio.Task[None] | None = None
         # Bumped whenever visibility changes without an edit (mute, dismiss, settings), so
         # that pull clients do not keep an "unchanged" report that is no longer true.
         self.generation = 0
@@ -149,6 +153,7 @@ class LessonLensServer(LanguageServer):
         )
 
     def apply_settings(self, raw: Any) -> None:
+        sharing_before = self.session.settings.share_progress
         settings, errors = parse_settings(raw, self.session.settings)
         if errors:
             self.notice(
@@ -160,6 +165,8 @@ class LessonLensServer(LanguageServer):
                     types.LogMessageParams(type=types.MessageType.Warning, message=error)
                 )
         self.visibility_changed(self.session.update_settings(settings))
+        if settings.share_progress and not sharing_before and self.coach_ready.is_set():
+            self.sync_soon.set()
 
 
 # ---------------------------------------------------------------------- lifecycle
@@ -235,12 +242,38 @@ async def initialized(ls: LessonLensServer, params: types.InitializedParams) -> 
         except Exception:  # a client that refuses the token still gets a working server
             ls.progress_support = False
     await start_coach(ls)
+    ls.sync_task = asyncio.get_running_loop().create_task(sync_in_background(ls))
     catalog = await asyncio.get_running_loop().run_in_executor(None, ls.session.load_lessons)
     if ls.progress_support:
         ls.work_done_progress.end(
             token, types.WorkDoneProgressEnd(message=f"{len(catalog.lessons)} lessons ready")
         )
     await pull_configuration(ls)
+
+
+SYNC_EVERY_S = 600
+
+
+async def sync_in_background(ls: LessonLensServer) -> None:
+    """While sharing is on and an LRS is set, send progress every ten minutes.
+
+    A failure is logged, never shown: the LRS being down must not interrupt anyone's work.
+    """
+    while True:
+        try:
+            result = await ls.session.sync_progress()
+            if result is not None and result.sent:
+                log.info("synced %d statements to the LRS", result.sent)
+        except Exception as exc:
+            ls.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Warning,
+                    message=f"lessonlens: progress not synced to the LRS: {exc}",
+                )
+            )
+        ls.sync_soon.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ls.sync_soon.wait(), timeout=SYNC_EVERY_S)
 
 
 async def pull_configuration(ls: LessonLensServer) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,8 +39,10 @@ from lessonlens.server.documents import Document
 from lessonlens.server.learner import Treatment
 from lessonlens.server.priorities import effective_priority, silenced_skills
 from lessonlens.server.profile import build_profile
+from lessonlens.server.progress import default_data_dir
 from lessonlens.server.refreshers import Refresher, refresher_for
 from lessonlens.server.settings import Settings
+from lessonlens.server.xapi import SyncResult, cursor_file, sync
 
 log = logging.getLogger(__name__)
 
@@ -605,6 +608,32 @@ class Session:
         lines = (state.analysed_data or state.document.data).split(b"\n")
         line = lines[row] if 0 <= row < len(lines) else b""
         self.coach.fix_applied_key(uri, rule_id, line)
+
+    async def sync_progress(self) -> SyncResult | None:
+        """Send this developer's progress to the LRS, when they share it and one is set.
+
+        Runs off the event loop; returns None when sharing is off or there is nothing to use.
+        """
+        url = self.settings.lrs_url
+        coach = self.coach
+        if not (self.settings.share_progress and url) or coach is None or coach.store is None:
+            return None
+        store, developer = coach.store, coach.developer
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, coach.flush)
+        return await loop.run_in_executor(
+            self._executor,
+            partial(
+                sync,
+                store,
+                developer,
+                url,
+                username=os.environ.get("LESSONLENS_LRS_USERNAME"),
+                password=os.environ.get("LESSONLENS_LRS_PASSWORD"),
+                cursor_path=cursor_file(default_data_dir(), url, developer),
+                retries=2,
+            ),
+        )
 
     def start_coach(self, coach: Coach) -> None:
         coach.know_rules({r.id: (r.skill_id, r.lesson_id) for r in self.rules.values()})

@@ -76,6 +76,14 @@ class Settings:
             "nothing leaves this machine while it is off."
         ),
     )
+    lrs_url: str = field(
+        default="",
+        metadata=_meta(
+            "xAPI endpoint of your company's Learning Record Store (for Ralph: "
+            "http://HOST:PORT/xAPI/). Used only while shareProgress is on; the credentials come "
+            "from LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD in the server's environment."
+        ),
+    )
     model_device: str = field(
         default="auto",
         metadata=_meta(
