@@ -559,7 +559,13 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
 
     from lessonlens.server.progress import EventKind, ProgressStore, SqliteProgressStore
     from lessonlens.server.report import DEFAULT_MIN_GROUP_SIZE, build_report_data, render_html
-    from lessonlens.server.xapi import NOT_SENT, EventListStore, LrsError, fetch_events
+    from lessonlens.server.xapi import (
+        NOT_SENT,
+        EventListStore,
+        LrsError,
+        fetch_events,
+        lrs_credentials,
+    )
 
     config = _config_here()
     matrix = config.matrix
@@ -576,13 +582,8 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
         store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
         missing: frozenset[EventKind] = frozenset()
     else:
-        username = os.environ.get("LESSONLENS_LRS_USERNAME")
-        password = os.environ.get("LESSONLENS_LRS_PASSWORD")
-        if (username is None) != (password is None):
-            raise click.ClickException(
-                "set both LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD, or neither"
-            )
         try:
+            username, password = lrs_credentials()
             store = EventListStore(fetch_events(lrs_url, username=username, password=password))
         except LrsError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -627,15 +628,13 @@ def sync(lrs_url: str, batch: int, homepage: str, full: bool) -> None:
         default_data_dir,
         developer_pseudonym,
     )
-    from lessonlens.server.xapi import LrsError, cursor_file
+    from lessonlens.server.xapi import LrsError, cursor_file, lrs_credentials
     from lessonlens.server.xapi import sync as send
 
-    username = os.environ.get("LESSONLENS_LRS_USERNAME")
-    password = os.environ.get("LESSONLENS_LRS_PASSWORD")
-    if (username is None) != (password is None):
-        raise click.ClickException(
-            "set both LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD, or neither"
-        )
+    try:
+        username, password = lrs_credentials()
+    except LrsError as exc:
+        raise click.ClickException(str(exc)) from exc
     config = _config_here()
     data_dir = default_data_dir()
     developer = developer_pseudonym(_git_root(Path.cwd()), config.team_salt, data_dir)

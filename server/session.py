@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -42,7 +41,7 @@ from lessonlens.server.profile import build_profile
 from lessonlens.server.progress import default_data_dir
 from lessonlens.server.refreshers import Refresher, refresher_for
 from lessonlens.server.settings import Settings
-from lessonlens.server.xapi import SyncResult, cursor_file, sync
+from lessonlens.server.xapi import SyncResult, cursor_file, lrs_credentials, sync
 
 log = logging.getLogger(__name__)
 
@@ -619,6 +618,7 @@ class Session:
         if not (self.settings.share_progress and url) or coach is None or coach.store is None:
             return None
         store, developer = coach.store, coach.developer
+        username, password = lrs_credentials()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, coach.flush)
         return await loop.run_in_executor(
@@ -628,8 +628,8 @@ class Session:
                 store,
                 developer,
                 url,
-                username=os.environ.get("LESSONLENS_LRS_USERNAME"),
-                password=os.environ.get("LESSONLENS_LRS_PASSWORD"),
+                username=username,
+                password=password,
                 cursor_path=cursor_file(default_data_dir(), url, developer),
                 retries=2,
             ),

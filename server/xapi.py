@@ -343,6 +343,18 @@ class _Client:
         )
 
 
+def lrs_credentials() -> tuple[str | None, str | None]:
+    """Username and password for the LRS, from the environment (never from a file or flag).
+
+    Both or neither: one without the other is a mistake worth stopping for (LrsError).
+    """
+    username = os.environ.get("LESSONLENS_LRS_USERNAME")
+    password = os.environ.get("LESSONLENS_LRS_PASSWORD")
+    if (username is None) != (password is None):
+        raise LrsError("set both LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD, or neither")
+    return username, password
+
+
 def sync(
     store: ProgressStore,
     developer: str,
