@@ -211,7 +211,9 @@ async def start_coach(ls: LessonLensServer) -> None:
         return
     finally:
         ls.coach_ready.set()
-    ls.session.start_coach(coach)
+    changed = ls.session.start_coach(coach)
+    if changed:
+        ls.visibility_changed(changed)
 
 
 def make_coach(session: Session, root_uri: str | None) -> Coach:

@@ -224,6 +224,16 @@ class Coach:
         """Map each rule id to its (skill id, lesson id), for hints that left the text."""
         self._rule_skills = dict(rules)
 
+    def muted_rules(self) -> set[str]:
+        """Rules this developer muted in this repository, in any earlier session."""
+        return {
+            e.rule_id
+            for e in self._events
+            if e.kind is EventKind.RULE_MUTED
+            and e.rule_id is not None
+            and e.repository == self.repository
+        }
+
     def forget_document(self, uri: str) -> None:
         self._seen.pop(uri, None)
         self._fixes.pop(uri, None)

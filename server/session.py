@@ -635,9 +635,18 @@ class Session:
             ),
         )
 
-    def start_coach(self, coach: Coach) -> None:
+    def start_coach(self, coach: Coach) -> list[DocumentResult]:
+        """Attach the developer's history; their earlier "don't show again" choices return.
+
+        Returns the documents whose visible hints changed.
+        """
         coach.know_rules({r.id: (r.skill_id, r.lesson_id) for r in self.rules.values()})
         self.coach = coach
+        remembered = coach.muted_rules() - self._muted
+        if not remembered:
+            return []
+        self._muted |= remembered
+        return self._refresh_all()
 
     def profile(self) -> dict[str, object]:
         """The developer's own progress, as the editors' progress view shows it."""

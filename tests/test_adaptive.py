@@ -246,3 +246,24 @@ def test_the_progress_request_needs_no_params(tmp_path: Path):
         assert server.wait(5) == 0
     finally:
         server.kill()
+
+
+async def test_dont_show_again_is_remembered_in_the_next_session(tmp_path: Path):
+    root = tmp_path / "project"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    first = Editor(tmp_path / "data", root)
+    await first.start()
+    try:
+        assert membership(await first.open(BAD.format(n=0)))
+        await first.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="lessonlens.muteRule", arguments=["PY001"])
+        )
+    finally:
+        await first.stop()
+    second = Editor(tmp_path / "data", root)
+    await second.start()
+    try:
+        assert membership(await second.open(BAD.format(n=1))) == []
+    finally:
+        await second.stop()
