@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lessonlens.analyzers import AnalysisOptions, LanguageSpec, analyze, language_for_path
-from lessonlens.server.coach import occurrence_keys
+from lessonlens.server.coach import occurrence_keys, opportunities
 from lessonlens.server.config import Config
 from lessonlens.server.progress import (
     UNKNOWN_EMAIL,
@@ -295,7 +295,6 @@ def _commit_events(
     language = ""
 
     def add(kind: EventKind, skill: str, path: str, key: str, **fields: str) -> None:
-        counted.add(skill)
         events.append(
             Event(
                 kind=kind,
@@ -321,32 +320,27 @@ def _commit_events(
         if before is None or after is None:
             continue  # one side unreadable: a diff against nothing would invent events
         files += 1
-        for key in after.findings - before.findings:
-            skill, lesson = after.rule_skill[key[0]]
-            if skill not in counted:
-                add(
-                    EventKind.ANTIPATTERN_INTRODUCED,
-                    skill,
-                    change.path,
-                    key[0],
-                    rule_id=key[0],
-                    lesson_id=lesson,
-                )
-        for key in before.findings - after.findings:
-            skill, lesson = before.rule_skill[key[0]]
-            if skill not in counted:
-                add(
-                    EventKind.ANTIPATTERN_FIXED,
-                    skill,
-                    change.path,
-                    key[0],
-                    rule_id=key[0],
-                    lesson_id=lesson,
-                )
-        for key in after.evidence - before.evidence:
-            skill = after.evidence_skill[key[0]]
-            if skill not in counted:
-                add(EventKind.SKILL_EVIDENCE, skill, change.path, key[0])
+        found = opportunities(
+            before.findings,
+            after.findings,
+            before.evidence,
+            after.evidence,
+            {**before.rule_skill, **after.rule_skill},
+            after.evidence_skill,
+            counted,
+        )
+        for seen in found:
+            add(
+                seen.kind,
+                seen.skill_id,
+                change.path,
+                seen.key[0],
+                **(
+                    {}
+                    if seen.rule_id is None
+                    else {"rule_id": seen.rule_id, "lesson_id": seen.lesson_id or ""}
+                ),
+            )
     return events, files
 
 

@@ -54,6 +54,54 @@ def occurrence_keys(
     return Counter((ident, lines[row].strip() if row < len(lines) else b"") for ident, row in items)
 
 
+@dataclass(frozen=True)
+class Opportunity:
+    """One skill exercised by an edit: introduced (incorrect), fixed or good usage (correct)."""
+
+    kind: EventKind  # ANTIPATTERN_INTRODUCED, ANTIPATTERN_FIXED or SKILL_EVIDENCE
+    skill_id: str
+    key: tuple[str, bytes]  # (rule or detector id, stripped line text)
+    lesson_id: str | None = None
+
+    @property
+    def rule_id(self) -> str | None:
+        return None if self.kind is EventKind.SKILL_EVIDENCE else self.key[0]
+
+
+def opportunities(
+    findings_before: Counter[tuple[str, bytes]],
+    findings_after: Counter[tuple[str, bytes]],
+    evidence_before: Counter[tuple[str, bytes]],
+    evidence_after: Counter[tuple[str, bytes]],
+    rule_skills: Mapping[str, tuple[str, str]],
+    evidence_skills: Mapping[str, str],
+    counted: set[str],
+) -> list[Opportunity]:
+    """What an edit did, in the one definition the editor and ``baseline`` share.
+
+    A hint that appears is an anti-pattern introduced; one that goes, fixed; new good usage is
+    evidence. A skill counts once per edit: ``counted`` holds the skills already counted (and is
+    updated), so that a commit touching several files still counts each skill once.
+    """
+    found: list[Opportunity] = []
+    changes = (
+        (EventKind.ANTIPATTERN_INTRODUCED, findings_after - findings_before),
+        (EventKind.ANTIPATTERN_FIXED, findings_before - findings_after),
+    )
+    for kind, keys in changes:
+        for key in keys:
+            skill_lesson = rule_skills.get(key[0])
+            if skill_lesson is not None and skill_lesson[0] not in counted:
+                counted.add(skill_lesson[0])
+                found.append(Opportunity(kind, skill_lesson[0], key, skill_lesson[1]))
+    for key in evidence_after - evidence_before:
+        skill = evidence_skills.get(key[0])
+        if skill is not None and skill not in counted:
+            counted.add(skill)
+            found.append(Opportunity(EventKind.SKILL_EVIDENCE, skill, key))
+    return found
+
+
 @dataclass
 class _Seen:
     """What the last analysis of one open document contained, to diff the next against."""
@@ -189,35 +237,29 @@ class Coach:
         self._seen[uri] = _Seen(findings, evidence)
         if opened or before is None:
             return
-        rule_skill = {f.rule_id: (f.skill_id, f.lesson_id) for f in analysis.findings}
         evidence_skill = {e.detector_id: e.skill_id for e in analysis.evidence}
+        found = opportunities(
+            before.findings,
+            findings,
+            before.evidence,
+            evidence,
+            {
+                **self._rule_skills,
+                **{f.rule_id: (f.skill_id, f.lesson_id) for f in analysis.findings},
+            },
+            evidence_skill,
+            set(),
+        )
         events: list[Event] = []
-        counted: set[str] = set()
-        for key in findings - before.findings:
-            skill, lesson = rule_skill[key[0]]
-            if skill not in counted:
-                counted.add(skill)
-                events.append(
-                    self._event(
-                        EventKind.ANTIPATTERN_INTRODUCED, skill, rule_id=key[0], lesson_id=lesson
-                    )
-                )
-        for key in before.findings - findings:
-            skill_lesson = self._rule_skills.get(key[0])
-            if skill_lesson is None or skill_lesson[0] in counted:
-                continue
-            counted.add(skill_lesson[0])
-            fixed_by_tool = key in self._fixes[uri]
-            self._fixes[uri].discard(key)
-            kind = EventKind.FIX_APPLIED if fixed_by_tool else EventKind.ANTIPATTERN_FIXED
+        for seen in found:
+            kind = seen.kind
+            if kind is EventKind.ANTIPATTERN_FIXED and seen.key in self._fixes[uri]:
+                # The tool's quick fix, not the developer's: a learning opportunity only.
+                self._fixes[uri].discard(seen.key)
+                kind = EventKind.FIX_APPLIED
             events.append(
-                self._event(kind, skill_lesson[0], rule_id=key[0], lesson_id=skill_lesson[1])
+                self._event(kind, seen.skill_id, rule_id=seen.rule_id, lesson_id=seen.lesson_id)
             )
-        for key in evidence - before.evidence:
-            skill = evidence_skill[key[0]]
-            if skill not in counted:
-                counted.add(skill)
-                events.append(self._event(EventKind.SKILL_EVIDENCE, skill))
         self.record(events)
 
     def know_rules(self, rules: Mapping[str, tuple[str, str]]) -> None:
