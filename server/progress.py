@@ -59,6 +59,9 @@ class EventKind(enum.Enum):
     REVIEW_ANSWERED = "review_answered"
     MASTERED = "mastered"
     I_KNOW_THIS = "i_know_this"
+    # The model saw the skill exercised in code the developer changed: practice, with no
+    # judgement of right or wrong (a learning opportunity in the learner model).
+    SKILL_PRACTICED = "skill_practiced"
 
 
 def _new_id() -> str:

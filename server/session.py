@@ -40,6 +40,7 @@ from lessonlens.server.priorities import effective_priority, silenced_skills
 from lessonlens.server.profile import build_profile
 from lessonlens.server.progress import default_data_dir
 from lessonlens.server.refreshers import Refresher, refresher_for
+from lessonlens.server.related import ModelService, UnitRelations
 from lessonlens.server.settings import Settings
 from lessonlens.server.xapi import SyncResult, cursor_file, lrs_credentials, sync
 
@@ -100,6 +101,18 @@ class _State:
     units: UnitCache = field(default_factory=UnitCache)
     # The first analysis of an opened document is what was there, not what was done.
     first: bool = True
+    # Related lessons and skill tags per code unit, from the model, for `relations_revision`.
+    relations: tuple[UnitRelations, ...] = ()
+    relations_revision: int = -1
+    relations_task: asyncio.Task[None] | None = None
+    # The latest analysed snapshot waiting for the model: (revision, tree copy, bytes).
+    relations_pending: tuple[int, parsing.Tree, bytes] | None = None
+    # Unit name -> the text last tagged, so only changed units count as practice.
+    practiced: dict[str, str] | None = None
+
+
+# At most this many "Related lesson" lenses per file: the model suggests, it never crowds.
+MAX_RELATED_LENSES = 3
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -142,10 +155,17 @@ class Session:
         *,
         on_result: Callable[[DocumentResult], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
+        on_related: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.on_result = on_result or (lambda result: None)
         self.on_notice = on_notice or (lambda message: None)
+        self.on_related = on_related or (lambda uri: None)
+        # Set by ``attach_model`` once the encoder has loaded in the background; until then
+        # (and if it never loads) everything else works as before.
+        self.model: ModelService | None = None
+        # One thread for the model: inference never competes with the analysis threads.
+        self._model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ll-model")
         self._states: dict[str, _State] = {}
         self._configs: dict[Path, Config] = {}
         self._catalog: Catalog | None = None
@@ -310,6 +330,8 @@ class Session:
                 # to it since, stays the base, and ``dirty`` is already set again.
                 document.tree = new_tree
                 self._publish(state, analysis, revision, version, data, new_tree)
+                # Copied now, before the next edit moves the tree under the model thread.
+                self._schedule_relations(state, revision, new_tree.copy(), data)
             if self.coach is not None:
                 # After publishing: hints are judged by what was known before this edit, and
                 # the events are written off the event loop, so no request waits on them.
@@ -426,7 +448,7 @@ class Session:
     def hover(self, uri: str, offset: int) -> str | None:
         hints = self.hints_at(uri, offset, offset)
         if not hints:
-            return None
+            return self.related_hover(uri, offset)
         result = self.result(uri)
         quiet = result is not None and result.is_quiet(hints[0])
         return self.hover_markdown(hints[0], quiet=quiet)
@@ -535,7 +557,7 @@ class Session:
         state = self._states.get(uri)
         result = state.result if state is not None else None
         tree = state.analysed_tree if state is not None else None
-        if result is None or tree is None:
+        if state is None or result is None or tree is None:
             return []
         by_row: dict[int, list[str]] = {}
         for finding in result.hints:
@@ -551,10 +573,12 @@ class Session:
             lessons = by_row.setdefault(node.start_point[0], [])
             if finding.lesson_id not in lessons:
                 lessons.append(finding.lesson_id)
-        return [
+        lenses = [
             Lens(row, f"{len(ids)} lesson{'s' if len(ids) != 1 else ''} here", tuple(ids))
             for row, ids in sorted(by_row.items())
         ]
+        lenses.extend(self._related_lenses(state, set(by_row)))
+        return sorted(lenses, key=lambda lens: lens.row)
 
     def show_lesson(self, lesson_id: str) -> dict[str, str] | None:
         lesson = self.lesson(lesson_id)
@@ -648,6 +672,143 @@ class Session:
         self._muted |= remembered
         return self._refresh_all()
 
+    # ------------------------------------------------------------------ the model
+
+    def attach_model(self, model: ModelService) -> None:
+        """Start relating units to lessons: every open document is looked at once."""
+        self.model = model
+        for state in self._states.values():
+            tree = state.analysed_tree
+            if state.open and tree is not None and state.result is not None:
+                self._schedule_relations(
+                    state, state.analysed_revision, tree.copy(), state.analysed_data
+                )
+
+    def _schedule_relations(
+        self, state: _State, revision: int, tree: parsing.Tree, data: bytes
+    ) -> None:
+        if self.model is None or not self.model.ready or not state.open:
+            return
+        state.relations_pending = (revision, tree, data)
+        if state.relations_task is None or state.relations_task.done():
+            loop = asyncio.get_running_loop()
+            state.relations_task = loop.create_task(self._relate(state))
+
+    async def _relate(self, state: _State) -> None:
+        """Embed the document's units off the loop; only the latest snapshot is ever worked on.
+
+        Diagnostics never wait for this: a burst of edits folds into one pass over the last one.
+        """
+        loop = asyncio.get_running_loop()
+        while state.relations_pending is not None and state.open:
+            revision, tree, data = state.relations_pending
+            state.relations_pending = None
+            try:
+                relations = await loop.run_in_executor(
+                    self._model_executor,
+                    self._compute_relations,
+                    state.document.language,
+                    tree,
+                    data,
+                )
+            except Exception:
+                log.exception("relating %s to lessons failed", state.document.uri)
+                continue
+            if not state.open or state.relations_pending is not None:
+                continue
+            state.relations = tuple(relations)
+            state.relations_revision = revision
+            self._record_practice(state, relations)
+            self.on_related(state.document.uri)
+
+    def _compute_relations(
+        self, spec: LanguageSpec, tree: parsing.Tree, data: bytes
+    ) -> list[UnitRelations]:
+        if self.model is None or spec.code_units is None:
+            return []
+        units = spec.code_units(tree.root_node, valid_utf8(data))
+        coach = self.coach
+
+        def mastery(skill_id: str) -> float:
+            estimate = coach.estimate_for(skill_id) if coach is not None else None
+            return estimate.p_known if estimate is not None else 0.0
+
+        return self.model.relate(
+            units, list(self.catalog.lessons.values()), self._skills, mastery, self._priority
+        )
+
+    def _record_practice(self, state: _State, relations: Sequence[UnitRelations]) -> None:
+        """Skills the model sees in units that changed: practice, recorded once per skill.
+
+        The first look at an opened document is what was there, not what was done.
+        """
+        texts = {r.unit.name: r.unit.text for r in relations}
+        before, state.practiced = state.practiced, texts
+        if before is None or self.coach is None:
+            return
+        skills: set[str] = set()
+        for r in relations:
+            if before.get(r.unit.name) != r.unit.text:
+                skills.update(t.skill_id for t in r.skills)
+        self.coach.practiced(sorted(skills))
+
+    def _treatment(self, skill_id: str) -> Treatment:
+        priority = self._priority(skill_id)
+        if priority == "none":
+            return Treatment.SILENT
+        if self.coach is None or not self.settings.adaptive_hints:
+            return Treatment.FULL
+        return self.coach.treatment_for(skill_id, priority)
+
+    def related_at(self, uri: str) -> tuple[UnitRelations, ...]:
+        state = self._states.get(uri)
+        return state.relations if state is not None else ()
+
+    def _related_lenses(self, state: _State, taken: set[int]) -> list[Lens]:
+        result = state.result
+        if self.model is None or result is None or not state.relations:
+            return []
+        threshold = self.model.calibration.lens_threshold
+        candidates = []
+        for relations in state.relations:
+            unit = relations.unit
+            if any(f.span.overlaps(unit.span.start_byte, unit.span.end_byte) for f in result.hints):
+                continue  # a rule already teaches here
+            best = relations.lens(threshold)
+            if best is None or unit.span.start_row in taken:
+                continue
+            lesson = self.lesson(best.lesson_id)
+            if lesson is None or any(r in self._muted for r in lesson.rules):
+                continue
+            if self._treatment(lesson.skill_id) is not Treatment.FULL:
+                continue  # fading: a skill being mastered gets no new suggestions
+            candidates.append((best.score, unit.span.start_row, best))
+        candidates.sort(key=lambda c: (-c[0], c[1]))
+        return [
+            Lens(row, f"Related lesson: {best.title}", (best.lesson_id,))
+            for _, row, best in candidates[:MAX_RELATED_LENSES]
+        ]
+
+    def related_hover(self, uri: str, offset: int) -> str | None:
+        """On a unit's name: the lessons related to it, best first."""
+        for relations in self.related_at(uri):
+            span = relations.unit.name_span
+            if span is None or not span.start_byte <= offset <= span.end_byte:
+                continue
+            if not relations.lessons:
+                return None
+            lines = [f"**Related lessons** for `{relations.unit.name}`", ""]
+            for r in relations.lessons[:3]:
+                lesson = self.lesson(r.lesson_id)
+                if lesson is None:
+                    continue
+                lines.append(
+                    f"- [{lesson.title}]({lesson.url}): {lesson.summary} "
+                    f"_(relevance {r.relevance:.0%})_"
+                )
+            return "\n".join(lines)
+        return None
+
     def profile(self) -> dict[str, object]:
         """The developer's own progress, as the editors' progress view shows it."""
         if self.coach is None or self.coach.store is None:
@@ -670,5 +831,6 @@ class Session:
         Then ``exit`` finds nothing left to flush (an open store checkpoints its log at exit).
         """
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._model_executor.shutdown(wait=False, cancel_futures=True)
         if self.coach is not None:
             self.coach.close()

@@ -87,8 +87,9 @@ class Settings:
     model_device: str = field(
         default="auto",
         metadata=_meta(
-            "Where the lesson-ranking model runs: auto (a GPU when one is usable), cpu or cuda.",
-            enum=("auto", "cpu", "cuda"),
+            "Where the model behind related lessons runs: auto (a GPU when one is usable), cpu "
+            "or cuda; off turns related lessons off. Read at start.",
+            enum=("auto", "cpu", "cuda", "off"),
         ),
     )
 

@@ -436,6 +436,7 @@ NOT_SENT = frozenset(
         EventKind.FIX_APPLIED,
         EventKind.ANTIPATTERN_INTRODUCED,
         EventKind.I_KNOW_THIS,
+        EventKind.SKILL_PRACTICED,
     }
 )
 _ANSWERS: dict[str, bool | None] = {"passed": True, "failed": False, "attempted": None}

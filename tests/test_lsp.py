@@ -289,11 +289,13 @@ class Editor:
         if configuration is not None:
             client.set_configuration(configuration, section="lessonlens")
         # These tests are about the protocol, not about adapting to a learner: every hint, every
-        # time (the adaptive behaviour has its own tests, each with its own progress store).
+        # time (the adaptive behaviour has its own tests, each with its own progress store), and
+        # without the model (tests/test_model_lsp.py turns it on).
+        defaults = {"adaptiveHints": False, "modelDevice": "off"}
         if options is None:
-            options = {"adaptiveHints": False}
+            options = defaults
         elif isinstance(options, dict):
-            options = {"adaptiveHints": False, **options}
+            options = {**defaults, **options}
         result = await within(
             client.initialize_session(
                 types.InitializeParams(

@@ -26,6 +26,16 @@ def render(report: CheckReport, context: Context) -> str:
             f"endLine={where.end_line},endColumn={where.end_column},"
             f"title={_property(title)}::{_data(message)}"
         )
+    for file, note in report.related:
+        lesson = context.catalog.lesson(note.lesson_id)
+        title = f"Related lesson: {lesson.title if lesson else note.lesson_id}"
+        message = f"A lesson related to {note.kind} {note.unit}" + (
+            f": {lesson.summary}\n{lesson.url}" if lesson else ""
+        )
+        lines.append(
+            f"::notice file={_property(file.path)},line={note.line},endLine={note.end_line},"
+            f"title={_property(title)}::{_data(message)}"
+        )
     for file in report.files:
         if file.skipped:
             lines.append(f"::warning file={_property(file.path)}::{_data(file.skipped)}")

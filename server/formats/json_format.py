@@ -29,6 +29,13 @@ def fix_to_json(fix: Fix | None) -> dict[str, Any] | None:
     }
 
 
+def _lesson_ref(context: Context, lesson_id: str) -> dict[str, str]:
+    lesson = context.catalog.lesson(lesson_id)
+    if lesson is None:
+        return {"id": lesson_id}
+    return {"id": lesson.id, "title": lesson.title, "url": lesson.url}
+
+
 def render(report: CheckReport, context: Context) -> str:
     files = []
     for file in report.files:
@@ -60,6 +67,17 @@ def render(report: CheckReport, context: Context) -> str:
                 "skipped": file.skipped,
                 "problems": [{"message": p.message, "rule": p.rule_id} for p in file.problems],
                 "findings": findings,
+                "related": [
+                    {
+                        "unit": note.unit,
+                        "kind": note.kind,
+                        "line": note.line,
+                        "end_line": note.end_line,
+                        "lesson": _lesson_ref(context, note.lesson_id),
+                        "relevance": round(note.relevance, 3),
+                    }
+                    for note in file.related
+                ],
             }
         )
     payload = {
@@ -68,6 +86,7 @@ def render(report: CheckReport, context: Context) -> str:
         "summary": {
             "files": len(report.files),
             "findings": len(report.findings),
+            "related": len(report.related),
             "cache_hits": report.cache_hits,
         },
         "files": files,

@@ -9,11 +9,31 @@ from lessonlens.server.formats.common import Context, by_skill
 MAX_PLACES = 10
 
 
+def _related(report: CheckReport, context: Context, lines: list[str]) -> None:
+    """Lessons the model relates to code where no rule fired."""
+    if not report.related:
+        return
+    lines.append("### Related lessons")
+    lines.append("")
+    for file, note in report.related[:MAX_PLACES]:
+        lesson = context.catalog.lesson(note.lesson_id)
+        link = f"[{lesson.title}]({lesson.url})" if lesson else note.lesson_id
+        lines.append(f"- `{file.path}:{note.line}` {note.kind} `{note.unit}`: {link}")
+    if len(report.related) > MAX_PLACES:
+        lines.append(f"- ... and {len(report.related) - MAX_PLACES} more")
+    lines.append("")
+
+
 def render(report: CheckReport, context: Context) -> str:
     count = len(report.findings)
     lines = ["## lessonlens: lessons for this change", ""]
-    if not count:
+    if not count and not report.related:
         lines.append("No suggestions: nothing in this change matches a lesson. :sparkles:")
+        return "\n".join(lines) + "\n"
+    if not count:
+        lines.append("No rule suggestions in this change.")
+        lines.append("")
+        _related(report, context, lines)
         return "\n".join(lines) + "\n"
     skills = by_skill(report)
     lines.append(
@@ -43,5 +63,6 @@ def render(report: CheckReport, context: Context) -> str:
             lines.append("")
             lines.append("  </details>")
         lines.append("")
+    _related(report, context, lines)
     lines.append("<sub>Run `lessonlens explain RULE` locally to read a lesson.</sub>")
     return "\n".join(lines) + "\n"

@@ -90,7 +90,49 @@ def render(report: CheckReport, context: Context) -> str:
         _rule_descriptor(r, context.catalog.lesson(r.lesson_id), context.skill_name(r.skill_id))
         for r in rules
     ]
+    related_ids = sorted({note.lesson_id for _, note in report.related})
+    for lesson_id in related_ids:
+        lesson = context.catalog.lesson(lesson_id)
+        index[f"related/{lesson_id}"] = len(descriptors)
+        title = lesson.title if lesson else lesson_id
+        descriptor: dict[str, Any] = {
+            "id": f"related/{lesson_id}",
+            "name": "related-lesson",
+            "shortDescription": {"text": f"Related lesson: {title}"},
+            "defaultConfiguration": {"level": "note"},
+            "properties": {"tags": ["lesson", "related"], "lesson": lesson_id},
+        }
+        if lesson is not None:
+            descriptor["help"] = {
+                "text": f"{lesson.title}: {lesson.summary} ({lesson.url})",
+                "markdown": lesson_markdown(lesson),
+            }
+            descriptor["helpUri"] = lesson.url
+        descriptors.append(descriptor)
     results = []
+    for file, note in report.related:
+        rule_id = f"related/{note.lesson_id}"
+        lesson = context.catalog.lesson(note.lesson_id)
+        results.append(
+            {
+                "ruleId": rule_id,
+                "ruleIndex": index[rule_id],
+                "level": "note",
+                "message": {
+                    "text": f"A lesson related to {note.kind} {note.unit}: "
+                    f"{lesson.title if lesson else note.lesson_id}."
+                },
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": _artifact(file.path),
+                            "region": {"startLine": note.line, "endLine": note.end_line},
+                        }
+                    }
+                ],
+                "properties": {"relevance": round(note.relevance, 3)},
+            }
+        )
     for file, reported in report.findings:
         finding = reported.finding
         artifact = _artifact(file.path)

@@ -28,6 +28,17 @@ def render(report: CheckReport, context: Context, *, color: bool) -> str:
             )
         if finding.fix is not None:
             lines.append(f"    {style('fix:', fg='yellow')} {finding.fix.title}")
+    for file, note in report.related:
+        lesson = context.catalog.lesson(note.lesson_id)
+        lines.append(
+            f"{style(file.path, bold=True)}:{note.line}:1: "
+            f"{style('related', fg='cyan')} lesson for {note.kind} `{note.unit}`"
+        )
+        if lesson is not None:
+            lines.append(
+                f"    {style('lesson:', fg='green')} {lesson.title}  "
+                f"{style(f'(lessonlens explain {lesson.id} · {lesson.url})', dim=True)}"
+            )
     count = len(report.findings)
     files = len({f.path for f, _ in report.findings})
     lessons = len({r.finding.lesson_id for _, r in report.findings})

@@ -1,0 +1,331 @@
+"""Contextual lessons and skill tags from the sentence encoder.
+
+Rules find anti-patterns; this finds the lessons that matter where no rule fires. Every lesson
+(built-in or a team's) is embedded once per catalog version as a few rows of one matrix: its title
+and summary, and its "before" example (the code a developer would be writing when it applies). A
+code unit's relevance to a lesson is its best cosine against the lesson's rows, mapped through a
+calibrated logistic curve (fitted on the development split of tests/data/related_units.yaml by
+benchmarks/retrieval_eval.py --calibrate) to a probability. Ranking multiplies that by
+(1 - mastery) and the team's priority weight, so what the developer already knows, or the team
+does not care about, sinks.
+
+Skills are tagged the same way against rows made of each skill's name and description and its
+lessons' rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+from lessonlens.analyzers.model import CodeUnit
+from lessonlens.lessons.catalog import Lesson, Skill
+from lessonlens.model_runtime.encoder import (
+    BatchingEncoder,
+    CachedEncoder,
+    Encoder,
+    load_encoder,
+)
+from lessonlens.model_runtime.store import ModelUnavailable
+
+log = logging.getLogger(__name__)
+
+PRIORITY_WEIGHT = {"high": 1.0, "medium": 0.8, "low": 0.5, "none": 0.0}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """relevance = sigmoid(a * cosine + b); thresholds are on that probability."""
+
+    lesson_a: float = 20.0
+    lesson_b: float = -10.0
+    # A "Related lesson" code lens needs this relevance: chosen for precision on the dev split.
+    lens_threshold: float = 0.6
+    # Hover and `check --related` list lessons from this relevance.
+    list_threshold: float = 0.4
+    skill_a: float = 20.0
+    skill_b: float = -10.0
+    skill_threshold: float = 0.5
+
+    @classmethod
+    def load(cls) -> Calibration:
+        """The committed calibration for the shipped model; defaults when it is absent."""
+        try:
+            data = json.loads(
+                resources.files("lessonlens.model_runtime").joinpath("calibration.json").read_text()
+            )
+        except (FileNotFoundError, ValueError):
+            return cls()
+        known = {k: float(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float32)
+
+
+def lesson_texts(lesson: Lesson) -> list[str]:
+    """The rows a lesson contributes to the matrix."""
+    texts = [f"{lesson.title}. {lesson.summary}"]
+    if lesson.example.before.strip():
+        texts.append(lesson.example.before.strip())
+    return texts
+
+
+def skill_texts(skill: Skill) -> list[str]:
+    return [f"{skill.name}. {skill.description}"]
+
+
+@dataclass(frozen=True)
+class RelatedLesson:
+    lesson_id: str
+    title: str
+    cosine: float
+    relevance: float  # calibrated probability that the lesson fits the unit
+    score: float  # relevance x (1 - mastery) x priority weight
+
+
+@dataclass(frozen=True)
+class SkillTag:
+    skill_id: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class UnitRelations:
+    unit: CodeUnit
+    lessons: tuple[RelatedLesson, ...]  # above the list threshold, best score first
+    skills: tuple[SkillTag, ...]  # above the skill threshold, most confident first
+
+    def lens(self, threshold: float) -> RelatedLesson | None:
+        confident = [r for r in self.lessons if r.relevance >= threshold and r.score > 0]
+        return confident[0] if confident else None
+
+
+class LessonIndex:
+    """Lesson and skill embeddings for one catalog and one model, as two matrices."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        lessons: Sequence[Lesson],
+        skills: Mapping[str, Skill],
+        calibration: Calibration | None = None,
+    ):
+        self.calibration = calibration or Calibration.load()
+        self.lessons = {lesson.id: lesson for lesson in lessons}
+        rows: list[str] = []
+        owners: list[str] = []
+        for lesson in lessons:
+            for text in lesson_texts(lesson):
+                rows.append(text)
+                owners.append(lesson.id)
+        skill_rows: list[str] = []
+        skill_owners: list[str] = []
+        for skill_id, skill in skills.items():
+            if skill.parent is None:
+                continue  # the root ("Python") says nothing about a unit
+            for text in skill_texts(skill):
+                skill_rows.append(text)
+                skill_owners.append(skill_id)
+        matrix = encoder.embed(rows + skill_rows)
+        self._lesson_matrix = matrix[: len(rows)]
+        self._lesson_owners = owners
+        self._lesson_ids = sorted(set(owners))
+        # A skill is also described by its lessons: their rows count for it.
+        self._skill_matrix = np.vstack([matrix[len(rows) :], self._lesson_matrix])
+        self._skill_owners = skill_owners + [self.lessons[o].skill_id for o in owners]
+        self._skill_ids = sorted(set(self._skill_owners))
+        self.version = hashlib.sha256(
+            "\n".join([encoder.identity, *rows, *skill_rows]).encode()
+        ).hexdigest()[:16]
+
+    def lesson_cosines(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Best cosine of each unit (row) against each lesson (column)."""
+        return self._lesson_ids, _best_per_owner(
+            vectors @ self._lesson_matrix.T, self._lesson_owners, self._lesson_ids
+        )
+
+    def skill_cosines(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
+        return self._skill_ids, _best_per_owner(
+            vectors @ self._skill_matrix.T, self._skill_owners, self._skill_ids
+        )
+
+    def relate(
+        self,
+        units: Sequence[CodeUnit],
+        vectors: np.ndarray,
+        mastery: Callable[[str], float] = lambda _skill: 0.0,
+        priority: Callable[[str], str] = lambda _skill: "medium",
+    ) -> list[UnitRelations]:
+        cal = self.calibration
+        lesson_ids, lesson_cos = self.lesson_cosines(vectors)
+        skill_ids, skill_cos = self.skill_cosines(vectors)
+        relevance = _sigmoid(cal.lesson_a * lesson_cos + cal.lesson_b)
+        confidence = _sigmoid(cal.skill_a * skill_cos + cal.skill_b)
+        weights = {}
+        for lesson_id in lesson_ids:
+            skill_id = self.lessons[lesson_id].skill_id
+            weights[lesson_id] = (1.0 - mastery(skill_id)) * PRIORITY_WEIGHT.get(
+                priority(skill_id), 0.8
+            )
+        out: list[UnitRelations] = []
+        for row, unit in enumerate(units):
+            related = [
+                RelatedLesson(
+                    lesson_id,
+                    self.lessons[lesson_id].title,
+                    float(lesson_cos[row, col]),
+                    float(relevance[row, col]),
+                    float(relevance[row, col]) * weights[lesson_id],
+                )
+                for col, lesson_id in enumerate(lesson_ids)
+                if relevance[row, col] >= cal.list_threshold
+            ]
+            related.sort(key=lambda r: (-r.score, -r.relevance, r.lesson_id))
+            tags = [
+                SkillTag(skill_id, float(confidence[row, col]))
+                for col, skill_id in enumerate(skill_ids)
+                if confidence[row, col] >= cal.skill_threshold
+            ]
+            tags.sort(key=lambda t: (-t.confidence, t.skill_id))
+            out.append(UnitRelations(unit, tuple(related), tuple(tags)))
+        return out
+
+
+def _best_per_owner(scores: np.ndarray, owners: Sequence[str], ids: Sequence[str]) -> np.ndarray:
+    best = np.full((scores.shape[0], len(ids)), -1.0, dtype=np.float32)
+    column = {owner: i for i, owner in enumerate(ids)}
+    for j, owner in enumerate(owners):
+        col = column[owner]
+        np.maximum(best[:, col], scores[:, j], out=best[:, col])
+    return best
+
+
+def fit_logistic(x: Sequence[float], y: Sequence[int], iterations: int = 50) -> tuple[float, float]:
+    """One-feature logistic regression by Newton's method (a tiny ridge keeps it finite)."""
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    a, b = 1.0, 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(a * xs + b)))
+        w = p * (1 - p) + 1e-9
+        grad = np.array([np.sum((p - ys) * xs) + 1e-3 * a, np.sum(p - ys)])
+        hess = np.array([[np.sum(w * xs * xs) + 1e-3, np.sum(w * xs)], [np.sum(w * xs), np.sum(w)]])
+        step = np.linalg.solve(hess, grad)
+        a, b = a - float(step[0]), b - float(step[1])
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise ValueError("logistic fit diverged (the classes are separable?)")
+    return a, b
+
+
+def describe(relations: UnitRelations) -> dict[str, Any]:
+    """Plain data for the JSON-like outputs of `check --related`."""
+    return {
+        "unit": relations.unit.name,
+        "kind": relations.unit.kind,
+        "line": relations.unit.span.start_row + 1,
+        "lessons": [
+            {"id": r.lesson_id, "title": r.title, "relevance": round(r.relevance, 3)}
+            for r in relations.lessons
+        ],
+        "skills": [
+            {"id": t.skill_id, "confidence": round(t.confidence, 3)} for t in relations.skills
+        ],
+    }
+
+
+def embedding_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("lessonlens")) / "embeddings"
+
+
+class ModelService:
+    """The encoder as the product uses it: loaded once, batched, cached, never required.
+
+    `load()` is blocking and is called off the editor's event loop; until it finishes (and
+    forever, if the model is missing or broken) `ready` is false and every caller carries on
+    with rules, lessons and progress alone. `message` says why the model is not there.
+    """
+
+    def __init__(
+        self,
+        device: str = "auto",
+        folder: Path | None = None,
+        cache_dir: Path | None = None,
+        loader: Callable[[str, Path | None], Encoder] | None = None,
+    ):
+        self.device = device
+        self.folder = folder
+        self.cache_dir = cache_dir if cache_dir is not None else embedding_cache_dir()
+        self._loader = loader or _load_onnx
+        self.calibration = Calibration.load()
+        self._lock = threading.Lock()
+        self._encoder: Any = None
+        self._index: LessonIndex | None = None
+        self._index_key: tuple[int, ...] | None = None
+        self.message = "not loaded"
+        self.description = ""
+
+    @property
+    def ready(self) -> bool:
+        return self._encoder is not None
+
+    def load(self) -> bool:
+        try:
+            encoder = self._loader(self.device, self.folder)
+        except ModelUnavailable as exc:
+            self.message = str(exc)
+            log.warning("model unavailable: %s", exc)
+            return False
+        except Exception as exc:  # a broken install must not take the product down
+            self.message = f"model failed to load: {exc}"
+            log.exception("model failed to load")
+            return False
+        self.description = (
+            f"{getattr(encoder, 'variant', '?')} on {getattr(encoder, 'provider', '?')}, "
+            f"sha256 {encoder.identity[:12]}"
+        )
+        batching = BatchingEncoder(encoder)
+        self._encoder = CachedEncoder(batching, self.cache_dir)
+        self.message = f"model ready ({self.description})"
+        return True
+
+    def index(self, lessons: Sequence[Lesson], skills: Mapping[str, Skill]) -> LessonIndex | None:
+        """The lesson matrix for this catalog, rebuilt only when the catalog changes."""
+        if self._encoder is None:
+            return None
+        key = (id(lessons), len(lessons), id(skills))
+        with self._lock:
+            if self._index is None or self._index_key != key:
+                self._index = LessonIndex(self._encoder, lessons, skills, self.calibration)
+                self._index_key = key
+            return self._index
+
+    def relate(
+        self,
+        units: Sequence[CodeUnit],
+        lessons: Sequence[Lesson],
+        skills: Mapping[str, Skill],
+        mastery: Callable[[str], float] = lambda _skill: 0.0,
+        priority: Callable[[str], str] = lambda _skill: "medium",
+    ) -> list[UnitRelations]:
+        index = self.index(lessons, skills)
+        if index is None or not units:
+            return []
+        vectors = self._encoder.embed([u.text for u in units])
+        return index.relate(units, vectors, mastery, priority)
+
+
+def _load_onnx(device: str, folder: Path | None) -> Encoder:
+    return load_encoder(device, folder)
