@@ -155,3 +155,5 @@ class CodeUnit:
     span: Span
     name_span: Span | None
     text: str
+    # Pairs of consecutive lines, where idioms are matched (see python/units.py).
+    windows: tuple[str, ...] = ()

@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lessonlens.model_runtime.store import model_dir
+
 MIN_LINES = 5_000
 TYPING_GAP_S = (0.120, 0.200)
 DELETE_PROBABILITY = 0.3
@@ -137,6 +139,7 @@ class Connection:
         self._waiters: list[tuple[Callable[[str, Publication], bool], asyncio.Future[float]]] = []
         self.publications: dict[str, list[Publication]] = {}
         self.shown: list[str] = []
+        self.logged: list[str] = []
         self.failure: str | None = None
         self._answering: set[asyncio.Task[None]] = set()
         self._reader = asyncio.create_task(self._read_loop())
@@ -241,6 +244,8 @@ class Connection:
             self._waiters = [waiter for waiter in self._waiters if not waiter[1].done()]
         elif method == "window/showMessage":
             self.shown.append(str(params.get("message")))
+        elif method == "window/logMessage":
+            self.logged.append(str(params.get("message")))
 
     async def _answer(self, request: dict[str, Any]) -> None:
         result: Any = None
@@ -394,6 +399,8 @@ def _isolated_environment(root: Path) -> dict[str, str]:
     # User-level config and caches would make runs differ between machines (a ~/.config/ruff
     # ruff.toml, a lessonlens progress store): point both servers at empty folders.
     env = dict(os.environ)
+    # The model lives in the user cache; keep using it (it is read-only and verified).
+    env.setdefault("LESSONLENS_MODEL_DIR", str(model_dir()))
     for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         folder = root / name.lower()
         folder.mkdir(exist_ok=True)
@@ -409,6 +416,7 @@ async def measure(
     edits: list[Edit],
     hovers: int,
     rng: random.Random,
+    options: dict[str, Any] | None = None,
 ) -> Figures:
     figures = Figures(name)
     stderr_path = workspace / f"{name}.stderr"
@@ -423,7 +431,7 @@ async def measure(
         )
     connection = Connection(process)
     try:
-        await _drive(connection, figures, workspace, document, edits, hovers, rng)
+        await _drive(connection, figures, workspace, document, edits, hovers, rng, options)
     except ServerFailed as error:
         tail = stderr_path.read_text(errors="replace")[-2000:]
         figures.messages.append(f"FAILED: {error}\n--- {name} stderr (tail) ---\n{tail}")
@@ -441,6 +449,7 @@ async def _drive(
     edits: list[Edit],
     hovers: int,
     rng: random.Random,
+    options: dict[str, Any] | None = None,
 ) -> None:
     root_uri = workspace.as_uri()
     _, initialize_started, received = await connection.request(
@@ -451,6 +460,7 @@ async def _drive(
             "rootUri": root_uri,
             "workspaceFolders": [{"uri": root_uri, "name": workspace.name}],
             "capabilities": CLIENT_CAPABILITIES,
+            "initializationOptions": options,
         },
     )
     figures.initialize_ms = (received - initialize_started) * 1000
@@ -463,6 +473,14 @@ async def _drive(
     if shown is None:
         raise ServerFailed("no diagnostics for a small document")
     figures.ready_ms = (shown - initialize_started) * 1000
+    if options and options.get("modelDevice") not in (None, "off"):
+        # Time edits with the model loaded and working, not while it loads.
+        deadline = time.perf_counter() + START_TIMEOUT_S
+        while not any("model" in m for m in connection.logged):
+            if time.perf_counter() > deadline:
+                raise ServerFailed("the model neither loaded nor failed")
+            await asyncio.sleep(0.05)
+        figures.messages.extend(m for m in connection.logged if "model" in m)
 
     uri = (workspace / "large.py").as_uri()
     opened = connection.expect(lambda u, _: u == uri)
@@ -665,12 +683,17 @@ async def run(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     edits = plan_edits(document, args.edits, rng)
 
-    servers = [("lessonlens", [sys.executable, "-m", "lessonlens", "serve"])]
+    lessonlens = [sys.executable, "-m", "lessonlens", "serve"]
+    servers: list[tuple[str, list[str], dict[str, Any] | None]] = [
+        ("lessonlens", lessonlens, {"modelDevice": args.model_device})
+    ]
+    if args.compare_model:
+        servers.append(("model off", lessonlens, {"modelDevice": "off"}))
     ruff = None if args.no_ruff else find_ruff()
     if ruff is not None:
-        servers.append(("ruff", [str(ruff), "server"]))
+        servers.append(("ruff", [str(ruff), "server"], None))
     results = []
-    for name, command in servers:
+    for name, command, options in servers:
         with tempfile.TemporaryDirectory(prefix=f"lsp-latency-{name}-") as folder:
             workspace = Path(folder)
             (workspace / "large.py").write_text(document, encoding="utf-8")
@@ -678,7 +701,14 @@ async def run(args: argparse.Namespace) -> int:
             # Each server gets the same hover sample for the same diagnostics.
             results.append(
                 await measure(
-                    name, command, workspace, document, edits, args.hovers, random.Random(args.seed)
+                    name,
+                    command,
+                    workspace,
+                    document,
+                    edits,
+                    args.hovers,
+                    random.Random(args.seed),
+                    options,
                 )
             )
     if ruff is not None:
@@ -700,6 +730,17 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=50)
     parser.add_argument("--hovers", type=int, default=50)
     parser.add_argument("--no-ruff", action="store_true", help="measure lessonlens only")
+    parser.add_argument(
+        "--model-device",
+        default="auto",
+        choices=["auto", "cpu", "cuda", "off"],
+        help="lessonlens's modelDevice setting (default auto, as shipped)",
+    )
+    parser.add_argument(
+        "--compare-model",
+        action="store_true",
+        help="also measure lessonlens with the model off (the ratio is the model's cost)",
+    )
     sys.exit(asyncio.run(run(parser.parse_args())))
 
 

@@ -15,54 +15,30 @@ coverage of the "Related lesson" code lens at its threshold, and micro F1 of ski
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import sys
-import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from lessonlens.analyzers import parsing
-from lessonlens.analyzers.languages import language_for_id
-from lessonlens.analyzers.model import CodeUnit
 from lessonlens.lessons.catalog import load_catalog, load_skills
 from lessonlens.model_runtime.encoder import OnnxEncoder
+from lessonlens.model_runtime.evalset import Item, load_items
 from lessonlens.model_runtime.store import model_dir, open_model
-from lessonlens.server.related import Calibration, LessonIndex, fit_logistic, lesson_texts
+from lessonlens.server.related import (
+    Calibration,
+    LessonIndex,
+    fit_logistic,
+    lesson_texts,
+    unit_texts,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "tests" / "data" / "related_units.yaml"
 CALIBRATION = ROOT / "model_runtime" / "calibration.json"
-
-
-@dataclass(frozen=True)
-class Item:
-    id: str
-    split: str
-    lessons: tuple[str, ...]
-    skills: tuple[str, ...]
-    unit: CodeUnit
-
-
-def load_items(path: Path = DATA) -> list[Item]:
-    spec = language_for_id("python")
-    assert spec is not None and spec.code_units is not None
-    parser = parsing.new_parser(parsing.language(spec.grammar))
-    items = []
-    for entry in yaml.safe_load(path.read_text()):
-        source = textwrap.dedent(entry["code"]).encode()
-        units = spec.code_units(parsing.parse(parser, source).root_node, source)
-        if not units:
-            raise ValueError(f"{entry['id']}: no code unit in its code")
-        unit = max(units, key=lambda u: u.span.end_byte - u.span.start_byte)
-        items.append(
-            Item(entry["id"], entry["split"], tuple(entry["lessons"]), tuple(entry["skills"]), unit)
-        )
-    return items
 
 
 # ----------------------------------------------------------------------------- scoring systems
@@ -119,8 +95,11 @@ class Model:
         self.skill_ids, _ = self.index.skill_cosines(np.zeros((1, self.encoder.dim)))
 
     def scores(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
-        vectors = self.encoder.embed([i.unit.text for i in items])
-        return self.index.lesson_cosines(vectors)[1], self.index.skill_cosines(vectors)[1]
+        texts = [unit_texts(i.unit) for i in items]
+        flat = self.encoder.embed([t for group in texts for t in group])
+        bounds = np.cumsum([0] + [len(group) for group in texts])
+        vectors = [flat[a:b] for a, b in itertools.pairwise(bounds)]
+        return self.index.unit_scores(vectors)
 
 
 # ----------------------------------------------------------------------------- metrics

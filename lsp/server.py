@@ -285,7 +285,7 @@ async def load_model(ls: LessonLensServer) -> None:
             )
         except Exception:
             progress = False
-    service = ModelService(device=ls.session.settings.model_device)
+    service = ModelService(device=ls.session.settings.model_device, interactive=True)
     loaded = await asyncio.get_running_loop().run_in_executor(None, service.load)
     if loaded:
         # The lesson matrix is part of loading: the first document should not pay for it.

@@ -89,10 +89,16 @@ def choose_provider(
     return ProviderChoice(CPU, "int8", f"device = {device}, {why}")
 
 
-def _session_options(ort: Any) -> Any:
+def default_threads(*, interactive: bool) -> int:
+    """All cores for batch work; in an editor, one core is left to the analysis of edits."""
+    cores = os.cpu_count() or 1
+    return max(1, cores - 1) if interactive else cores
+
+
+def _session_options(ort: Any, threads: int) -> Any:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = max(1, os.cpu_count() or 1)
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     # The arena keeps the peak of the largest batch forever (RSS ~430 MB after one batch of 256);
     # without it the server stays near 145 MB.
@@ -104,7 +110,13 @@ def _session_options(ort: Any) -> Any:
 class OnnxEncoder:
     """One onnxruntime session over a verified model file; thread-safe for `embed`."""
 
-    def __init__(self, files: ModelFiles, provider: str = CPU, batch_size: int = DEFAULT_BATCH):
+    def __init__(
+        self,
+        files: ModelFiles,
+        provider: str = CPU,
+        batch_size: int = DEFAULT_BATCH,
+        threads: int | None = None,
+    ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -118,7 +130,9 @@ class OnnxEncoder:
         self._tokenizer = tokenizer
         providers = [provider, CPU] if provider != CPU else [CPU]
         self._session = ort.InferenceSession(
-            str(files.model_path), sess_options=_session_options(ort), providers=providers
+            str(files.model_path),
+            sess_options=_session_options(ort, threads or default_threads(interactive=False)),
+            providers=providers,
         )
         self.provider = self._session.get_providers()[0]
         self._ort = ort
@@ -182,12 +196,13 @@ def load_encoder(
     folder: Path | None = None,
     variant: str | None = None,
     batch_size: int = DEFAULT_BATCH,
+    threads: int | None = None,
 ) -> OnnxEncoder:
     """Verify and load the model for `device`; raise ModelUnavailable with what to do."""
     choice = choose_provider(device, available_providers())
     files = open_model(folder or model_dir(), variant or choice.variant)
     try:
-        encoder = OnnxEncoder(files, choice.provider, batch_size)
+        encoder = OnnxEncoder(files, choice.provider, batch_size, threads)
     except Exception as exc:  # onnxruntime raises its own exception types for a bad graph
         raise ModelUnavailable(f"cannot load {files.model_path}: {exc}") from exc
     log.info(

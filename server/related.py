@@ -22,6 +22,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,13 @@ import numpy as np
 import platformdirs
 
 from lessonlens.analyzers.model import CodeUnit
+from lessonlens.analyzers.python.units import line_pairs
 from lessonlens.lessons.catalog import Lesson, Skill
 from lessonlens.model_runtime.encoder import (
     BatchingEncoder,
     CachedEncoder,
     Encoder,
+    default_threads,
     load_encoder,
 )
 from lessonlens.model_runtime.store import ModelUnavailable
@@ -76,11 +79,22 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def lesson_texts(lesson: Lesson) -> list[str]:
-    """The rows a lesson contributes to the matrix."""
+    """The rows a lesson contributes to the matrix: what it is about, and the code it is about.
+
+    Its title and summary match units by topic (a team's lesson about its own client library);
+    its "before" example, whole and as pairs of lines, matches the idiom where it appears.
+    """
     texts = [f"{lesson.title}. {lesson.summary}"]
-    if lesson.example.before.strip():
-        texts.append(lesson.example.before.strip())
-    return texts
+    before = lesson.example.before.strip()
+    if before:
+        texts.append(before)
+        texts.extend(line_pairs(before))
+    return list(dict.fromkeys(texts))
+
+
+def unit_texts(unit: CodeUnit) -> list[str]:
+    """What the model reads of a unit: the whole rendering, then its line pairs."""
+    return [unit.text, *unit.windows]
 
 
 def skill_texts(skill: Skill) -> list[str]:
@@ -162,16 +176,27 @@ class LessonIndex:
             vectors @ self._skill_matrix.T, self._skill_owners, self._skill_ids
         )
 
+    def unit_scores(self, vectors: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Best cosine per unit and lesson, and per unit and skill, over each unit's texts."""
+        lesson_cos = np.full((len(vectors), len(self._lesson_ids)), -1.0, dtype=np.float32)
+        skill_cos = np.full((len(vectors), len(self._skill_ids)), -1.0, dtype=np.float32)
+        for row, unit_vectors in enumerate(vectors):
+            if len(unit_vectors):
+                lesson_cos[row] = self.lesson_cosines(unit_vectors)[1].max(axis=0)
+                skill_cos[row] = self.skill_cosines(unit_vectors)[1].max(axis=0)
+        return lesson_cos, skill_cos
+
     def relate(
         self,
         units: Sequence[CodeUnit],
-        vectors: np.ndarray,
+        vectors: Sequence[np.ndarray],
         mastery: Callable[[str], float] = lambda _skill: 0.0,
         priority: Callable[[str], str] = lambda _skill: "medium",
     ) -> list[UnitRelations]:
+        """`vectors[i]` holds the embeddings of `unit_texts(units[i])`."""
         cal = self.calibration
-        lesson_ids, lesson_cos = self.lesson_cosines(vectors)
-        skill_ids, skill_cos = self.skill_cosines(vectors)
+        lesson_ids, skill_ids = self._lesson_ids, self._skill_ids
+        lesson_cos, skill_cos = self.unit_scores(vectors)
         relevance = _sigmoid(cal.lesson_a * lesson_cos + cal.lesson_b)
         confidence = _sigmoid(cal.skill_a * skill_cos + cal.skill_b)
         weights = {}
@@ -264,16 +289,17 @@ class ModelService:
         folder: Path | None = None,
         cache_dir: Path | None = None,
         loader: Callable[[str, Path | None], Encoder] | None = None,
+        interactive: bool = False,
     ):
         self.device = device
         self.folder = folder
         self.cache_dir = cache_dir if cache_dir is not None else embedding_cache_dir()
-        self._loader = loader or _load_onnx
+        self._loader = loader or partial(_load_onnx, interactive=interactive)
         self.calibration = Calibration.load()
         self._lock = threading.Lock()
         self._encoder: Any = None
         self._index: LessonIndex | None = None
-        self._index_key: tuple[int, ...] | None = None
+        self._index_key: tuple[int, int] | None = None
         self.message = "not loaded"
         self.description = ""
 
@@ -305,7 +331,11 @@ class ModelService:
         """The lesson matrix for this catalog, rebuilt only when the catalog changes."""
         if self._encoder is None:
             return None
-        key = (id(lessons), len(lessons), id(skills))
+        # The catalog's version: what the rows are made of (team lessons change it).
+        key = (
+            hash(tuple((x.id, x.skill_id, *lesson_texts(x)) for x in lessons)),
+            hash(tuple(sorted(skills))),
+        )
         with self._lock:
             if self._index is None or self._index_key != key:
                 self._index = LessonIndex(self._encoder, lessons, skills, self.calibration)
@@ -323,9 +353,15 @@ class ModelService:
         index = self.index(lessons, skills)
         if index is None or not units:
             return []
-        vectors = self._encoder.embed([u.text for u in units])
+        texts = [unit_texts(u) for u in units]
+        flat = self._encoder.embed([t for group in texts for t in group])
+        vectors = []
+        start = 0
+        for group in texts:
+            vectors.append(flat[start : start + len(group)])
+            start += len(group)
         return index.relate(units, vectors, mastery, priority)
 
 
-def _load_onnx(device: str, folder: Path | None) -> Encoder:
-    return load_encoder(device, folder)
+def _load_onnx(device: str, folder: Path | None, *, interactive: bool) -> Encoder:
+    return load_encoder(device, folder, threads=default_threads(interactive=interactive))

@@ -113,6 +113,9 @@ class _State:
 
 # At most this many "Related lesson" lenses per file: the model suggests, it never crowds.
 MAX_RELATED_LENSES = 3
+# The model looks at a document once typing has paused this long: a related lesson need not
+# follow every keystroke, and inference must not compete with the analysis of the next one.
+RELATE_AFTER_QUIET_S = 0.4
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -701,6 +704,13 @@ class Session:
         """
         loop = asyncio.get_running_loop()
         while state.relations_pending is not None and state.open:
+            if state.relations_revision >= 0:  # the first look at a document is not delayed
+                pending = state.relations_pending
+                await asyncio.sleep(RELATE_AFTER_QUIET_S)
+                if state.relations_pending is not pending:
+                    continue  # typed again meanwhile: wait for the next pause
+            if state.relations_pending is None:
+                break
             revision, tree, data = state.relations_pending
             state.relations_pending = None
             try:

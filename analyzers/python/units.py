@@ -8,6 +8,7 @@ Comments are kept: they often say what the code is for, which is what the lesson
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from lessonlens.analyzers import parsing
@@ -17,6 +18,8 @@ from lessonlens.analyzers.model import CodeUnit
 MAX_CHARS = 1000
 # A top-level block shorter than this says too little to match a lesson on.
 MIN_BLOCK_CHARS = 40
+# Windows per unit, at most: a 300-line function is read in its first 200 line pairs.
+MAX_WINDOWS = 200
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINITIONS = ("function_definition", "class_definition")
 
@@ -50,6 +53,21 @@ def _used_imports(
     used = {m.group().decode() for m in _IDENTIFIER.finditer(unit_bytes)}
     lines = [line for line, names in imports if names & used]
     return lines[:limit]
+
+
+def line_pairs(code: str) -> tuple[str, ...]:
+    """Each pair of consecutive non-blank lines, stripped: where an idiom is seen.
+
+    A whole function's embedding is about what the function does; the idioms lessons teach
+    (`range(len(x))`, `x == None`, `.pop(0)` in a loop) live in a line or two, and are found by
+    comparing such short windows with the lessons' own example lines.
+    """
+    lines = [line.strip() for line in code.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if len(lines) < 2:
+        return tuple(lines)
+    pairs = [f"{a}\n{b}" for a, b in itertools.pairwise(lines)]
+    return tuple(pairs[:MAX_WINDOWS])
 
 
 def _cut(text: str, limit: int) -> str:
@@ -106,6 +124,8 @@ def _unit(
         span=span_of(node),
         name_span=span_of(name_node) if name_node is not None else None,
         text=text,
+        # A class is read as its outline; its methods are units of their own.
+        windows=line_pairs(code) if outline is None else (),
     )
 
 
@@ -137,7 +157,7 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
             unit_bytes = source[first.start_byte : last.end_byte]
             header = "\n".join(_used_imports(unit_bytes, imports))
             text = _cut((header + "\n" + code) if header else code, MAX_CHARS)
-            units.append(CodeUnit("module", "<module>", span, None, text))
+            units.append(CodeUnit("module", "<module>", span, None, text, line_pairs(code)))
         block.clear()
 
     for child in root.named_children:
