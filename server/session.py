@@ -12,7 +12,9 @@ moved on is dropped, never published.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +32,7 @@ from lessonlens.analyzers.engine import (
     valid_utf8,
 )
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
-from lessonlens.analyzers.model import Rule
+from lessonlens.analyzers.model import CodeUnit, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog, load_skills
 from lessonlens.server.coach import Coach
 from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
@@ -113,6 +115,9 @@ class _State:
 
 # At most this many "Related lesson" lenses per file: the model suggests, it never crowds.
 MAX_RELATED_LENSES = 3
+# Texts (units and their line pairs) per inference call in the editor: small enough that an edit
+# never queues behind a long one.
+RELATE_SLICE_TEXTS = 64
 # The model looks at a document once typing has paused this long: a related lesson need not
 # follow every keystroke, and inference must not compete with the analysis of the next one.
 RELATE_AFTER_QUIET_S = 0.4
@@ -151,6 +156,12 @@ def _analyse(
     return new_tree, analyze_tree(new_tree, data, spec, options, units)
 
 
+def _lower_priority() -> None:
+    """The model thread yields the CPU to the analysis of edits (Linux: a per-thread nice)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 class Session:
     def __init__(
         self,
@@ -168,7 +179,9 @@ class Session:
         # (and if it never loads) everything else works as before.
         self.model: ModelService | None = None
         # One thread for the model: inference never competes with the analysis threads.
-        self._model_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ll-model")
+        self._model_executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="ll-model", initializer=_lower_priority
+        )
         self._states: dict[str, _State] = {}
         self._configs: dict[Path, Config] = {}
         self._catalog: Catalog | None = None
@@ -702,41 +715,64 @@ class Session:
 
         Diagnostics never wait for this: a burst of edits folds into one pass over the last one.
         """
-        loop = asyncio.get_running_loop()
         while state.relations_pending is not None and state.open:
-            if state.relations_revision >= 0:  # the first look at a document is not delayed
-                pending = state.relations_pending
-                await asyncio.sleep(RELATE_AFTER_QUIET_S)
-                if state.relations_pending is not pending:
-                    continue  # typed again meanwhile: wait for the next pause
+            pending = state.relations_pending
+            await asyncio.sleep(RELATE_AFTER_QUIET_S)
+            if state.relations_pending is not pending:
+                continue  # typed again meanwhile: wait for the next pause
             if state.relations_pending is None:
                 break
             revision, tree, data = state.relations_pending
             state.relations_pending = None
             try:
-                relations = await loop.run_in_executor(
-                    self._model_executor,
-                    self._compute_relations,
-                    state.document.language,
-                    tree,
-                    data,
-                )
+                relations = await self._relate_in_slices(state, tree, data)
             except Exception:
                 log.exception("relating %s to lessons failed", state.document.uri)
                 continue
-            if not state.open or state.relations_pending is not None:
+            if relations is None or not state.open or state.relations_pending is not None:
                 continue
             state.relations = tuple(relations)
             state.relations_revision = revision
             self._record_practice(state, relations)
             self.on_related(state.document.uri)
 
-    def _compute_relations(
-        self, spec: LanguageSpec, tree: parsing.Tree, data: bytes
-    ) -> list[UnitRelations]:
-        if self.model is None or spec.code_units is None:
+    async def _relate_in_slices(
+        self, state: _State, tree: parsing.Tree, data: bytes
+    ) -> list[UnitRelations] | None:
+        """A few units at a time, stepping aside while an edit is analysed.
+
+        None if the document moved on meanwhile: the newer snapshot is related instead, once
+        typing pauses again, so a long first look at a big file never competes with typing.
+        """
+        loop = asyncio.get_running_loop()
+        spec = state.document.language
+        if spec.code_units is None:
             return []
-        units = spec.code_units(tree.root_node, valid_utf8(data))
+        units = await loop.run_in_executor(
+            self._model_executor, spec.code_units, tree.root_node, valid_utf8(data)
+        )
+        relations: list[UnitRelations] = []
+        start = 0
+        while start < len(units):
+            end, texts = start, 0
+            while end < len(units) and (end == start or texts < RELATE_SLICE_TEXTS):
+                texts += 1 + len(units[end].windows)
+                end += 1
+            if state.task is not None and not state.task.done():
+                await asyncio.wait({state.task})  # the analysis of an edit goes first
+            if state.relations_pending is not None or not state.open:
+                return None
+            relations.extend(
+                await loop.run_in_executor(
+                    self._model_executor, self._relate_units, units[start:end]
+                )
+            )
+            start = end
+        return relations
+
+    def _relate_units(self, units: Sequence[CodeUnit]) -> list[UnitRelations]:
+        if self.model is None:
+            return []
         coach = self.coach
 
         def mastery(skill_id: str) -> float:
