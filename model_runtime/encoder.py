@@ -240,13 +240,28 @@ def load_encoder(
     return encoder
 
 
+class _Wrapper:
+    """An encoder in front of another: the same identity (model hash) and dimension."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+
+    @property
+    def identity(self) -> str:
+        return self._encoder.identity
+
+    @property
+    def dim(self) -> int:
+        return self._encoder.dim
+
+
 @dataclass
 class _Request:
     texts: Sequence[str]
     future: Future[np.ndarray]
 
 
-class BatchingEncoder:
+class BatchingEncoder(_Wrapper):
     """A micro-batching queue in front of an encoder.
 
     Callers on any thread submit texts and get a future; one worker thread takes whatever requests
@@ -256,21 +271,13 @@ class BatchingEncoder:
     """
 
     def __init__(self, encoder: Encoder, max_batch: int = 256, max_wait_s: float = 0.002):
-        self._encoder = encoder
+        super().__init__(encoder)
         self._max_batch = max_batch
         self._max_wait = max_wait_s
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._worker = threading.Thread(target=self._loop, name="lessonlens-embed", daemon=True)
         self._worker.start()
         self.batches = 0
-
-    @property
-    def identity(self) -> str:
-        return self._encoder.identity
-
-    @property
-    def dim(self) -> int:
-        return self._encoder.dim
 
     def submit(self, texts: Sequence[str]) -> Future[np.ndarray]:
         future: Future[np.ndarray] = Future()
@@ -325,7 +332,7 @@ def text_key(identity: str, text: str) -> str:
     return identity[:16] + ":" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class CachedEncoder:
+class CachedEncoder(_Wrapper):
     """Embeddings kept on disk (diskcache), keyed by model hash and text hash.
 
     A unit that did not change costs a lookup, not an inference, across sessions. A cache that
@@ -333,7 +340,7 @@ class CachedEncoder:
     """
 
     def __init__(self, encoder: Encoder, folder: Path | None, size_limit: int = 256 << 20):
-        self._encoder = encoder
+        super().__init__(encoder)
         self._cache: Any = None
         if folder is not None:
             try:
@@ -344,14 +351,6 @@ class CachedEncoder:
                 log.warning("embedding cache %s unusable (%s): continuing without it", folder, exc)
         self.hits = 0
         self.misses = 0
-
-    @property
-    def identity(self) -> str:
-        return self._encoder.identity
-
-    @property
-    def dim(self) -> int:
-        return self._encoder.dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)

@@ -17,3 +17,26 @@ def render(rows):
         text += str(row)
     return text
 """
+
+
+# A breadth-first walk: the deque lesson's situation, and no rule fires in it. The model relates
+# it to that lesson (tests/test_model.py, tests/test_model_lsp.py).
+WALKER = """\
+from collections import deque
+
+
+def walk(graph, start):
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        yield node
+        for nxt in graph[node]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+
+
+def area(width, height):
+    return width * height
+"""

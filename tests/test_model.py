@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from samples import WALKER
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.languages import language_for_id
@@ -383,26 +384,6 @@ def test_mastery_and_team_priority_sink_a_lesson(shipped: Path) -> None:
 
 
 # ---------------------------------------------------------------------- check --related
-
-WALKER = """\
-from collections import deque
-
-
-def walk(graph, start):
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        yield node
-        for nxt in graph[node]:
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-
-
-def area(width, height):
-    return width * height
-"""
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif", "github", "markdown", "text"])

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
+from samples import WALKER
 from test_lsp import (
     SAMPLE,
     SERVER,
@@ -30,25 +31,6 @@ from test_lsp import (
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 
 LOAD = "lessonlens/load-model"
-# A breadth-first walk: the deque lesson's situation, and no rule fires in it.
-WALKER = '''\
-from collections import deque
-
-
-class Walker:
-    """Visit a graph breadth first."""
-
-    def walk(self, graph, start):
-        seen = {start}
-        queue = deque([start])
-        while queue:
-            node = queue.popleft()
-            yield node
-            for nxt in graph[node]:
-                if nxt not in seen:
-                    seen.add(nxt)
-                    queue.append(nxt)
-'''
 TIMEOUT = 60.0
 
 
@@ -114,9 +96,9 @@ async def test_a_unit_with_a_confident_match_gets_one_related_lesson(lsp: Record
     )
     assert lens.command.command == "lessonlens.showLesson"
     assert list(lens.command.arguments or []) == [["deque-queue"]]
-    assert lens.range.start.line == WALKER.splitlines().index("    def walk(self, graph, start):")
+    assert lens.range.start.line == WALKER.splitlines().index("def walk(graph, start):")
     # Hovering the unit's name lists its related lessons, with their links.
-    where = editor.range_of(uri, "walk(self").start
+    where = editor.range_of(uri, "walk(graph").start
     hover = await editor.hover(uri, types.Position(where.line, where.character + 1))
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "Related lessons" in hover.contents.value
@@ -131,7 +113,7 @@ async def test_skills_the_model_sees_in_changed_code_are_recorded_as_practice(
     editor.open(uri, WALKER)
     await related_lens(editor, uri)  # the first look: what was there, not what was done
     where = editor.range_of(uri, "yield node")
-    editor.change(uri, [(types.Range(where.end, where.end), "\n            print(node)")])
+    editor.change(uri, [(types.Range(where.end, where.end), "\n        print(node)")])
     await editor.diagnostics(uri)
     store = own_progress_store / "progress.sqlite3"
 
