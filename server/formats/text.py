@@ -52,4 +52,9 @@ def render(report: CheckReport, context: Context, *, color: bool) -> str:
     else:
         checked = sum(1 for f in report.files if f.skipped is None)
         lines.append(f"No hints in {checked} file{'s' if checked != 1 else ''}. Nice work.")
+    if report.related:
+        n = len(report.related)
+        lines.append(
+            f"{n} related lesson{'s' if n != 1 else ''} from the model, where no rule fired."
+        )
     return "\n".join(lines) + "\n"
