@@ -103,9 +103,11 @@ def _session_options(ort: Any, threads: int) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    # The arena keeps the peak of the largest batch forever (RSS ~430 MB after one batch of 256);
-    # without it the server stays near 145 MB.
-    options.enable_cpu_mem_arena = False
+    # The arena keeps the peak of the largest batch for good: ~430 MB after one batch of 256 long
+    # texts. With batches capped at DEFAULT_BATCH_TOKENS that peak is small, and reusing it beats
+    # fresh pages for every batch: on a 6,400-line file, 154 MB peak and 15% faster with the
+    # arena, 187 MB without (fragmentation). A caller that lifts the cap should expect the peak.
+    options.enable_cpu_mem_arena = True
     # Memory patterns are planned per input shape, and every batch has its own: no reuse.
     options.enable_mem_pattern = False
     options.log_severity_level = 3
