@@ -62,6 +62,7 @@ from lessonlens.model_runtime.encoder import (
     OnnxEncoder,
     available_providers,
     gpu_visible,
+    length_buckets,
 )
 from lessonlens.model_runtime.store import (
     MAX_TOKENS,
@@ -305,20 +306,7 @@ def calls_for(workload: Workload, batching: Batching, single_calls: int) -> list
     """
     if batching.size == 1:
         return [[i] for i in range(min(single_calls, len(workload.texts)))]
-    calls: list[list[int]] = []
-    current: list[int] = []
-    for i in sorted(range(len(workload.texts)), key=lambda i: workload.tokens[i]):
-        width = workload.tokens[i]  # the longest so far: the order is ascending
-        full = len(current) >= batching.size or (
-            batching.tokens is not None and (len(current) + 1) * width > batching.tokens
-        )
-        if current and full:
-            calls.append(current)
-            current = []
-        current.append(i)
-    if current:
-        calls.append(current)
-    return calls
+    return length_buckets(workload.tokens, batching.size, batching.tokens)
 
 
 def time_engines(

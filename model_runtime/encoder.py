@@ -114,6 +114,29 @@ def _session_options(ort: Any, threads: int) -> Any:
     return options
 
 
+def length_buckets(
+    lengths: Sequence[int], batch_size: int, batch_tokens: int | None
+) -> list[list[int]]:
+    """Length bucketing: indices sorted by length, similar lengths share a batch.
+
+    A batch ends at `batch_size` texts or at `batch_tokens` padded tokens.
+    """
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        width = lengths[i]  # the longest so far: the order is ascending
+        full = len(current) >= batch_size or (
+            batch_tokens is not None and (len(current) + 1) * width > batch_tokens
+        )
+        if current and full:
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
 class OnnxEncoder:
     """One onnxruntime session over a verified model file; thread-safe for `embed`."""
 
@@ -178,24 +201,7 @@ class OnnxEncoder:
         return out
 
     def _batches(self, ids: list[list[int]]) -> list[list[int]]:
-        """Length bucketing: sorted by length, similar lengths share a batch and pad little.
-
-        A batch ends at `batch_size` texts or at `batch_tokens` padded tokens.
-        """
-        batches: list[list[int]] = []
-        current: list[int] = []
-        for i in sorted(range(len(ids)), key=lambda i: len(ids[i])):
-            width = len(ids[i])  # the longest so far: the order is ascending
-            full = len(current) >= self.batch_size or (
-                self.batch_tokens is not None and (len(current) + 1) * width > self.batch_tokens
-            )
-            if current and full:
-                batches.append(current)
-                current = []
-            current.append(i)
-        if current:
-            batches.append(current)
-        return batches
+        return length_buckets([len(i) for i in ids], self.batch_size, self.batch_tokens)
 
     def _run(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.provider != CUDA:
@@ -228,7 +234,11 @@ def load_encoder(
     choice = choose_provider(device, available_providers())
     files = open_model(folder or model_dir(), variant or choice.variant)
     try:
-        encoder = OnnxEncoder(files, choice.provider, batch_size, threads)
+        if choice.provider == CUDA:
+            # A GPU wants big batches; its memory is not the editor's RSS.
+            encoder = OnnxEncoder(files, CUDA, max(batch_size, 256), threads, batch_tokens=65536)
+        else:
+            encoder = OnnxEncoder(files, choice.provider, batch_size, threads)
     except Exception as exc:  # onnxruntime raises its own exception types for a bad graph
         raise ModelUnavailable(f"cannot load {files.model_path}: {exc}") from exc
     log.info(
