@@ -20,7 +20,6 @@ inference is one `session.run` that returns unit vectors.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -256,7 +255,3 @@ def default_head() -> Path | None:
     """The committed projection head, if the repository has one."""
     path = Path(__file__).with_name(HEAD_FILE)
     return path if path.is_file() else None
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

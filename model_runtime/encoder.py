@@ -289,7 +289,6 @@ class BatchingEncoder(_Wrapper):
         self._queue: queue.Queue[_Request | None] = queue.Queue()
         self._worker = threading.Thread(target=self._loop, name="lessonlens-embed", daemon=True)
         self._worker.start()
-        self.batches = 0
 
     def submit(self, texts: Sequence[str]) -> Future[np.ndarray]:
         future: Future[np.ndarray] = Future()
@@ -333,7 +332,6 @@ class BatchingEncoder(_Wrapper):
             for r in requests:
                 r.future.set_exception(exc)
             return
-        self.batches += 1
         start = 0
         for r in requests:
             r.future.set_result(vectors[start : start + len(r.texts)])

@@ -255,22 +255,6 @@ def fit_logistic(x: Sequence[float], y: Sequence[int], iterations: int = 50) -> 
     return a, b
 
 
-def describe(relations: UnitRelations) -> dict[str, Any]:
-    """Plain data for the JSON-like outputs of `check --related`."""
-    return {
-        "unit": relations.unit.name,
-        "kind": relations.unit.kind,
-        "line": relations.unit.span.start_row + 1,
-        "lessons": [
-            {"id": r.lesson_id, "title": r.title, "relevance": round(r.relevance, 3)}
-            for r in relations.lessons
-        ],
-        "skills": [
-            {"id": t.skill_id, "confidence": round(t.confidence, 3)} for t in relations.skills
-        ],
-    }
-
-
 def embedding_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("lessonlens")) / "embeddings"
 
