@@ -15,7 +15,6 @@ coverage of the "Related lesson" code lens at its threshold, and micro F1 of ski
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import re
 import sys
@@ -32,9 +31,9 @@ from lessonlens.model_runtime.store import model_dir, open_model
 from lessonlens.server.related import (
     Calibration,
     LessonIndex,
+    embed_units,
     fit_logistic,
     lesson_texts,
-    unit_texts,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,10 +94,7 @@ class Model:
         self.skill_ids, _ = self.index.skill_cosines(np.zeros((1, self.encoder.dim)))
 
     def scores(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
-        texts = [unit_texts(i.unit) for i in items]
-        flat = self.encoder.embed([t for group in texts for t in group])
-        bounds = np.cumsum([0] + [len(group) for group in texts])
-        vectors = [flat[a:b] for a, b in itertools.pairwise(bounds)]
+        vectors = embed_units(self.encoder.embed, [i.unit for i in items])
         return self.index.unit_scores(vectors)
 
 

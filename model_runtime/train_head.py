@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import sys
 import sysconfig
 from collections import defaultdict
@@ -189,7 +188,7 @@ def dev_mrr5(
 
 def main(argv: Sequence[str] | None = None) -> int:
     from lessonlens.lessons.catalog import load_catalog
-    from lessonlens.server.related import lesson_texts, unit_texts
+    from lessonlens.server.related import embed_units, lesson_texts
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_PATH)
@@ -212,15 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = base_embeddings(texts, args.cache).astype(np.float32)
     owners = np.array([c for _, c in rows])
     labels = np.array([lesson_ids.index(lesson) for _, lesson in positives])
-    dev_texts = [unit_texts(i.unit) for i in dev]
-    dev_base = base_embeddings([t for g in dev_texts for t in g], args.cache).astype(np.float32)
-    bounds = np.cumsum([0] + [len(g) for g in dev_texts])
+    dev_base = embed_units(
+        lambda texts: base_embeddings(texts, args.cache).astype(np.float32), [i.unit for i in dev]
+    )
     truth = [{lesson_ids.index(x) for x in i.lessons} for i in dev]
 
     def score(weight: np.ndarray, bias: np.ndarray) -> float:
-        units = project(dev_base, weight, bias)
-        split = [units[a:b] for a, b in itertools.pairwise(bounds)]
-        return dev_mrr5(split, truth, project(base[: len(rows)], weight, bias), owners)
+        units = [project(group, weight, bias) for group in dev_base]
+        return dev_mrr5(units, truth, project(base[: len(rows)], weight, bias), owners)
 
     zero = np.zeros((base.shape[1], base.shape[1]), dtype=np.float32)
     print(f"no head: dev MRR@5 {score(zero, np.zeros(base.shape[1], dtype=np.float32)):.3f}")

@@ -217,6 +217,7 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
         click.echo(f"lessonlens: related lessons unavailable: {service.message}", err=True)
         return
     work = []
+    parsers: dict[str, parsing.Parser] = {}
     for index, file in enumerate(report.files):
         spec = language_for_path(file.path)
         if file.skipped or file.source_path is None or spec is None or spec.code_units is None:
@@ -225,7 +226,10 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
         if isinstance(read, Skipped):
             continue
         data = valid_utf8(read.data)
-        tree = parsing.parse(parsing.new_parser(rule_set(spec).grammar), data)
+        parser = parsers.get(spec.id)
+        if parser is None:
+            parser = parsers[spec.id] = parsing.new_parser(rule_set(spec).grammar)
+        tree = parsing.parse(parser, data)
         for unit in spec.code_units(tree.root_node, data):
             if not any(
                 r.finding.span.overlaps(unit.span.start_byte, unit.span.end_byte)

@@ -16,6 +16,7 @@ lessons' rows.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -95,6 +96,16 @@ def lesson_texts(lesson: Lesson) -> list[str]:
 def unit_texts(unit: CodeUnit) -> list[str]:
     """What the model reads of a unit: the whole rendering, then its line pairs."""
     return [unit.text, *unit.windows]
+
+
+def embed_units(
+    embed: Callable[[list[str]], np.ndarray], units: Sequence[CodeUnit]
+) -> list[np.ndarray]:
+    """The embeddings of each unit's texts, from one call for all of them (shared batches)."""
+    groups = [unit_texts(u) for u in units]
+    flat = embed([t for group in groups for t in group])
+    bounds = np.cumsum([0] + [len(group) for group in groups])
+    return [flat[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def skill_texts(skill: Skill) -> list[str]:
@@ -337,14 +348,7 @@ class ModelService:
         index = self.index(lessons, skills)
         if index is None or not units:
             return []
-        texts = [unit_texts(u) for u in units]
-        flat = self._encoder.embed([t for group in texts for t in group])
-        vectors = []
-        start = 0
-        for group in texts:
-            vectors.append(flat[start : start + len(group)])
-            start += len(group)
-        return index.relate(units, vectors, mastery, priority)
+        return index.relate(units, embed_units(self._encoder.embed, units), mastery, priority)
 
 
 def _load_onnx(device: str, folder: Path | None, *, interactive: bool) -> Encoder:
