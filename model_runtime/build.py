@@ -14,7 +14,9 @@ Traps this module handles on purpose:
   `per_channel=True` keeps 0.99 at the same size and speed.
 
 Mean pooling, an optional committed projection head and L2 normalisation are inside the graph, so
-inference is one `session.run` that returns unit vectors.
+inference is one `session.run` that returns unit vectors. The head file may also carry low-rank
+updates of the attention layers (see `train_head.py`); they are merged into the weights before
+export, so the graph's shape is the base model's.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def _torch_model(folder: Path, head: Path | None) -> Any:
         data = np.load(head)
         weight = torch.from_numpy(data["weight"].astype(np.float32))
         bias = torch.from_numpy(data["bias"].astype(np.float32))
+        merge_low_rank(bert, {k: data[k] for k in data.files})
 
     class PooledEncoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -107,6 +110,38 @@ def _torch_model(folder: Path, head: Path | None) -> Any:
             return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
     return PooledEncoder().eval()
+
+
+LOW_RANK_PREFIX = "lowrank/"
+
+
+def merge_low_rank(bert: Any, arrays: dict[str, np.ndarray]) -> int:
+    """Add the committed low-rank updates to BERT's linear layers: W += B @ A, once, in place.
+
+    `train_head.py` learns them (LoRA) on frozen weights and stores, per adapted layer, the
+    arrays `lowrank/<module path>/a` (rank x in) and `.../b` (out x rank). Merged into the
+    weights before export, they cost nothing at inference: the graph is the base graph with other
+    numbers in it. Returns how many layers were updated.
+    """
+    import torch
+
+    merged = 0
+    for key in sorted(arrays):
+        if not (key.startswith(LOW_RANK_PREFIX) and key.endswith("/a")):
+            continue
+        path = key[len(LOW_RANK_PREFIX) : -len("/a")]
+        try:
+            linear = bert.get_submodule(path)
+            b = arrays[f"{LOW_RANK_PREFIX}{path}/b"]
+        except (AttributeError, KeyError) as exc:
+            raise BuildError(f"the head's low-rank update {path!r} does not fit the model") from exc
+        update = torch.from_numpy(b.astype(np.float32) @ arrays[key].astype(np.float32))
+        if tuple(update.shape) != tuple(linear.weight.shape):
+            raise BuildError(f"the head's low-rank update {path!r} has the wrong shape")
+        with torch.no_grad():
+            linear.weight += update
+        merged += 1
+    return merged
 
 
 def _batch(tokenizer: Any, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

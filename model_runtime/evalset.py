@@ -26,6 +26,15 @@ class Item:
     lessons: tuple[str, ...]  # most relevant first; () = should get nothing
     skills: tuple[str, ...]
     unit: CodeUnit
+    source: str  # "CPython 3.11.7 Lib/difflib.py, SequenceMatcher.quick_ratio", or "written ..."
+
+    @property
+    def source_file(self) -> str | None:
+        """The quoted file, relative to the standard library or site-packages; None if written."""
+        if self.source.startswith("written"):
+            return None
+        path = self.source.split(",")[0].split()[-1]
+        return path.removeprefix("Lib/")
 
 
 def load_items(path: Path = DEFAULT_PATH) -> list[Item]:
@@ -47,6 +56,7 @@ def load_items(path: Path = DEFAULT_PATH) -> list[Item]:
                 tuple(entry["lessons"]),
                 tuple(entry["skills"]),
                 unit,
+                entry["source"],
             )
         )
     return items

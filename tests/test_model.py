@@ -110,6 +110,34 @@ def test_onnx_matches_torch_on_texts_it_was_not_verified_on(fp32_build: Path) ->
     assert cosines(onnx_out, torch_out).min() >= 0.999
 
 
+def test_the_heads_low_rank_updates_are_merged_into_the_weights_or_refused() -> None:
+    """The committed head adapts attention layers; a head that does not fit fails the build."""
+    import torch
+    from transformers import BertModel
+
+    folder = model_build.base_model_dir()
+    head = model_build.default_head()
+    assert head is not None
+    arrays = dict(np.load(head))
+    adapted = sorted(k for k in arrays if k.startswith(model_build.LOW_RANK_PREFIX))
+    assert adapted, "the committed head carries low-rank updates"
+    bert = BertModel.from_pretrained(str(folder), attn_implementation="eager")
+    path = adapted[0][len(model_build.LOW_RANK_PREFIX) :].rsplit("/", 1)[0]
+    before = bert.get_submodule(path).weight.detach().clone()
+    assert model_build.merge_low_rank(bert, arrays) == len(adapted) // 2
+    prefix = f"{model_build.LOW_RANK_PREFIX}{path}"
+    expected = before + torch.from_numpy(arrays[f"{prefix}/b"] @ arrays[f"{prefix}/a"])
+    assert torch.allclose(bert.get_submodule(path).weight, expected, atol=1e-6)
+
+    wrong = {f"{model_build.LOW_RANK_PREFIX}{path}/a": np.zeros((8, 5), np.float32)}
+    wrong[f"{model_build.LOW_RANK_PREFIX}{path}/b"] = np.zeros((384, 8), np.float32)
+    with pytest.raises(BuildError, match="wrong shape"):
+        model_build.merge_low_rank(bert, wrong)
+    missing = {f"{model_build.LOW_RANK_PREFIX}encoder.layer.99.x/a": np.zeros((1, 1), np.float32)}
+    with pytest.raises(BuildError, match="does not fit"):
+        model_build.merge_low_rank(bert, missing)
+
+
 def test_a_build_that_fails_verification_leaves_the_old_model_alone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
