@@ -63,6 +63,7 @@ from lessonlens.model_runtime.encoder import (
     available_providers,
     gpu_visible,
     length_buckets,
+    padded,
 )
 from lessonlens.model_runtime.store import (
     MAX_TOKENS,
@@ -237,12 +238,7 @@ class TorchEncoder:
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start : start + self.batch_size]
-                width = max(len(ids[i]) for i in chunk)
-                input_ids = np.zeros((len(chunk), width), dtype=np.int64)
-                mask = np.zeros((len(chunk), width), dtype=np.int64)
-                for row, i in enumerate(chunk):
-                    input_ids[row, : len(ids[i])] = ids[i]
-                    mask[row, : len(ids[i])] = 1
+                input_ids, mask = padded([ids[i] for i in chunk])
                 result = self._model(torch.from_numpy(input_ids), torch.from_numpy(mask))
                 out[chunk] = result.numpy()
         return out

@@ -137,6 +137,17 @@ def length_buckets(
     return batches
 
 
+def padded(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids padded with zeros to the longest row, and the attention mask that marks them."""
+    width = max(len(row) for row in rows)
+    input_ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for index, row in enumerate(rows):
+        input_ids[index, : len(row)] = row
+        mask[index, : len(row)] = 1
+    return input_ids, mask
+
+
 class OnnxEncoder:
     """One onnxruntime session over a verified model file; thread-safe for `embed`."""
 
@@ -191,13 +202,7 @@ class OnnxEncoder:
             return out
         ids = self.tokenize(texts)
         for chunk in self._batches(ids):
-            width = max(len(ids[i]) for i in chunk)
-            input_ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                input_ids[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
-            out[chunk] = self._run(input_ids, mask)
+            out[chunk] = self._run(*padded([ids[i] for i in chunk]))
         return out
 
     def _batches(self, ids: list[list[int]]) -> list[list[int]]:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from .build import LOW_RANK_PREFIX, _tokenizer, base_model_dir
+from .encoder import padded
 from .evalset import DEFAULT_PATH, Item, load_items
 from .store import HEAD_FILE, TOKENIZER_NAME
 
@@ -158,13 +159,10 @@ class Adapted:
         import torch
 
         encodings = self.tokenizer.encode_batch(list(texts))
-        length = min(max_tokens, max(len(e.ids) for e in encodings))
-        ids = torch.zeros(len(texts), length, dtype=torch.long)
-        mask = torch.zeros(len(texts), length, dtype=torch.long)
-        for row, e in enumerate(encodings):
-            n = min(length, sum(e.attention_mask))
-            ids[row, :n] = torch.tensor(e.ids[:n])
-            mask[row, :n] = 1
+        ids, mask = (
+            torch.from_numpy(a)
+            for a in padded([e.ids[: min(max_tokens, sum(e.attention_mask))] for e in encodings])
+        )
         hidden = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
         m = mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
