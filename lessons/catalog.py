@@ -8,7 +8,9 @@ built-in lesson with the same id.
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +33,10 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^## +(?P<title>.+?)\s*$", re.MULTILINE)
 _REQUIRED = ("id", "title", "skill", "level", "modality", "summary", "rules", "links")
-_OPTIONAL = ("claims", "requires", "prerequisites", "refresher")
+_OPTIONAL = ("claims", "requires", "prerequisites", "refresher", "situations")
+# A situation is a short snippet, not a second example.
+MAX_SITUATIONS = 12
+MAX_SITUATION_LINES = 6
 _REFRESHER_KEYS = ("question", "options", "answer")
 
 
@@ -96,6 +101,8 @@ class Lesson:
     # File line of each front-matter key, for errors found after parsing (cross-references).
     key_lines: Mapping[str, int] = field(default_factory=dict)
     refresher: RefresherQuestion | None = None
+    # Short code snippets of places where the lesson applies, read by the model (not shown).
+    situations: tuple[str, ...] = ()
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 2)
@@ -233,6 +240,32 @@ def _string_list(data: Mapping[str, Any], key: str, line: int) -> tuple[str, ...
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Invalid(line, f"'{key}' must be a list of strings")
     return tuple(value)
+
+
+def _situations(data: Mapping[str, Any], line: int) -> tuple[str, ...]:
+    """Validate ``situations``: a few short snippets of Python that parse on their own.
+
+    The model compares code with them as it is, so a snippet that does not parse (a paste
+    with a stray indent, a half statement) would teach it nothing and is refused.
+    """
+    snippets = _string_list(data, "situations", line)
+    if len(snippets) > MAX_SITUATIONS:
+        raise _Invalid(line, f"'situations' lists at most {MAX_SITUATIONS} snippets")
+    out = []
+    for number, snippet in enumerate(snippets, start=1):
+        code = textwrap.dedent(snippet).strip()
+        if not code or len(code.splitlines()) > MAX_SITUATION_LINES:
+            raise _Invalid(
+                line, f"situation {number} must be 1 to {MAX_SITUATION_LINES} lines of code"
+            )
+        try:
+            ast.parse(code)
+        except SyntaxError as exc:
+            raise _Invalid(
+                line, f"situation {number} is not valid Python: {exc.msg} (its line {exc.lineno})"
+            ) from None
+        out.append(code)
+    return tuple(out)
 
 
 def _refresher(value: object, line: int) -> RefresherQuestion | None:
@@ -403,6 +436,7 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
         builtin=builtin,
         key_lines=key_lines,
         refresher=_refresher(data.get("refresher"), line_of("refresher")),
+        situations=_situations(data, line_of("situations")),
     )
 
 

@@ -20,6 +20,7 @@ from lessonlens.lessons.catalog import (
     load_skills,
     parse_lesson,
 )
+from lessonlens.server.related import lesson_texts
 
 PYTHON = language_for_id("python")
 assert PYTHON is not None
@@ -117,6 +118,17 @@ def test_lesson_links_are_official_documentation(lesson):
             "after example does not compile",
         ),
         (("id: demo-lesson", "id: Demo_Lesson"), 2, "lowercase letters"),
+        (
+            ("rules: []\n", "rules: []\nsituations:\n  - |-\n    if x in [1, 2]:\n"),
+            9,
+            "situation 1 is not valid Python",
+        ),
+        (
+            ("rules: []\n", 'rules: []\nsituations: ["x = 1", "a\\nb\\nc\\nd\\ne\\nf\\ng"]\n'),
+            9,
+            "situation 2 must be 1 to 6 lines",
+        ),
+        (("rules: []\n", "rules: []\nsituations: x = 1\n"), 9, "'situations' must be a list"),
     ],
 )
 def test_broken_lesson_names_file_and_line(change, line, message):
@@ -127,6 +139,22 @@ def test_broken_lesson_names_file_and_line(change, line, message):
     assert problem.path == "team/demo-lesson.md"
     assert message in problem.message
     assert problem.line == line, str(problem)
+
+
+def test_situations_are_kept_dedented_and_read_by_the_model_as_rows():
+    text = VALID.replace(
+        "rules: []\n",
+        "rules: []\nsituations:\n  - |-\n      while todo:\n          job = todo.pop(0)\n",
+    )
+    lesson = parse_lesson(text, "team/demo-lesson.md")
+    assert lesson.situations == ("while todo:\n    job = todo.pop(0)",)
+    assert "while todo:\n    job = todo.pop(0)" in lesson_texts(lesson)
+
+
+def test_every_builtin_lesson_has_situations_that_are_not_its_example():
+    for lesson in LESSONS:
+        assert 4 <= len(lesson.situations) <= 12, lesson.id
+        assert lesson.example.before.strip() not in lesson.situations, lesson.id
 
 
 def test_team_folder_overrides_builtin_and_broken_files_do_not_stop_loading(tmp_path):
