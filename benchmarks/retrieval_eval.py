@@ -7,6 +7,9 @@ The labelled set is tests/data/related_units.yaml. Every system gets its thresho
 development split (the lens threshold maximises F0.5, a precision-leaning F score, over units that
 should get a lesson or nothing; the skill threshold maximises F1); the figures come from the test
 split only. Each unit goes through the same renderer the product uses (analyzers' code units).
+Where the head was trained on the development units (model_runtime/train_head.py), the model's
+thresholds and calibration are fitted on each unit's scores from the training that held it out
+(model_runtime/held_out_scores.npz), not on the shipped head's own scores of units it has seen.
 
 Printed per system: MRR@5 and recall@3 over units that should get a lesson, precision and
 coverage of the "Related lesson" code lens at its threshold, and micro F1 of skill tags.
@@ -15,6 +18,7 @@ coverage of the "Related lesson" code lens at its threshold, and micro F1 of ski
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -38,6 +42,8 @@ from lessonlens.server.related import (
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "model_runtime" / "calibration.json"
+HEAD = ROOT / "model_runtime" / "head.npz"
+HELD_OUT = ROOT / "model_runtime" / "held_out_scores.npz"
 
 
 # ----------------------------------------------------------------------------- scoring systems
@@ -96,6 +102,23 @@ class Model:
     def scores(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
         vectors = embed_units(self.encoder.embed, [i.unit for i in items])
         return self.index.unit_scores(vectors)
+
+    def dev_scores(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
+        """Scores to fit thresholds on: held out from the head's training where it saw them.
+
+        A head trained on the development units (train_head.py, one fold held out per
+        training) leaves each unit's scores from the training that did not see it; the shipped
+        head's own scores of those units are too good to set a threshold by.
+        """
+        if not HELD_OUT.is_file():
+            return self.scores(items)
+        data = np.load(HELD_OUT)
+        if str(data["head_sha256"]) != hashlib.sha256(HEAD.read_bytes()).hexdigest():
+            print(f"{HELD_OUT.name} is for another head: retrain or delete it", file=sys.stderr)
+            return self.scores(items)
+        row = {str(unit_id): number for number, unit_id in enumerate(data["ids"])}
+        picked = [row[i.id] for i in items]
+        return data["lessons"][picked], data["skills"][picked]
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -180,7 +203,9 @@ class Figures:
 
 
 def evaluate(system: Bm25 | Model, dev: list[Item], test: list[Item]) -> Figures:
-    dev_lessons, dev_skills = system.scores(dev)
+    dev_lessons, dev_skills = (
+        system.dev_scores(dev) if isinstance(system, Model) else system.scores(dev)
+    )
     lens_t = best_threshold(
         dev_lessons.max(axis=1), lambda t: lens(dev_lessons, system.lesson_ids, dev, t)[2]
     )
@@ -202,7 +227,7 @@ def evaluate(system: Bm25 | Model, dev: list[Item], test: list[Item]) -> Figures
 
 def calibrate(model: Model, dev: list[Item]) -> Calibration:
     """Fit the logistic curves and thresholds that ship in model_runtime/calibration.json."""
-    lessons, skills = model.scores(dev)
+    lessons, skills = model.dev_scores(dev)
     x = lessons.ravel().tolist()
     y = [int(lid in item.lessons) for item in dev for lid in model.lesson_ids]
     lesson_a, lesson_b = fit_logistic(x, y)

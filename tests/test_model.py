@@ -110,6 +110,60 @@ def test_onnx_matches_torch_on_texts_it_was_not_verified_on(fp32_build: Path) ->
     assert cosines(onnx_out, torch_out).min() >= 0.999
 
 
+def test_each_labelled_unit_is_held_out_by_exactly_one_training_and_lessons_are_spread() -> None:
+    """Trainings on the development split hold out one fold each: a unit is never scored (for
+    checkpoints or calibration) by a training that saw it, and each lesson's units are spread."""
+    from collections import Counter
+
+    from lessonlens.model_runtime.evalset import load_items
+    from lessonlens.model_runtime.train_head import SOUP, folds
+
+    dev = [i for i in load_items() if i.split == "dev"]
+    fold = folds(dev, SOUP)
+    assert set(fold) == {i.id for i in dev} and set(fold.values()) == set(range(SOUP))
+    for lesson in {i.lessons[0] for i in dev if i.lessons}:
+        counts = Counter(fold[i.id] for i in dev if i.lessons[:1] == (lesson,))
+        assert max(counts.values()) - min(counts.get(f, 0) for f in range(SOUP)) <= 1, lesson
+
+
+def test_averaged_trainings_merge_to_the_mean_of_their_updates() -> None:
+    """The soup of several trainings is one update the build merges: the mean of B_i A_i."""
+    from lessonlens.model_runtime.train_head import soup
+
+    rng = np.random.default_rng(0)
+    key = f"{model_build.LOW_RANK_PREFIX}encoder.layer.0.attention.self.query"
+    states = [
+        {
+            f"{key}/a": rng.normal(size=(8, 384)).astype(np.float32),
+            f"{key}/b": rng.normal(size=(384, 8)).astype(np.float32),
+            "weight": rng.normal(size=(384, 384)).astype(np.float32),
+            "bias": rng.normal(size=384).astype(np.float32),
+        }
+        for _ in range(3)
+    ]
+    averaged = soup(states)
+    assert averaged[f"{key}/a"].shape == (24, 384)
+    mean_update = sum(s[f"{key}/b"] @ s[f"{key}/a"] for s in states) / 3
+    np.testing.assert_allclose(
+        averaged[f"{key}/b"] @ averaged[f"{key}/a"], mean_update, rtol=1e-4, atol=1e-4
+    )
+    np.testing.assert_allclose(averaged["weight"], sum(s["weight"] for s in states) / 3, atol=1e-6)
+
+
+def test_a_lesson_matched_by_one_line_pair_alone_ranks_below_one_matched_twice() -> None:
+    """A unit's score for a lesson is the mean of its two best texts, not the single best."""
+    from lessonlens.server.related import over_texts
+
+    # Rows: the unit's texts; columns: two lessons. Lesson 0 has one strong pair and nothing
+    # else; lesson 1 matches in the two overlapping pairs around one line.
+    per_text = np.array([[0.80, 0.70], [0.20, 0.72], [0.10, 0.30]], dtype=np.float32)
+    scores = over_texts(per_text)
+    assert scores[1] > scores[0]
+    np.testing.assert_allclose(scores, [0.5, 0.71], atol=1e-6)
+    # One text (a class outline, a one-line unit): its scores as they are.
+    np.testing.assert_allclose(over_texts(per_text[:1]), per_text[0])
+
+
 def test_the_heads_low_rank_updates_are_merged_into_the_weights_or_refused() -> None:
     """The committed head adapts attention layers; a head that does not fit fails the build."""
     import torch
