@@ -251,7 +251,7 @@ def soup(states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     factors are stacked (rank n x RANK) and the residual map is averaged.
     """
     n = len(states)
-    out = {key: sum(s[key] for s in states) / n for key in ("weight", "bias")}
+    out = {key: np.mean([s[key] for s in states], axis=0) for key in ("weight", "bias")}
     for key in states[0]:
         if key.endswith("/a"):
             out[key] = np.concatenate([s[key] for s in states], axis=0)
