@@ -477,7 +477,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps, value, arrays = train(
             rows, positives, negatives, scorer(held), seed=SEED + number, units=labelled
         )
-        print(f"training {number + 1}/{SOUP}: {steps} steps, held-out MRR@5 {value:.3f}")
+        scored = "held-out dev" if args.labelled else "dev"
+        print(f"training {number + 1}/{SOUP}: {steps} steps, {scored} MRR@5 {value:.3f}")
         states.append(arrays)
         held_out.append((value, len(held)))
         if args.labelled:
