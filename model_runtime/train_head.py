@@ -260,19 +260,23 @@ def soup(states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {key: value.astype(np.float32) for key, value in out.items()}
 
 
-def dev_mrr5(
-    units: list[np.ndarray], truth: list[set[int]], lesson_rows: np.ndarray, owners: np.ndarray
-) -> float:
-    """MRR@5 of the development units, scored against each lesson as the server scores them."""
-    from lessonlens.server.related import over_texts
+def index_scores(model: Adapted, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
+    """Lesson and skill cosines of each unit (row), scored by the server's own `LessonIndex`.
 
-    columns = int(owners.max()) + 1
+    Columns are the sorted lesson ids and the sorted skill ids.
+    """
+    from lessonlens.lessons.catalog import load_catalog, load_skills
+    from lessonlens.server.related import LessonIndex, embed_units
+
+    index = LessonIndex(model, list(load_catalog([]).lessons.values()), load_skills())
+    return index.unit_scores(embed_units(model.embed, [i.unit for i in items]))
+
+
+def dev_mrr5(lesson_scores: np.ndarray, truth: Sequence[set[int]]) -> float:
+    """MRR@5 of units (rows of `index_scores`) against the columns of their lessons."""
     values = []
-    for vectors, lessons in zip(units, truth, strict=True):
-        per_text = np.full((len(vectors), columns), -2.0)
-        for column in range(columns):
-            per_text[:, column] = (vectors @ lesson_rows[owners == column].T).max(axis=1)
-        order = list(np.argsort(-over_texts(per_text), kind="stable")[:5])
+    for row, lessons in zip(lesson_scores, truth, strict=True):
+        order = list(np.argsort(-row, kind="stable")[:5])
         hit = next((pos for pos, col in enumerate(order, start=1) if col in lessons), None)
         values.append(1.0 / hit if hit else 0.0)
     return float(np.mean(values))
@@ -386,12 +390,7 @@ def held_out_scores(
 
     `arrays` is a training that held these units out.
     """
-    from lessonlens.lessons.catalog import load_catalog, load_skills
-    from lessonlens.server.related import LessonIndex, embed_units
-
-    model = Adapted.from_state(arrays)
-    index = LessonIndex(model, list(load_catalog([]).lessons.values()), load_skills())
-    lesson, skill = index.unit_scores(embed_units(model.embed, [i.unit for i in items]))
+    lesson, skill = index_scores(Adapted.from_state(arrays), items)
     return {item.id: (lesson[row], skill[row]) for row, item in enumerate(items)}
 
 
@@ -419,7 +418,7 @@ def folds(items: Sequence[Item], count: int) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from lessonlens.lessons.catalog import load_catalog
-    from lessonlens.server.related import embed_units, lesson_texts
+    from lessonlens.server.related import lesson_texts
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_PATH)
@@ -452,17 +451,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"mined {len(positives)} examples of {len({lesson for _, lesson in mined})} lessons, "
         f"{len(negatives)} of none"
     )
-    owners = np.array([owner for _, owner in rows])
     fold = folds(dev, SOUP)
 
     def scorer(held: list[Item]) -> Any:
         truth = [{lesson_ids.index(x) for x in i.lessons} for i in held]
-
-        def score(model: Adapted) -> float:
-            units = embed_units(model.embed, [i.unit for i in held])
-            return dev_mrr5(units, truth, model.embed([text for text, _ in rows]), owners)
-
-        return score
+        return lambda model: dev_mrr5(index_scores(model, held)[0], truth)
 
     states = []
     held_out = []
