@@ -4,7 +4,8 @@ Rules find anti-patterns; this finds the lessons that matter where no rule fires
 (built-in or a team's) is embedded once per catalog version as a few rows of one matrix: its title
 and summary, its "before" example (the code a developer would be writing when it applies) and its
 situations (short snippets of other code where it applies). A code unit's relevance to a lesson is
-its best cosine against the lesson's rows, mapped through a calibrated logistic curve (fitted on
+its cosine with the lesson's best row, averaged over the unit's two best texts (`over_texts`),
+mapped through a calibrated logistic curve (fitted on
 the development split of tests/data/related_units.yaml by benchmarks/retrieval_eval.py --calibrate)
 to a probability. Ranking multiplies that by (1 - mastery) and the team's priority weight, so what
 the developer already knows, or the team does not care about, sinks.
