@@ -23,7 +23,6 @@ from lessonlens.analyzers.match import FileContext, Match, span_of
 from lessonlens.analyzers.model import (
     Detector,
     Finding,
-    Fix,
     Hit,
     Problem,
     Rule,
@@ -271,9 +270,9 @@ def _shift_span(span: Span, rows: int, offset: int) -> Span:
 def _shift_finding(finding: Finding, rows: int, offset: int) -> Finding:
     fix = finding.fix
     if fix is not None:
-        fix = Fix(
-            fix.title,
-            tuple(TextEdit(_shift_span(e.span, rows, offset), e.new_text) for e in fix.edits),
+        fix = replace(
+            fix,
+            edits=tuple(TextEdit(_shift_span(e.span, rows, offset), e.new_text) for e in fix.edits),
         )
     return replace(finding, span=_shift_span(finding.span, rows, offset), fix=fix)
 

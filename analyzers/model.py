@@ -43,12 +43,36 @@ class TextEdit:
     new_text: str
 
 
+class Applicability(enum.Enum):
+    """How far a fix can be trusted, as Ruff's ``Applicability`` has it.
+
+    ``SAFE``: the rewrite preserves behaviour in every case where the rule fires; "fix all",
+    ``check --fix`` and the editor's preferred quick fix may apply it. ``UNSAFE``: usually
+    right, but it can change what the program does in cases the rule cannot rule out; it is
+    offered with its ``reason`` and applied only when the user asks for it by name
+    (``--unsafe-fixes``, or choosing that code action).
+    """
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A rewrite offered only where it preserves behaviour."""
+    """A rewrite of the finding's code; ``reason`` says why an unsafe fix may change behaviour."""
 
     title: str
     edits: tuple[TextEdit, ...]
+    applicability: Applicability = Applicability.SAFE
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.applicability is Applicability.UNSAFE and not self.reason:
+            raise ValueError(f"unsafe fix {self.title!r} needs a reason")
+
+    @property
+    def safe(self) -> bool:
+        return self.applicability is Applicability.SAFE
 
 
 @dataclass(frozen=True, slots=True)
