@@ -142,6 +142,10 @@ class Rule:
     # Rule documentation in Ruff's headings: What it does / Why is this bad? / Example /
     # Use instead / References. The lesson is the longer, teaching form of the same thing.
     doc: str = ""
+    # Ruff's "Fix safety" section, one or two sentences: why the fix preserves behaviour, or in
+    # which cases it may not (then the fix is UNSAFE and carries that reason). ``explain``
+    # prints it; empty for a rule without a fix.
+    fix_safety: str = ""
 
     def applies_to(self, target: tuple[int, int] | None) -> bool:
         if self.min_python is None and self.below_python is None:
