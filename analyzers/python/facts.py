@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import bindings
 
 SCOPE_TYPES = frozenset({"function_definition", "class_definition", "lambda", "module"})
 LOOP_TYPES = frozenset({"for_statement", "while_statement"})
@@ -167,100 +168,14 @@ def statement_of(node: Node) -> Node:
     return current
 
 
-_KIND_OF_VALUE = {
-    "list": "list",
-    "list_comprehension": "list",
-    "dictionary": "dict",
-    "dictionary_comprehension": "dict",
-    "set": "set",
-    "set_comprehension": "set",
-    "string": "str",
-    "concatenated_string": "str",
-    "tuple": "tuple",
-    "integer": "int",
-    "float": "float",
-}
-_KIND_OF_CONSTRUCTOR = {
-    "list": "list",
-    "dict": "dict",
-    "set": "set",
-    "str": "str",
-    "tuple": "tuple",
-    "sorted": "list",
-}
-_KIND_OF_ANNOTATION = {
-    "list": "list",
-    "List": "list",
-    "dict": "dict",
-    "Dict": "dict",
-    "set": "set",
-    "Set": "set",
-    "str": "str",
-    "tuple": "tuple",
-    "Tuple": "tuple",
-}
-
-
 def value_kind(value: Node, source: bytes) -> str | None:
     """The builtin type an expression certainly has, or ``None`` when it cannot be known."""
-    kind = _KIND_OF_VALUE.get(value.type)
-    if kind is not None:
-        return kind
-    if value.type == "call":
-        function = value.child_by_field_name("function")
-        if function is not None and function.type == "identifier":
-            return _KIND_OF_CONSTRUCTOR.get(_text(function, source))
-    return None
+    return bindings.value_kind(value, source)
 
 
 def known_kind(match: Match, name: str, at: Node) -> str | None:
-    """The builtin type that ``name`` certainly holds at ``at``, from its assignment in scope.
-
-    Looks at the statements before ``at`` in each enclosing block of the same scope, then at
-    annotated parameters. ``None`` means unknown, which is the common and the safe answer.
-    """
-    source = match.file.source
-    encoded = name.encode()
-    node = statement_of(at)
-    while node.parent is not None and node.type not in SCOPE_TYPES:
-        sibling = node.prev_named_sibling
-        while sibling is not None:
-            kind = _assigned_kind(sibling, encoded, source)
-            if kind is not None:
-                return kind or None
-            sibling = sibling.prev_named_sibling
-        node = node.parent
-    if node.type == "function_definition":
-        parameters = node.child_by_field_name("parameters")
-        for parameter in parameters.named_children if parameters is not None else ():
-            if parameter.type in ("typed_parameter", "typed_default_parameter"):
-                pname = parameter.child_by_field_name("name") or parameter.named_children[0]
-                if source[pname.start_byte : pname.end_byte] == encoded:
-                    annotation = parameter.child_by_field_name("type")
-                    if annotation is not None:
-                        head = _text(annotation, source).split("[")[0].strip()
-                        return _KIND_OF_ANNOTATION.get(head)
-    return None
-
-
-def _assigned_kind(statement: Node, name: bytes, source: bytes) -> str | None:
-    """'' when ``statement`` rebinds ``name`` to something unknown, a kind, or None if unrelated."""
-    if statement.type != "expression_statement":
-        return None
-    assignment = statement.named_children[0] if statement.named_children else None
-    if assignment is None or assignment.type != "assignment":
-        return None
-    left = assignment.child_by_field_name("left")
-    right = assignment.child_by_field_name("right")
-    if left is None or left.type != "identifier" or source[left.start_byte : left.end_byte] != name:
-        return None
-    if right is None:
-        annotation = assignment.child_by_field_name("type")
-        if annotation is not None:
-            head = _text(annotation, source).split("[")[0].strip()
-            return _KIND_OF_ANNOTATION.get(head, "")
-        return ""
-    return value_kind(right, source) or ""
+    """The builtin type that ``name`` certainly holds at ``at`` (see ``bindings.known_kind``)."""
+    return bindings.known_kind(match, name, at)
 
 
 def names_in(node: Node, source: bytes) -> set[str]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import bindings, facts, hotness
 
 # Below this many elements a list scan is as fast as hashing: not worth a hint.
 _MIN_LITERAL_ELEMENTS = 4
@@ -40,17 +41,125 @@ def _membership_in_loop(m: Match) -> Hit | None:
     return Hit(span_of(finding), fix=fix)
 
 
+_TEXT_KINDS = frozenset({"str", "bytes"})
+_STR_BUILTINS = frozenset({"str", "repr", "chr", "format", "hex", "oct", "bin", "ascii"})
+_SHOWN = 40
+
+
+def _certainly_text(m: Match, node: Node) -> str | None:
+    """``str`` or ``bytes`` when an expression certainly is one, else ``None``."""
+    kind = facts.value_kind(node, m.file.source)
+    if kind in _TEXT_KINDS:
+        return kind
+    if node.type == "call":
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "identifier":
+            return "str" if m.text(function) in _STR_BUILTINS else None
+        if function is not None and function.type == "attribute":
+            method = function.child_by_field_name("attribute")
+            name = m.text(method) if method is not None else ""
+            return {"decode": "str", "encode": "bytes"}.get(name)
+    if node.type == "binary_operator":
+        for operand in bindings.sum_operands(node):
+            if operand.id != node.id and (kind := _certainly_text(m, operand)) is not None:
+                return kind
+    return None
+
+
+def _shape(m: Match, target: str) -> tuple[str, list[Node]] | None:
+    """How the statement grows ``target``, and the pieces it adds."""
+    finding = m.node("finding")
+    if finding.type == "augmented_assignment":
+        return "augmented", [m.node("piece")]
+    total = m.get("sum")
+    if total is not None:
+        operands = bindings.sum_operands(total)
+        texts = [m.text(o) for o in operands]
+        pieces = [o for o, t in zip(operands, texts, strict=True) if t != target]
+        if texts[0] == target:
+            return ("plus" if len(operands) == 2 else "chain"), pieces
+        if texts[-1] == target:
+            return "prepend", pieces
+        return None
+    fstring = m.node("fstring")
+    parts = [c for c in fstring.named_children if c.type not in ("string_start", "string_end")]
+    first = parts[0] if parts else None
+    expression = first.child_by_field_name("expression") if first is not None else None
+    if first is None or first.type != "interpolation" or expression is None:
+        return None
+    return ("fstring", []) if m.text(expression) == target else None
+
+
+def _message(shape: str, kind: str, where: str, target: str, pieces: list[Node], m: Match) -> str:
+    if kind == "bytes":
+        return (
+            f"`{target}` holds bytes, which are never extended in place: each addition copies "
+            "everything so far. Append the chunks to a `bytearray`, or collect them and "
+            "`b''.join` them once."
+        )
+    if shape == "chain":
+        rest = " + ".join(m.text(p) for p in pieces)
+        better = f"`{target} += {rest}`" if len(rest) <= _SHOWN and "\n" not in rest else "`+=`"
+        return (
+            f"`{target} = {target} + ... + ...` copies the whole string on every turn (CPython "
+            f"extends a local string in place only for `{target} += x` or `{target} = "
+            f"{target} + x`): write {better}, or collect the parts and join them once."
+        )
+    if shape == "prepend":
+        return (
+            f"`{target} = ... + {target}` copies the whole string on every turn; collect the "
+            "parts in a list and join them once (reversed, if order matters)."
+        )
+    if shape == "fstring":
+        return (
+            f"Rebuilding `{target}` with an f-string copies the whole string on every turn; "
+            f"use `{target} += ...` or collect the parts and join them once."
+        )
+    return (
+        f"`{target}` is {where}, so each `+=` copies the whole string (CPython extends a string "
+        "in place only in a local variable); collect the parts in a list and `''.join` them once."
+    )
+
+
+def _fills_to_size(m: Match, loop: Node, target: str) -> bool:
+    condition = loop.child_by_field_name("condition") if loop.type == "while_statement" else None
+    return condition is not None and f"len({target})" in m.text(condition).replace(" ", "")
+
+
 def _string_concat_in_loop(m: Match) -> Hit | None:
     finding = m.node("finding")
-    target = m.text(m.node("target"))
-    again = m.get("again")
-    if again is not None and m.text(again) != target:
+    target_node = m.node("target")
+    target = m.text(target_node)
+    shape = _shape(m, target)
+    if shape is None:
         return None
-    if facts.enclosing_loop(finding) is None:
+    form, pieces = shape
+    scope = facts.enclosing_scope(finding)
+    is_name = target_node.type == "identifier"
+    reach = bindings.reaching(m, target, finding)
+    local = is_name and scope.type == "function_definition" and reach is not None
+    kind = facts.known_kind(m, target, finding) if reach else None
+    if kind is None:
+        kinds = {_certainly_text(m, p) for p in pieces} - {None}
+        kind = "str" if form == "fstring" else (kinds.pop() if len(kinds) == 1 else None)
+    if kind not in _TEXT_KINDS:
         return None
-    if facts.known_kind(m, target, facts.enclosing_loop(finding) or finding) != "str":
+    if kind == "str" and local and form in ("augmented", "plus"):
+        return None  # extended in place: as fast as join on CPython
+    # ``self.total += x`` grows one object; ``row.name += x`` in ``for row in rows`` does not.
+    base = target_node
+    while base.type == "attribute" and (inner := base.child_by_field_name("object")) is not None:
+        base = inner
+    loops = hotness.growing_loops(m, finding, target)
+    if base.id != target_node.id:
+        rebinds_base = hotness.growing_loops(m, finding, m.text(base))
+        loops = [loop for loop in loops if loop in rebinds_base]
+    # ``while len(chunk) < size: chunk += read()`` fills a buffer of a known size: a few turns.
+    loops = [loop for loop in loops if not _fills_to_size(m, loop, target)]
+    if not loops or not hotness.plausibly_hot(m, loops) or hotness.cold_code(m, finding):
         return None
-    return Hit(span_of(finding), message=f"`{target}` is rebuilt on every iteration.")
+    where = "an attribute" if not is_name else "a global" if not local else "a local"
+    return Hit(span_of(finding), message=_message(form, str(kind), where, target, pieces, m))
 
 
 RULES = [
@@ -97,31 +206,49 @@ The quick fix is offered for constant elements only; the value tested must be ha
         name="string-concat-in-loop",
         language="python",
         query="PY002.scm",
-        message="Building a string with += in a loop; collect the parts and use str.join.",
+        message="This string is copied whole on every turn; collect the parts and join them once.",
         skill_id="python.strings",
         lesson_id="str-join",
         severity=Severity.INFORMATION,
         check=_string_concat_in_loop,
         doc="""
 ## What it does
-Flags `s += piece` or `s = s + piece` inside a loop when `s` was assigned a string.
+Flags a string (or bytes) that grows in a loop in one of the ways CPython cannot do in place:
+
+- `self.text += piece` and other attributes or items;
+- `text += piece` where `text` is a global (module-level code, or `global text`);
+- any bytes accumulator (`data += chunk`);
+- `text = text + a + b` (the first `+` makes a copy), `text = piece + text`, and
+  `text = f"{text}..."`.
+
+It stays silent for a local `text += piece` or `text = text + piece`: CPython extends such a
+string in place while nothing else refers to it (measured on 3.11-3.13: as fast as `join`).
+It also stays silent when nothing grows (the accumulator starts afresh on every turn, or the
+loop walks a literal, a constant `range` or an `input()` menu), in tests, in files that time
+their own variants, in functions named as the slow variant, and in buffers filled to a size
+(`while len(buf) < n`).
 
 ## Why is this bad?
-Strings are immutable: each concatenation may copy everything built so far, which is quadratic.
-CPython sometimes resizes in place, but only while no other reference to the string exists, and
-other Python implementations never do.
+Strings and bytes are immutable: each of these statements builds a new object and copies
+everything so far, so the loop is quadratic. Building 20,000 pieces of 20 characters took
+0.1 ms with `"".join`, 0.7 ms with a local `+=`, and 80-290 ms with `self.text +=`, a global,
+an f-string rebuild or `bytes +=` (CPython 3.11-3.13).
 
 ## Example
 ```python
-text = ""
-for row in rows:
-    text += str(row) + "\n"
+class Report:
+    def render(self, rows):
+        for row in rows:
+            self.text += f"{row.name},{row.total}\n"
 ```
 
 ## Use instead
 ```python
-text = "".join(str(row) + "\n" for row in rows)
+class Report:
+    def render(self, rows):
+        self.text += "".join(f"{row.name},{row.total}\n" for row in rows)
 ```
+For bytes read in chunks, append to a `bytearray` or collect the chunks and `b"".join` them.
 
 ## References
 - https://docs.python.org/3/library/stdtypes.html#str.join

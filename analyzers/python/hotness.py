@@ -1,0 +1,237 @@
+"""Whether a loop is plausibly hot: where performance advice is worth a reader's time.
+
+A performance hint on a loop over three literals, an ``input()``-driven menu, an error path or a
+test is true and useless. These predicates keep performance rules to loops that iterate data
+of unbounded size (a parameter, an attribute, a call's result, a growing collection), in code
+whose speed someone cares about. They read only the enclosing definition and the file's
+imports, as every predicate must (see ``engine.UnitCache``).
+"""
+
+from __future__ import annotations
+
+from lessonlens.analyzers.match import Match
+from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import bindings, facts
+
+# A loop over a constant range shorter than this runs a handful of times, not a hot loop.
+SMALL_RANGE = 1000
+# Wrappers whose iteration is as long as their (first) argument's.
+_SAME_LENGTH = frozenset(
+    {"enumerate", "reversed", "sorted", "list", "tuple", "set", "frozenset", "iter", "dict"}
+)
+_VIEWS = frozenset({"items", "keys", "values"})
+_LITERALS = frozenset(
+    {"list", "tuple", "set", "dictionary", "string", "concatenated_string", "integer"}
+)
+# Modules whose presence says the file measures itself or is a test: speed advice there is about
+# code written on purpose (a slow variant kept for comparison) or code nobody times.
+_TIMING_MODULES = frozenset({"timeit"})
+_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis", "doctest"})
+# Names that say a function is the slow variant on purpose.
+_DELIBERATELY_SLOW = ("slow", "naive", "brute", "bruteforce", "brute_force", "unoptimized")
+
+
+def _int(node: Node, source: bytes) -> int | None:
+    if node.type == "integer":
+        try:
+            return int(bindings.text(node, source).replace("_", ""), 0)
+        except ValueError:
+            return None
+    if node.type == "unary_operator":
+        operand = node.child_by_field_name("argument")
+        value = _int(operand, source) if operand is not None else None
+        return -value if value is not None else None
+    return None
+
+
+def _is_constant_name(name: str) -> bool:
+    """``SUPPORTED_FORMATS``: by convention a fixed table written in the code."""
+    last = name.rpartition(".")[2]
+    return len(last) > 1 and last.upper() == last and any(c.isalpha() for c in last)
+
+
+def _small_range(m: Match, call: Node) -> bool:
+    arguments = call.child_by_field_name("arguments")
+    values = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
+    numbers = [_int(a, m.file.source) for a in values]
+    if not values or any(n is None for n in numbers):
+        return False
+    known = [n for n in numbers if n is not None]
+    start, stop = (0, known[0]) if len(known) == 1 else (known[0], known[1])
+    return abs(stop - start) < SMALL_RANGE
+
+
+def iterable_is_small(m: Match, iterable: Node, at: Node, depth: int = 0) -> bool:
+    """Whether iterating ``iterable`` certainly takes a handful of turns.
+
+    Literals, constant ranges, ALL_CAPS tables, ``sys.argv``, the constants of the ``string``
+    module, and names bound only to such things. ``zip`` is as short as its shortest argument.
+    """
+    source = m.file.source
+    if depth > 4:
+        return False
+    kind = iterable.type
+    if kind in _LITERALS:
+        return True
+    if kind == "parenthesized_expression" and iterable.named_child_count == 1:
+        return iterable_is_small(m, iterable.named_children[0], at, depth + 1)
+    name = bindings.text(iterable, source)
+    if kind in ("identifier", "attribute"):
+        if _is_constant_name(name) or name == "sys.argv":
+            return True
+        if kind == "attribute" and name.startswith("string.") and "string" in facts.imports(m):
+            return True
+        if kind == "identifier":
+            reach = bindings.reaching(m, name, at)
+            plain = [b for b in reach or () if not b.augmented]
+            return bool(plain) and all(_binds_small(m, b.node, at, depth) for b in plain)
+        return False
+    if kind == "call":
+        function = iterable.child_by_field_name("function")
+        arguments = iterable.child_by_field_name("arguments")
+        if function is None or arguments is None:
+            return False
+        callee = bindings.text(function, source)
+        positional = [
+            a for a in arguments.named_children if a.type not in ("comment", "keyword_argument")
+        ]
+        if callee == "range":
+            return _small_range(m, iterable)
+        if callee == "zip":
+            return any(iterable_is_small(m, a, at, depth + 1) for a in positional)
+        if callee in _SAME_LENGTH and positional:
+            return iterable_is_small(m, positional[0], at, depth + 1)
+        if function.type == "attribute":
+            method = function.child_by_field_name("attribute")
+            receiver = function.child_by_field_name("object")
+            if method is not None and receiver is not None:
+                if bindings.text(method, source) in _VIEWS:
+                    return iterable_is_small(m, receiver, at, depth + 1)
+                if bindings.text(method, source) == "split" and receiver.type == "string":
+                    return True  # "a b c".split()
+    return False
+
+
+def _binds_small(m: Match, statement: Node, at: Node, depth: int) -> bool:
+    if statement.type != "assignment":
+        return False
+    value = statement.child_by_field_name("right")
+    return value is not None and iterable_is_small(m, value, at, depth + 1)
+
+
+def loop_iterable(loop: Node) -> Node | None:
+    if loop.type in ("for_statement", "for_in_clause"):
+        return loop.child_by_field_name("right")
+    return None
+
+
+def loop_is_small(m: Match, loop: Node) -> bool:
+    iterable = loop_iterable(loop)
+    return iterable is not None and iterable_is_small(m, iterable, loop)
+
+
+def _calls(node: Node, source: bytes, names: frozenset[str]) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "call":
+            function = current.child_by_field_name("function")
+            if function is not None and bindings.text(function, source) in names:
+                return True
+        if current.type not in ("function_definition", "lambda", "class_definition"):
+            stack.extend(current.named_children)
+    return False
+
+
+def loop_is_interactive(m: Match, loop: Node) -> bool:
+    """A loop that waits for a person on each turn (``input()``): it never runs hot."""
+    return _calls(loop, m.file.source, frozenset({"input", "getpass", "getpass.getpass"}))
+
+
+def _in_except_handler(node: Node) -> bool:
+    current = node.parent
+    while current is not None and current.type not in bindings.SCOPE_TYPES:
+        if current.type in ("except_clause", "except_group_clause"):
+            return True
+        current = current.parent
+    return False
+
+
+def _function_names(node: Node, source: bytes) -> list[str]:
+    names = []
+    current = node.parent
+    while current is not None:
+        if current.type == "function_definition":
+            name = current.child_by_field_name("name")
+            if name is not None:
+                names.append(bindings.text(name, source))
+        current = current.parent
+    return names
+
+
+def cold_code(m: Match, node: Node) -> str | None:
+    """Why the code around ``node`` is not where speed matters, or ``None``.
+
+    Tests (a ``test_*`` function, or a file that imports a test framework), files that time
+    their own variants (``timeit``), functions named as the slow variant on purpose, and error
+    handlers.
+    """
+    modules = {full.split(".")[0] for full in facts.imports(m).values()}
+    if modules & _TEST_MODULES:
+        return "test code"
+    if modules & _TIMING_MODULES:
+        return "a file that times its own variants"
+    names = _function_names(node, m.file.source)
+    if any(name.startswith("test") for name in names):
+        return "test code"
+    lowered = [name.lower() for name in names]
+    if any(part in name for name in lowered for part in _DELIBERATELY_SLOW):
+        return "a deliberately slow variant"
+    if _in_except_handler(node):
+        return "an error path"
+    return None
+
+
+def loops_around(node: Node) -> list[Node]:
+    """The loops (innermost first) whose body holds ``node``, within its scope."""
+    loops = []
+    child = node
+    current = node.parent
+    while current is not None and current.type not in bindings.SCOPE_TYPES:
+        if current.type in bindings.LOOP_TYPES:
+            body = current.child_by_field_name("body")
+            if body is not None and body.start_byte <= child.start_byte < body.end_byte:
+                loops.append(current)
+        child = current
+        current = current.parent
+    return loops
+
+
+def growing_loops(m: Match, node: Node, name: str) -> list[Node]:
+    """The loops around ``node`` across whose turns ``name`` keeps its value and can grow.
+
+    Innermost first, stopping at the first loop that binds ``name`` afresh (its ``for``
+    target, or a plain assignment anywhere inside): each turn of that loop starts over.
+    """
+    found, _ = bindings.scope_bindings(m, bindings.enclosing_scope(node))
+    plain = [b.node for b in found.get(name, ()) if not b.augmented]
+    loops = []
+    for loop in loops_around(node):
+        if any(loop.start_byte <= b.start_byte < loop.end_byte for b in plain):
+            break
+        loops.append(loop)
+    return loops
+
+
+def plausibly_hot(m: Match, loops: list[Node]) -> bool:
+    """Whether any of ``loops`` may run many times: not small, not waiting on a person."""
+    return any(not loop_is_small(m, loop) and not loop_is_interactive(m, loop) for loop in loops)
+
+
+def hot_loop_context(m: Match, node: Node, grown: str | None = None) -> bool:
+    """``node`` repeats in a plausibly hot loop of code that runs hot.
+
+    With ``grown``, only the loops across which that name keeps growing count.
+    """
+    loops = loops_around(node) if grown is None else growing_loops(m, node, grown)
+    return bool(loops) and plausibly_hot(m, loops) and cold_code(m, node) is None
