@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "python"
 PYTHON = language_for_id("python")
 assert PYTHON is not None
 RULES = rule_set(PYTHON).rules
-EXPECT = re.compile(r"#\s*expect:\s*(?P<ids>[A-Z0-9, ]+)")
+EXPECT = re.compile(r"#\s*expect:\s*(?P<ids>[A-Z0-9, ]+)(?:fix=(?P<fix>safe|unsafe|none))?")
 OK = re.compile(r"#\s*ok\b")
 TARGET = re.compile(r"#\s*target-python:\s*(\d+)\.(\d+)")
 
@@ -29,6 +29,15 @@ def expectations(text: str) -> tuple[set[tuple[int, str]], int]:
         elif OK.search(line):
             negatives += 1
     return expected, negatives
+
+
+def fix_expectations(text: str) -> dict[int, str]:
+    """Rows (zero-based) whose ``# expect: ID fix=safe|unsafe|none`` names the fix it offers."""
+    return {
+        row + 1: found["fix"]
+        for row, line in enumerate(text.splitlines())
+        if (found := EXPECT.search(line)) and found["fix"]
+    }
 
 
 def check(source: str, rule_id: str, target: tuple[int, int] | None = (3, 11)) -> set[int]:
@@ -50,6 +59,13 @@ def test_rule_fixture(rule):
     assert len(expected) >= 2, "at least two positive cases"
     assert negatives >= 2, "at least two negative cases"
     assert {row for row, rid in expected if rid == rule.id} == check(text, rule.id, target)
+    options = AnalysisOptions(target_python=target, select=(rule.id,), strict=True)
+    offered = {
+        f.span.start_row: "none" if f.fix is None else f.fix.applicability.value
+        for f in analyze(text.encode(), PYTHON, options).findings
+    }
+    for row, fix in fix_expectations(text).items():
+        assert offered.get(row) == fix, f"row {row + 1}: expected fix={fix}, got {offered.get(row)}"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)

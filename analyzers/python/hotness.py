@@ -192,16 +192,35 @@ def cold_code(m: Match, node: Node) -> str | None:
     return None
 
 
-def loops_around(node: Node) -> list[Node]:
-    """The loops (innermost first) whose body holds ``node``, within its scope."""
+def loops_around(node: Node, comprehensions: bool = False) -> list[Node]:
+    """The loops (innermost first) that repeat ``node``, within its scope.
+
+    A statement repeats in a loop's body (a ``while`` condition too); with ``comprehensions``,
+    an expression also repeats in a comprehension, except in its first iterable (evaluated
+    once): a comprehension counts through its ``for`` clauses.
+    """
     loops = []
     child = node
     current = node.parent
     while current is not None and current.type not in bindings.SCOPE_TYPES:
         if current.type in bindings.LOOP_TYPES:
-            body = current.child_by_field_name("body")
-            if body is not None and body.start_byte <= child.start_byte < body.end_byte:
+            repeated = [current.child_by_field_name("body")]
+            if current.type == "while_statement":
+                repeated.append(current.child_by_field_name("condition"))
+            if any(r is not None and r.id == child.id for r in repeated):
                 loops.append(current)
+        elif comprehensions and current.type in facts.COMPREHENSION_TYPES:
+            clauses = [c for c in current.named_children if c.type == "for_in_clause"]
+            first = clauses[0] if clauses else None
+            iterable = first.child_by_field_name("right") if first is not None else None
+            in_first_iterable = (
+                first is not None
+                and child.id == first.id
+                and iterable is not None
+                and iterable.start_byte <= node.start_byte < iterable.end_byte
+            )
+            if not in_first_iterable:
+                loops.extend(clauses)
         child = current
         current = current.parent
     return loops
@@ -228,10 +247,12 @@ def plausibly_hot(m: Match, loops: list[Node]) -> bool:
     return any(not loop_is_small(m, loop) and not loop_is_interactive(m, loop) for loop in loops)
 
 
-def hot_loop_context(m: Match, node: Node, grown: str | None = None) -> bool:
+def hot_loop_context(
+    m: Match, node: Node, grown: str | None = None, comprehensions: bool = False
+) -> bool:
     """``node`` repeats in a plausibly hot loop of code that runs hot.
 
     With ``grown``, only the loops across which that name keeps growing count.
     """
-    loops = loops_around(node) if grown is None else growing_loops(m, node, grown)
+    loops = growing_loops(m, node, grown) if grown else loops_around(node, comprehensions)
     return bool(loops) and plausibly_hot(m, loops) and cold_code(m, node) is None
