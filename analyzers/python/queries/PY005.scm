@@ -1,7 +1,8 @@
-; PY005: `xs.pop(0)` / `xs.insert(0, x)`: the front of a list, which shifts every element.
+; PY005: `xs.pop(0)` / `xs.insert(0, x)`: the front of a list, which shifts every element. The
+; receiver may be a name, an attribute (`self.queue`) or an item (`self.buckets[k]`).
 (call
   function: (attribute
-    object: (identifier) @receiver
+    object: [(identifier) (attribute) (subscript)] @receiver
     attribute: (identifier) @method)
   arguments: (argument_list . (integer) @index .)
   (#eq? @method "pop")
@@ -9,7 +10,7 @@
 
 (call
   function: (attribute
-    object: (identifier) @receiver
+    object: [(identifier) (attribute) (subscript)] @receiver
     attribute: (identifier) @method)
   arguments: (argument_list . (integer) @index . (_) .)
   (#eq? @method "insert")

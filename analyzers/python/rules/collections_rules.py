@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import facts, hotness
 
 # Containers with a cheap or meaningful front: a deque is already the answer, a bytearray or an
 # array.array is a compact buffer that a deque would not replace.
@@ -104,26 +104,98 @@ def _rebound_in_loop(loop: Node, name: bytes, source: bytes) -> bool:
     return False
 
 
+# Uses of a list that a deque does not serve: it has no sort, and indexing its middle is O(n).
+_ORDERING_METHODS = frozenset({"sort", "reverse"})
+
+
+def _base_name(node: Node) -> Node:
+    """``self`` in ``self.queue``, ``buckets`` in ``buckets[k]``: the name an access starts at."""
+    while node.type in ("attribute", "subscript"):
+        inner = node.child_by_field_name("object" if node.type == "attribute" else "value")
+        if inner is None:
+            break
+        node = inner
+    return node
+
+
+def _first_argument(call: Node) -> Node | None:
+    arguments = call.child_by_field_name("arguments")
+    values = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
+    return values[0] if values else None
+
+
+def _sorts(m: Match, call: Node, receiver: str) -> bool:
+    """``queue.sort()``, ``sorted(queue)``, ``heapq.heappush(queue, x)``, ``insort(queue, x)``."""
+    function = call.child_by_field_name("function")
+    if function is None:
+        return False
+    if function.type == "attribute":
+        owner = function.child_by_field_name("object")
+        method = function.child_by_field_name("attribute")
+        if owner is not None and method is not None and m.text(owner) == receiver:
+            return m.text(method) in _ORDERING_METHODS
+        if not m.text(function).startswith(("heapq.", "bisect.")):
+            return False
+    elif m.text(function) not in ("sorted", "insort", "insort_left", "insort_right", "heappush"):
+        return False
+    first = _first_argument(call)
+    return first is not None and m.text(first) == receiver
+
+
+def _needs_a_list(m: Match, scope: Node, receiver: str) -> str | None:
+    """How the function uses ``receiver`` beyond its two ends, if it does.
+
+    Sorting it makes a priority queue (``heapq``'s lesson, not deque's: a deque has no sort);
+    ``queue[i]`` with an index other than 0 or -1 reads the middle, which is O(n) on a deque.
+    """
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type == "call" and _sorts(m, node, receiver):
+            return "sorted"
+        if node.type == "subscript":
+            value = node.child_by_field_name("value")
+            index = node.child_by_field_name("subscript")
+            if value is None or index is None or m.text(value) != receiver:
+                continue
+            if m.text(index).replace(" ", "") not in ("0", "-1"):
+                return "indexed"
+    return None
+
+
 def _list_front(m: Match) -> Hit | None:
     call = m.node("finding")
-    loop = facts.enclosing_loop(call)
-    if loop is None:
+    receiver_node = m.node("receiver")
+    receiver = m.text(receiver_node)
+    loops = hotness.loops_around(call)
+    if not loops:
         return None
-    if _rebound_in_loop(loop, m.text(m.node("receiver")).encode(), m.file.source):
+    # `fields = line.split(); fields.pop(0)` pops a new short list on every turn; likewise
+    # `for row in rows: row.cells.pop(0)`: the loop rebinds what the receiver starts from.
+    base = _base_name(receiver_node)
+    if base.type != "identifier":
         return None
-    receiver = m.text(m.node("receiver"))
+    if any(_rebound_in_loop(loop, m.text(base).encode(), m.file.source) for loop in loops):
+        return None
+    if not hotness.plausibly_hot(m, loops) or hotness.cold_code(m, call):
+        return None
     # pop(0) on a dict removes key 0; a str has neither method. Unknown may well be a list.
     if facts.known_kind(m, receiver, call) not in (None, "list"):
         return None
-    if _front_friendly(m, receiver, call):
+    if receiver_node.type == "identifier" and _front_friendly(m, receiver, call):
+        return None
+    if _needs_a_list(m, facts.enclosing_scope(call), receiver) is not None:
         return None
     if m.text(m.node("method")) == "pop":
         message = (
-            f"`{receiver}.pop(0)` shifts every remaining item; a deque's `popleft()` does not."
+            f"`{receiver}.pop(0)` shifts every remaining item, so draining the list is "
+            "quadratic; a `collections.deque` takes from the front in O(1) with `popleft()`."
         )
     else:
         message = (
-            f"`{receiver}.insert(0, ...)` shifts every item; a deque's `appendleft()` does not."
+            f"`{receiver}.insert(0, ...)` shifts every item, so filling the list is quadratic; "
+            "a `collections.deque` adds to the front in O(1) with `appendleft()`."
         )
     return Hit(span_of(call), message=message)
 
@@ -187,10 +259,14 @@ RULES = [
         check=_list_front,
         doc="""
 ## What it does
-Flags `xs.pop(0)` and `xs.insert(0, x)` inside a `for` or `while` loop.
+Flags `xs.pop(0)` and `xs.insert(0, x)` inside a plausibly hot `for` or `while` loop, on a
+name, an attribute (`self.queue.pop(0)`) or an item (`buckets[k].pop(0)`).
 
 It stays silent when `xs` is known to be a dict (where `pop(0)` removes the key `0`), a
-string, a deque, a `bytearray` or an `array.array`, and outside loops.
+string, a deque, a `bytearray` or an `array.array`; when the loop binds `xs` afresh on every
+turn (`fields = line.split(); fields.pop(0)`); when the function sorts `xs` (a priority
+queue, where `heapq` is the answer and a deque, which has no `sort`, is not) or reads its
+middle (`xs[i]`, slow on a deque); in loops over a literal or a constant `range`; and in tests.
 
 ## Why is this bad?
 A list keeps its items in one contiguous array. Removing or inserting at the front moves every
