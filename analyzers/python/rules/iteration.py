@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import bindings, facts
 
 # Methods that change a list's length. `range(len(xs))` is computed once but a list iterator
 # reads the live list, so after one of these `enumerate(xs)` no longer walks the same indexes.
@@ -146,50 +146,6 @@ def _is_self(node: Node, m: Match) -> bool:
     return node.type == "identifier" and m.text(node) in ("self", "cls")
 
 
-# Modules whose objects have a ``.keys()`` that iteration does not match: a ``sqlite3.Row``
-# iterates its values, and ``dbm`` databases cannot be iterated at all.
-_KEYS_UNLIKE_ITERATION = frozenset({"sqlite3", "dbm"})
-
-
-def _keys_unlike_iteration(m: Match) -> bool:
-    """Whether the file uses objects whose ``.keys()`` differs from iterating them."""
-    # A pandas Series iterates its values, while its .keys() gives the labels.
-    if facts.imports_array_library(m):
-        return True
-    return any(full.split(".")[0] in _KEYS_UNLIKE_ITERATION for full in facts.imports(m).values())
-
-
-def _duck_typed_keys(node: Node, mapping: str, m: Match) -> bool:
-    """Whether ``.keys()`` is there on purpose, as the "has a keys() method" protocol.
-
-    ``dict.update`` and friends accept any object with ``keys()`` and ``__getitem__``; code that
-    checks ``hasattr(other, "keys")``, or catches the ``AttributeError``, calls ``keys()``
-    precisely because ``other`` may not iterate its keys. Walks up to the enclosing scope only.
-    """
-    child = node
-    current = node.parent
-    while current is not None and current.type not in facts.SCOPE_TYPES:
-        if current.type in ("if_statement", "elif_clause"):
-            condition = current.child_by_field_name("condition")
-            if condition is not None and condition.id != child.id:
-                text = m.text(condition)
-                if "hasattr(" in text and mapping in text and "keys" in text:
-                    return True
-        elif current.type == "try_statement":
-            body = current.child_by_field_name("body")
-            if body is not None and body.id == child.id:
-                caught = [
-                    c.child_by_field_name("value")
-                    for c in current.named_children
-                    if c.type == "except_clause"
-                ]
-                if any(v is not None and "AttributeError" in m.text(v) for v in caught):
-                    return True
-        child = current
-        current = current.parent
-    return False
-
-
 def _no_arguments(arguments: Node) -> bool:
     return not any(child.type != "comment" for child in arguments.named_children)
 
@@ -231,12 +187,28 @@ def _short_name(node: Node, m: Match) -> str:
     return ""
 
 
-def _drop_keys_fix(m: Match, mapping: Node, call: Node) -> Fix | None:
-    if mapping.type != "identifier":
-        return None
-    if facts.known_kind(m, m.text(mapping), call) != "dict":
-        return None
+def _drop_keys_fix(m: Match, mapping: Node, call: Node) -> Fix:
     return Fix("Drop `.keys()`", (TextEdit(span_of(call), m.text(mapping)),))
+
+
+def _reads_values(m: Match, scope: Node, mapping: str, key: str) -> bool:
+    """Whether ``scope`` reads ``mapping[key]``: then ``.items()`` is the advice, not ``in d``."""
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "subscript":
+            continue
+        value = node.child_by_field_name("value")
+        index = node.child_by_field_name("subscript")
+        if (
+            value is not None
+            and index is not None
+            and m.text(value) == mapping
+            and m.text(index) == key
+        ):
+            return True
+    return False
 
 
 def _keys_iteration(m: Match) -> Hit | None:
@@ -244,20 +216,34 @@ def _keys_iteration(m: Match) -> Hit | None:
     mapping = m.node("mapping")
     if not _no_arguments(m.node("arguments")) or _is_self(mapping, m):
         return None
-    fix = _drop_keys_fix(m, mapping, call)
-    if fix is None and (_keys_unlike_iteration(m) or _duck_typed_keys(call, m.text(mapping), m)):
+    # Only on a certain dict or Mapping: a row, a cursor result or a column collection may have
+    # a `keys()` whose iteration differs from its own.
+    if not bindings.is_dict(m, mapping):
         return None
+    loop = call.parent
     body = m.get("body")
     if body is not None and _mutates_mapping(body, m.text(mapping), m):
         return None
-    name = _short_name(mapping, m)
-    if fix is not None:
-        message = f"Iterating `{name}` already yields its keys; drop `.keys()`."
-    elif name:
-        message = f"If `{name}` is a dict, iterating it already yields its keys; drop `.keys()`."
-    else:
-        message = "If this is a dict, iterating it already yields its keys; drop `.keys()`."
-    return Hit(span_of(call), message=message, fix=fix)
+    name = _short_name(mapping, m) or "the dict"
+    target = loop.child_by_field_name("left") if loop is not None else None
+    where = body if body is not None else loop.parent if loop is not None else None
+    if (
+        target is not None
+        and target.type == "identifier"
+        and where is not None
+        and _reads_values(m, where, m.text(mapping), m.text(target))
+    ):
+        key = m.text(target)
+        return Hit(
+            span_of(call),
+            message=f"The loop reads `{name}[{key}]` for each key: iterate "
+            f"`{name}.items()` to get the key and the value together.",
+        )
+    return Hit(
+        span_of(call),
+        message=f"Iterating `{name}` already yields its keys; drop `.keys()`.",
+        fix=_drop_keys_fix(m, mapping, call),
+    )
 
 
 def _keys_membership(m: Match) -> Hit | None:
@@ -266,19 +252,14 @@ def _keys_membership(m: Match) -> Hit | None:
     call = m.node("keys")
     if len(comparison.named_children) != 2 or not _no_arguments(m.node("arguments")):
         return None
-    if _is_self(mapping, m):
+    if _is_self(mapping, m) or not bindings.is_dict(m, mapping):
         return None
-    fix = _drop_keys_fix(m, mapping, call)
-    if fix is None and _duck_typed_keys(comparison, m.text(mapping), m):
-        return None
-    name = _short_name(mapping, m)
-    if fix is not None:
-        message = f"`in {name}` already tests the keys; drop `.keys()`."
-    elif name:
-        message = f"If `{name}` is a dict, `in {name}` already tests its keys; drop `.keys()`."
-    else:
-        message = "If this is a dict, `in` on it already tests its keys; drop `.keys()`."
-    return Hit(span_of(comparison), message=message, fix=fix)
+    name = _short_name(mapping, m) or "the dict"
+    return Hit(
+        span_of(comparison),
+        message=f"`in {name}` already tests the keys (a hash lookup); drop `.keys()`.",
+        fix=_drop_keys_fix(m, mapping, call),
+    )
 
 
 RULES = [
@@ -343,15 +324,20 @@ quietly at the shorter one; pass `strict=True` (Python 3.10+) to get an error in
         severity=Severity.HINT,
         fix_title="Drop `.keys()`",
         check=_keys_iteration,
+        fix_safety="Safe: offered only where the value is certainly a dict or a Mapping, whose "
+        "iteration yields exactly what keys() yields.",
         doc="""
 ## What it does
-Flags `.keys()` with no arguments as the iterable of a `for` loop or a comprehension.
+Flags `.keys()` with no arguments as the iterable of a `for` loop or a comprehension, on a
+value that is certainly a dict: a literal, `dict()`, a comprehension, `vars()`,
+`defaultdict`/`Counter`/`OrderedDict`, `**kwargs`, or a name annotated `dict`/`Mapping` (every
+binding that reaches the loop must agree). When the loop reads `d[k]` for each key, it
+suggests `.items()` instead.
 
-The quick fix is offered only when the variable is certainly a dict (assigned a dict in the
-same scope). It stays silent when the loop body adds or removes keys (then neither form is
-safe: iterate over `list(d)` instead), on `self.keys()` (a mapping class may build `__iter__`
-on it), and, unless the value is known to be a dict, in files that use pandas, NumPy or
-`sqlite3`, whose `Series` and `Row` objects iterate their values rather than their keys.
+It stays silent on anything else: database rows, cursor results and a library's column
+collections have a `keys()` whose iteration differs from their own (a row iterates its
+values). Also when the loop body adds or removes keys (iterate over `list(d)` then), and on
+`self.keys()` (a mapping class may build `__iter__` on it).
 
 ## Why is this bad?
 Iterating a dict yields its keys, so `.keys()` adds a method call and a view object and says
@@ -385,14 +371,17 @@ for name in scores:
         severity=Severity.HINT,
         fix_title="Drop `.keys()`",
         check=_keys_membership,
+        fix_safety="Safe: offered only where the value is certainly a dict or a Mapping, whose "
+        "`in` tests exactly the keys.",
         doc="""
 ## What it does
-Flags `key in d.keys()` and `key not in d.keys()`.
+Flags `key in d.keys()` and `key not in d.keys()` where `d` is certainly a dict (a literal,
+`dict()`, a comprehension, `vars()`, `defaultdict`/`Counter`/`OrderedDict`, `**kwargs`, or
+annotated `dict`/`Mapping`).
 
-The quick fix is offered only when `d` is certainly a dict; for other objects a `.keys()`
-method may not agree with their own `in` (a `sqlite3.Row` tests its values), so the hint
-stays conditional. It stays silent on `self.keys()`, which a mapping class may use to
-implement `__contains__` itself.
+It stays silent on anything else: for a database row `in` tests the values, and a library's
+column collection or a cursor result may answer `in` differently from its `keys()`. Also on
+`self.keys()`, which a mapping class may use to implement `__contains__` itself.
 
 ## Why is this bad?
 For a dict both forms are hash lookups, but `.keys()` builds a view object first and reads as
