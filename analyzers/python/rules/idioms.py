@@ -3,47 +3,10 @@
 from __future__ import annotations
 
 from lessonlens.analyzers.match import Match, span_of
-from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
+from lessonlens.analyzers.model import Applicability, Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
 
-# Libraries where `column == None` builds a query expression on purpose: `is None` would be a
-# plain False and silently change the query.
-_EXPRESSION_LIBRARIES = frozenset(
-    {"sqlalchemy", "sqlmodel", "peewee", "pony", "pyspark", "ibis", "sympy", "z3"}
-)
-# Methods that take such expressions; `.filter(User.email == None)` is the idiom, even in a
-# file that imports the ORM indirectly (models defined elsewhere).
-_QUERY_METHODS = frozenset(
-    {"filter", "filter_by", "where", "having", "exclude", "join", "outerjoin", "when", "case"}
-)
-_OPERATOR_ASSERTIONS = frozenset({"assertTrue", "assertFalse"})
 _SHOWN_LENGTH = 40
-
-
-def _builds_expressions(m: Match) -> bool:
-    return any(full.split(".")[0] in _EXPRESSION_LIBRARIES for full in facts.imports(m).values())
-
-
-def _in_query_call(node: Node, m: Match) -> bool:
-    """Whether ``node`` is inside the arguments of a query-builder call (``.filter(...)``)."""
-    current = node.parent
-    # Up through the enclosing expression only: it ends at its statement or at a lambda.
-    while current is not None and current.type not in ("block", "module", "lambda"):
-        if current.type == "call":
-            function = current.child_by_field_name("function")
-            if function is not None and m.text(function).rpartition(".")[2] in _QUERY_METHODS:
-                return True
-        current = current.parent
-    return False
-
-
-def _tests_the_operator(comparison: Node, m: Match) -> bool:
-    """``assertFalse(tz == None)``: a test of ``__eq__`` itself, where `is` would test nothing."""
-    parent = comparison.parent
-    call = parent.parent if parent is not None and parent.type == "argument_list" else None
-    function = call.child_by_field_name("function") if call is not None else None
-    return function is not None and m.text(function).rpartition(".")[2] in _OPERATOR_ASSERTIONS
 
 
 def _is_dotted_name(node: Node) -> bool:
@@ -55,22 +18,57 @@ def _is_dotted_name(node: Node) -> bool:
     return node.type == "identifier"
 
 
+_CONDITION_PARTS = frozenset({"parenthesized_expression", "not_operator", "boolean_operator"})
+_UNSAFE_REASON = (
+    "`is None` skips the left operand's `__eq__`, which a class may define to treat None "
+    "specially (an ORM column builds `IS NULL` from `== None`)"
+)
+
+
+def _truth_tested(node: Node) -> bool:
+    """Whether only the truth of ``node`` is used: an ``if``/``while``/``assert`` condition.
+
+    Elsewhere (``return x == None``, ``f(x == None)``, ``or_(col == None, ...)``) the result is
+    a value, and for a query builder's column that value is a SQL expression, not a bool.
+    """
+    child = node
+    current = node.parent
+    while current is not None and current.type in _CONDITION_PARTS:
+        child = current
+        current = current.parent
+    if current is None:
+        return False
+    if current.type in ("if_statement", "elif_clause", "while_statement", "conditional_expression"):
+        condition = current.child_by_field_name("condition")
+        if current.type == "conditional_expression":
+            # `a if cond else b`: the middle operand is the condition.
+            named = [c for c in current.named_children if c.type != "comment"]
+            condition = named[1] if len(named) == 3 else None
+        return condition is not None and condition.id == child.id
+    if current.type == "assert_statement":
+        first = next((c for c in current.named_children if c.type != "comment"), None)
+        return first is not None and first.id == child.id
+    return current.type == "if_clause"
+
+
 def _compare_to_none(m: Match) -> Hit | None:
     comparison = m.node("finding")
     subject = m.node("subject")
     if len(comparison.named_children) != 2 or subject.type == "none":
         return None
-    # numpy/pandas `==` is element-wise (`arr == None` is an array); ORMs build SQL from it.
-    if facts.imports_array_library(m) or _builds_expressions(m) or _in_query_call(comparison, m):
-        return None
-    if _tests_the_operator(comparison, m):
+    if not _truth_tested(comparison):
         return None
     negated = m.text(m.node("operator")) == "!="
     shown = m.text(subject)
     replacement = f"{shown} is not None" if negated else f"{shown} is None"
     fix = None
     if _is_dotted_name(subject):
-        fix = Fix(f"Use `{replacement}`", (TextEdit(span_of(comparison), replacement),))
+        fix = Fix(
+            f"Use `{replacement}`",
+            (TextEdit(span_of(comparison), replacement),),
+            Applicability.UNSAFE,
+            _UNSAFE_REASON,
+        )
     if len(shown) > _SHOWN_LENGTH or "\n" in shown:
         return Hit(span_of(comparison), fix=fix)
     return Hit(
@@ -92,19 +90,22 @@ RULES = [
         severity=Severity.HINT,
         fix_title="Use `is None`",
         check=_compare_to_none,
+        fix_safety="Unsafe: " + _UNSAFE_REASON + ".",
         doc="""
 ## What it does
-Flags `x == None`, `x != None` and `None == x`. It stays silent in files that import an array
-library (NumPy, pandas, ...) or a library that builds expressions from `==` (SQLAlchemy,
-peewee, PySpark, SymPy, ...), inside calls such as `.filter(...)` and `.where(...)`, where
-`column == None` is the query-builder idiom for `IS NULL`, and inside `assertTrue(...)` /
-`assertFalse(...)`, where a test is usually exercising `__eq__` itself.
+Flags `x == None`, `x != None` and `None == x` where only their truth is used: the condition
+of an `if`, `elif`, `while`, `assert`, a conditional expression or a comprehension's `if`.
+
+It stays silent where the comparison's result is a value: returned, assigned, or passed to a
+call such as `.filter(...)`, `or_(...)` or `assertTrue(...)`. There a class's `__eq__` may
+build something other than a bool (a SQLAlchemy column builds `IS NULL`, a NumPy array
+compares element-wise), and `is None` would silently drop the clause. In a condition such an
+object would raise, so code that works there compares plain values.
 
 ## Why is this bad?
 `None` is a singleton, so the question is one of identity, which `is` asks directly and
 cannot be overridden. `==` calls the left operand's `__eq__`, which a class may define to do
-anything: an array compares element-wise and returns an array, an ORM column returns a SQL
-expression. PEP 8 asks for `is` / `is not` when comparing to singletons.
+anything. PEP 8 asks for `is` / `is not` when comparing to singletons.
 
 ## Example
 ```python
@@ -117,10 +118,6 @@ if result == None:
 if result is None:
     return default
 ```
-The quick fix is offered when the compared operand is a plain name or attribute (`x`,
-`self.x`). It is a trade-off: in the rare class whose `__eq__` treats `None` specially,
-`x == None` and `x is None` differ. Outside array and query-builder libraries (which the rule
-already skips) that is vanishingly rare, and usually a bug in its own right.
 
 ## References
 - https://peps.python.org/pep-0008/#programming-recommendations
