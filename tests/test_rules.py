@@ -85,3 +85,10 @@ def test_rule_fix_keeps_code_valid(rule):
         after = analyze(fixed, PYTHON, options)
         assert not after.error_ranges, f"fix for row {finding.span.start_row} broke the code"
         assert len(after.findings) == len(analyze(source, PYTHON, options).findings) - 1
+
+
+def test_zip_lists_the_sequences_in_reading_order():
+    source = "def f(a, b, c):\n    for i in range(len(a)):\n        print(a[i] + b[i] * c[i])\n"
+    options = AnalysisOptions(select=("PY003",), strict=True)
+    (finding,) = analyze(source.encode(), PYTHON, options).findings
+    assert "`zip(a, b, c)`" in finding.message

@@ -122,7 +122,9 @@ def _index_loop(m: Match) -> Hit | None:
             elif m.text(value) == sequence:
                 reads_sequence = True
             else:
-                others.setdefault(m.text(value), value)
+                seen = others.get(m.text(value))
+                if seen is None or value.start_byte < seen.start_byte:
+                    others[m.text(value)] = value
         else:
             index_needed = True
     if not reads_sequence:
@@ -135,7 +137,9 @@ def _index_loop(m: Match) -> Hit | None:
         for name, value in others.items()
     )
     if others and zippable and not index_needed:
-        together = ", ".join([sequence, *others])
+        # In the order a reader meets them in the body, the indexed sequence first.
+        ordered = sorted(others, key=lambda name: others[name].start_byte)
+        together = ", ".join([sequence, *ordered])
         return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
     return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
 
