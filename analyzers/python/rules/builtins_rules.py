@@ -181,9 +181,29 @@ def _sorted_one_end(m: Match) -> Hit | None:
     smallest = (index == "0") != reverse
     name = "min" if smallest else "max"
     which = "smallest" if smallest else "largest"
+    if index == "-1":
+        # A stable sort puts the *last* of several tied items at the end, while min()/max()
+        # return the *first*: with a key, ties between different items are common, and the
+        # rewrite would pick another one.
+        if _has_key(m.node("arguments"), m):
+            return None
+        return Hit(
+            span_of(subscript),
+            message=f"Use `{name}()` to get the {which} item instead of sorting everything "
+            f"(of several equal {which} items it returns the first, where this returns the last).",
+        )
     return Hit(
         span_of(subscript),
         message=f"Use `{name}()` to get the {which} item instead of sorting everything.",
+    )
+
+
+def _has_key(arguments: Node, m: Match) -> bool:
+    return any(
+        a.type == "keyword_argument"
+        and (key := a.child_by_field_name("name")) is not None
+        and m.text(key) == "key"
+        for a in arguments.named_children
     )
 
 
@@ -331,7 +351,10 @@ Flags `sorted(x)[0]` and `sorted(x)[-1]`, also with `key=` and a literal `revers
 suggests `min(x)` or `max(x)` (with the same `key=`).
 
 It stays silent for other indexes and slices (`sorted(x)[:3]`), for `reverse=` with a value
-that is not a literal, and where `sorted` is imported, defined or assigned in the file.
+that is not a literal, where `sorted` is imported, defined or assigned in the file, and for
+`sorted(x, key=f)[-1]`: a stable sort puts the *last* of several items with the same key at
+the end, while `max(x, key=f)` returns the *first*, so the rewrite would pick another item
+whenever keys tie. (`[0]`, and `[0]` with `reverse=True`, pick the same item as `min`/`max`.)
 
 ## Why is this bad?
 `sorted` builds a new list and sorts it, O(n log n) time and O(n) memory, to read a single
