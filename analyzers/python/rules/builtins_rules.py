@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import facts, hotness
 
 # --- PY006 regex-in-loop ---------------------------------------------------------------------
 
@@ -59,6 +59,10 @@ def _regex_in_loop(m: Match) -> Hit | None:
     name = m.text(m.get("function") or callee)
     # Cheapest first: most matches are `text.split(",")` outside any loop.
     if not _is_literal_pattern(m.node("pattern")) or not _runs_per_iteration(call):
+        return None
+    # The saving is a few hundred nanoseconds a call: worth a hint only in a loop that may run
+    # many times, in code whose speed matters.
+    if not hotness.hot_loop_context(m, call, comprehensions=True):
         return None
     if not facts.resolves_to(m, callee, f"re.{name}"):
         return None

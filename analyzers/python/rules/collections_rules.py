@@ -221,11 +221,14 @@ def _manual_count(m: Match) -> Hit | None:
     # `options["index"] += 1` keeps one named tally in a settings dict; nothing to count.
     if facts.is_literal(m.node("key")):
         return None
+    # Counting over a handful of literal items, an input() menu or in a test is not worth it.
+    if not hotness.hot_loop_context(m, finding):
+        return None
     start = m.text(m.node("start"))
 
     if finding.type == "assignment":
         # d[k] = d.get(k, 0) + 1: only a hint in a loop, where it really is counting.
-        if start != "0" or facts.enclosing_loop(finding) is None:
+        if start != "0":
             return None
         return Hit(span_of(finding))
 
