@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import facts, hotness
 
 # Longer iterables are not quoted in the message.
 _SHOWN_LENGTH = 30
@@ -85,6 +85,37 @@ def _changes_during_loop(m: Match, outer_loop: Node, inner_loop: Node, iterable:
     return False
 
 
+def _iterates_positions(m: Match, iterable: Node) -> bool:
+    if iterable.type != "call":
+        return False
+    function = iterable.child_by_field_name("function")
+    return function is not None and m.text(function) in ("range", "enumerate")
+
+
+def _scanned_mapping(m: Match, iterable: Node, target: Node, inner_key: Node) -> str | None:
+    """``for k, v in d.items(): if k == x`` (or ``for k in d``): a dict searched by its key."""
+    if iterable.type != "call":
+        return None
+    function = iterable.child_by_field_name("function")
+    if function is None or function.type != "attribute":
+        return None
+    method = function.child_by_field_name("attribute")
+    owner = function.child_by_field_name("object")
+    if method is None or owner is None or m.text(method) not in ("items", "keys"):
+        return None
+    if m.text(method) == "items":
+        names = [c for c in target.named_children if c.type != "comment"]
+        if target.type not in ("pattern_list", "tuple_pattern") or len(names) != 2:
+            return None
+        key = names[0]
+    else:
+        key = target
+    if key.type != "identifier" or m.text(inner_key) != m.text(key):
+        return None
+    shown = m.text(owner)
+    return shown if len(shown) <= _SHOWN_LENGTH and "\n" not in shown else None
+
+
 def _nested_loop_join(m: Match) -> Hit | None:
     source = m.file.source
     inner_loop = m.node("finding")
@@ -100,6 +131,15 @@ def _nested_loop_join(m: Match) -> Hit | None:
         return None  # for b in a.children: the inner collection depends on the outer item
     if _changes_during_loop(m, m.node("outer_loop"), inner_loop, iterable):
         return None
+    # `for i in range(n): for j in range(m): if a[i] == b[j]` is dynamic programming over
+    # positions, and `enumerate` keeps the position too: not a join an index replaces.
+    if _iterates_positions(m, iterable):
+        return None
+    outer_loop = m.node("outer_loop")
+    if hotness.cold_code(m, inner_loop) or not (
+        hotness.plausibly_hot(m, [outer_loop]) and hotness.plausibly_hot(m, [inner_loop])
+    ):
+        return None
     parts = _conjuncts(m.node("condition"))
     if parts is None:
         return None
@@ -107,6 +147,13 @@ def _nested_loop_join(m: Match) -> Hit | None:
         key = _join_key(part, outer, inner, source)
         if key is None:
             continue
+        mapping = _scanned_mapping(m, iterable, m.node("inner_target"), key[1])
+        if mapping is not None:
+            return Hit(
+                span_of(inner_loop, iterable),
+                message=f"This loop scans `{mapping}` for the key `{m.text(key[0])}`; it is "
+                f"already a dict: look it up directly (`{mapping}.get({m.text(key[0])})`).",
+            )
         shown = m.text(iterable)
         if len(shown) > _SHOWN_LENGTH or "\n" in shown:
             shown = "the inner collection"
