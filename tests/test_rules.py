@@ -92,3 +92,6 @@ def test_zip_lists_the_sequences_in_reading_order():
     options = AnalysisOptions(select=("PY003",), strict=True)
     (finding,) = analyze(source.encode(), PYTHON, options).findings
     assert "`zip(a, b, c)`" in finding.message
+    source = "def f(a, b):\n    for i in range(len(a)):\n        print(b[i], a[i])\n"
+    (finding,) = analyze(source.encode(), PYTHON, options).findings
+    assert "`zip(b, a)`" in finding.message

@@ -119,9 +119,8 @@ def _index_loop(m: Match) -> Hit | None:
             value = parent.child_by_field_name("value")
             if value is None or _store_target(parent) is not None:
                 index_needed = True
-            elif m.text(value) == sequence:
-                reads_sequence = True
             else:
+                reads_sequence = reads_sequence or m.text(value) == sequence
                 seen = others.get(m.text(value))
                 if seen is None or value.start_byte < seen.start_byte:
                     others[m.text(value)] = value
@@ -135,11 +134,11 @@ def _index_loop(m: Match) -> Hit | None:
         and name not in rebound
         and (value.type != "identifier" or facts.known_kind(m, name, loop) != "dict")
         for name, value in others.items()
+        if name != sequence
     )
-    if others and zippable and not index_needed:
-        # In the order a reader meets them in the body, the indexed sequence first.
-        ordered = sorted(others, key=lambda name: others[name].start_byte)
-        together = ", ".join([sequence, *ordered])
+    if len(others) > 1 and zippable and not index_needed:
+        # In the order the body reads them, so that `for a, b in zip(a_list, b_list)` lines up.
+        together = ", ".join(sorted(others, key=lambda name: others[name].start_byte))
         return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
     return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
 
