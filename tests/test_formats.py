@@ -12,8 +12,13 @@ import pytest
 from click.testing import CliRunner, Result
 from samples import CONCAT, MEMBERSHIP
 
+from lessonlens.analyzers import AnalysisOptions, analyze, language_for_id
+from lessonlens.analyzers.model import Applicability, Finding, Fix, Span, TextEdit
 from lessonlens.lessons.catalog import load_catalog
-from lessonlens.server.cli import main
+from lessonlens.server.check import CheckReport, FileReport, Location, Reported
+from lessonlens.server.cli import all_rules, main
+from lessonlens.server.formats import github, json_format, markdown, sarif, text
+from lessonlens.server.formats.common import Context
 
 REPO = Path(__file__).resolve().parents[1]
 # Wide characters before the flagged comparison: CJK (3 UTF-8 bytes, 1 UTF-16 unit each) and
@@ -207,3 +212,112 @@ def test_markdown_without_findings(project: Path) -> None:
     (project / "app" / "clean.py").write_text("x = 1\n")
     out = run_format("markdown", "app/clean.py")
     assert "No suggestions" in out
+
+
+# ---------------------------------------------------------------------------- fix applicability
+
+UNSAFE_REASON = "a class's `__eq__` may treat None specially (ORM columns, arrays)"
+
+
+def report_with_fixes() -> tuple[CheckReport, Context]:
+    """One file with a safe fix (PY001) and an unsafe one (PY022), whatever the rules do today.
+
+    Built by hand: which rule's fix is unsafe is the rules' business; how every format shows
+    either kind is the formats'.
+    """
+    source = b"def f(w, x):\n    return w in [1, 2, 3, 4] and x == None\n"
+
+    def span(text: bytes) -> Span:
+        start = source.index(text)
+        column = start - source.rindex(b"\n", 0, start) - 1
+        return Span(1, column, 1, column + len(text), start, start + len(text))
+
+    def finding(rule_id: str, text: bytes, fix: Fix) -> Reported:
+        rule = all_rules()[rule_id]
+        where = span(text)
+        found = Finding(
+            rule_id, where, rule.message, rule.severity, rule.skill_id, rule.lesson_id, fix
+        )
+        column = where.start_col + 1
+        return Reported(found, Location(2, column, 2, column + len(text)))
+
+    safe = Fix("Use a set literal", (TextEdit(span(b"[1, 2, 3, 4]"), "{1, 2, 3, 4}"),))
+    unsafe = Fix(
+        "Use `x is None`",
+        (TextEdit(span(b"x == None"), "x is None"),),
+        Applicability.UNSAFE,
+        UNSAFE_REASON,
+    )
+    file = FileReport(
+        "app/mixed.py",
+        findings=(
+            finding("PY001", b"w in [1, 2, 3, 4]", safe),
+            finding("PY022", b"x == None", unsafe),
+        ),
+    )
+    return CheckReport(files=[file]), Context(CATALOG, all_rules())
+
+
+def membership_fix() -> Fix:
+    """PY001's fix on ``MEMBERSHIP``, as the rule gives it today (safe or not)."""
+    python = language_for_id("python")
+    assert python is not None
+    options = AnalysisOptions(select=("PY001",))
+    (finding,) = analyze(MEMBERSHIP.encode(), python, options).findings
+    assert finding.fix is not None
+    return finding.fix
+
+
+def test_text_says_whether_each_fix_is_safe(project: Path) -> None:
+    fix = membership_fix()
+    label = "safe" if fix.safe else f"unsafe: {fix.reason}"
+    assert (
+        f"    fix ({label}): Use a set literal" in run_format("text", "app/words.py").splitlines()
+    )
+    report, context = report_with_fixes()
+    lines = text.render(report, context, color=False).splitlines()
+    assert "    fix (safe): Use a set literal" in lines
+    assert f"    fix (unsafe: {UNSAFE_REASON}): Use `x is None`" in lines
+
+
+def test_json_fix_carries_its_applicability(project: Path) -> None:
+    payload = json.loads(run_format("json", "app/words.py"))
+    (finding,) = payload["files"][0]["findings"]
+    fix = membership_fix()
+    assert finding["fix"]["applicability"] == fix.applicability.value
+    assert finding["fix"]["reason"] == (None if fix.safe else fix.reason)
+    assert finding["fix"]["title"] and finding["fix"]["edits"], "the existing keys stay"
+    report, context = report_with_fixes()
+    safe, unsafe = json.loads(json_format.render(report, context))["files"][0]["findings"]
+    assert (safe["fix"]["applicability"], safe["fix"]["reason"]) == ("safe", None)
+    assert (unsafe["fix"]["applicability"], unsafe["fix"]["reason"]) == ("unsafe", UNSAFE_REASON)
+    assert unsafe["fix"]["edits"][0]["new_text"] == "x is None"
+
+
+def test_sarif_offers_only_safe_fixes(project: Path) -> None:
+    report, context = report_with_fixes()
+    log = json.loads(sarif.render(report, context))
+    validate_sarif(log)
+    safe, unsafe = log["runs"][0]["results"]
+    (fix,) = safe["fixes"]
+    assert fix["description"]["text"] == "Use a set literal"
+    # A code-scanning tool applies `fixes` without asking: the unsafe one is only described.
+    assert "fixes" not in unsafe
+    assert unsafe["properties"]["unsafeFix"] == {
+        "description": "Use `x is None`",
+        "reason": UNSAFE_REASON,
+    }
+
+
+def test_github_and_markdown_say_whether_a_fix_is_safe(project: Path) -> None:
+    report, context = report_with_fixes()
+    safe, unsafe = github.render(report, context).splitlines()
+    assert "%0AFix (safe): Use a set literal (lessonlens check --fix)" in safe
+    assert (
+        f"%0AFix (unsafe: {UNSAFE_REASON}): Use `x is None` "
+        "(lessonlens check --fix --unsafe-fixes)" in unsafe
+    )
+    out = markdown.render(report, context)
+    assert "(fix, safe: Use a set literal)" in out
+    assert f"(fix, unsafe: {UNSAFE_REASON}: Use `x is None`)" in out
+    assert "Fixes offered: 1 safe (`lessonlens check --fix` applies them), 1 unsafe" in out

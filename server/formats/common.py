@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from lessonlens.analyzers.model import Rule
+from lessonlens.analyzers.model import Fix, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill
 from lessonlens.server.check import CheckReport, FileReport, Reported
 
@@ -26,6 +26,11 @@ class Context:
     def skill_name(self, skill_id: str) -> str:
         skill = self.catalog.skill(skill_id)
         return skill.name if skill else skill_id
+
+
+def fix_safety(fix: Fix) -> str:
+    """``safe``, or ``unsafe: <reason>``: how every format says how far a fix can be trusted."""
+    return "safe" if fix.safe else f"unsafe: {fix.reason}"
 
 
 def by_skill(

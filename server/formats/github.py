@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context
+from lessonlens.server.formats.common import Context, fix_safety
 
 
 def _data(text: str) -> str:
@@ -21,6 +21,9 @@ def render(report: CheckReport, context: Context) -> str:
         lesson = context.lesson(reported)
         title = f"{finding.rule_id} {lesson.title}" if lesson else finding.rule_id
         message = finding.message + (f"\nLesson: {lesson.title} {lesson.url}" if lesson else "")
+        if finding.fix is not None:
+            how = "lessonlens check --fix" + ("" if finding.fix.safe else " --unsafe-fixes")
+            message += f"\nFix ({fix_safety(finding.fix)}): {finding.fix.title} ({how})"
         lines.append(
             f"::notice file={_property(file.path)},line={where.line},col={where.column},"
             f"endLine={where.end_line},endColumn={where.end_column},"

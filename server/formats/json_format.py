@@ -16,6 +16,9 @@ def fix_to_json(fix: Fix | None) -> dict[str, Any] | None:
         return None
     return {
         "title": fix.title,
+        # "safe": preserves behaviour wherever the rule fires; "unsafe": may not, says why.
+        "applicability": fix.applicability.value,
+        "reason": fix.reason or None,
         "edits": [
             {
                 "start": {"row": e.span.start_row, "byte_column": e.span.start_col},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context, by_skill
+from lessonlens.server.formats.common import Context, by_skill, fix_safety
 
 # Keep PR comments readable: long lists of places collapse, and stop after this many.
 MAX_PLACES = 10
@@ -54,9 +54,11 @@ def render(report: CheckReport, context: Context) -> str:
             lines.append("")
             for file, reported in places[:MAX_PLACES]:
                 where = reported.location
+                fix = reported.finding.fix
+                note = f" (fix, {fix_safety(fix)}: {fix.title})" if fix is not None else ""
                 lines.append(
                     f"  - `{file.path}:{where.line}` {reported.finding.rule_id}: "
-                    f"{reported.finding.message}"
+                    f"{reported.finding.message}{note}"
                 )
             if len(places) > MAX_PLACES:
                 lines.append(f"  - ... and {len(places) - MAX_PLACES} more")
@@ -64,5 +66,14 @@ def render(report: CheckReport, context: Context) -> str:
             lines.append("  </details>")
         lines.append("")
     _related(report, context, lines)
+    fixes = [r.finding.fix for _, r in report.findings if r.finding.fix is not None]
+    safe = sum(fix.safe for fix in fixes)
+    if fixes:
+        lines.append(
+            f"Fixes offered: {safe} safe (`lessonlens check --fix` applies them), "
+            f"{len(fixes) - safe} unsafe (they may change behaviour, each says why; "
+            "`--unsafe-fixes` applies them too)."
+        )
+        lines.append("")
     lines.append("<sub>Run `lessonlens explain RULE` locally to read a lesson.</sub>")
     return "\n".join(lines) + "\n"

@@ -153,8 +153,14 @@ def render(report: CheckReport, context: Context) -> str:
         }
         if finding.rule_id in index:
             result["ruleIndex"] = index[finding.rule_id]
-        if finding.fix is not None:
+        if finding.fix is not None and finding.fix.safe:
             result["fixes"] = [_fix(finding.fix, artifact)]
+        elif finding.fix is not None:
+            # A SARIF consumer applies what ``fixes`` holds without asking: an unsafe fix is
+            # only described, with its reason, in the result's property bag.
+            result["properties"] = {
+                "unsafeFix": {"description": finding.fix.title, "reason": finding.fix.reason}
+            }
         results.append(result)
     notifications = [
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context
+from lessonlens.server.formats.common import Context, fix_safety
 
 
 def render(report: CheckReport, context: Context, *, color: bool) -> str:
@@ -27,7 +27,8 @@ def render(report: CheckReport, context: Context, *, color: bool) -> str:
                 f"{style(' · ' + lesson.url + ')', dim=True)}"
             )
         if finding.fix is not None:
-            lines.append(f"    {style('fix:', fg='yellow')} {finding.fix.title}")
+            label = f"fix ({fix_safety(finding.fix)}):"
+            lines.append(f"    {style(label, fg='yellow')} {finding.fix.title}")
     for file, note in report.related:
         lesson = context.catalog.lesson(note.lesson_id)
         lines.append(
