@@ -460,7 +460,7 @@ def code_action(
                     title=action.title,
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic_],
-                    is_preferred=True,
+                    is_preferred=action.preferred,
                     # Run by the client right after it applies the edit: the hint's removal is
                     # then the tool's fix, a learning opportunity, not the developer's own.
                     command=types.Command(

@@ -75,6 +75,9 @@ class Action:
     title: str
     finding: Finding
     arguments: tuple[object, ...] = ()
+    # The editor's preferred quick fix, which "fix all" and auto-fix shortcuts may apply
+    # unasked: only a safe fix is.
+    preferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -552,8 +555,13 @@ class Session:
                 actions.extend((show, know))
                 continue
             if finding.fix is not None:
+                fix = finding.fix
                 where = (uri, finding.rule_id, finding.span.start_row)
-                actions.append(Action("fix", f"Fix: {finding.fix.title}", finding, where))
+                # An unsafe fix names its risk where the developer chooses it.
+                label = "Fix" if fix.safe else f"Fix (unsafe: {fix.reason})"
+                actions.append(
+                    Action("fix", f"{label}: {fix.title}", finding, where, preferred=fix.safe)
+                )
             actions.extend((show, know))
             actions.append(
                 Action(

@@ -36,6 +36,7 @@ pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarni
 FIXTURES = Path(__file__).parent / "fixtures" / "lsp"
 SAMPLE = (FIXTURES / "sample.py").read_text("utf-8")
 UNICODE = (FIXTURES / "unicode.py").read_text("utf-8")
+FIXES = (FIXTURES / "fixes.py").read_text("utf-8")
 PYTHON = language_for_id("python")
 assert PYTHON is not None
 CATALOG = load_catalog()
@@ -672,6 +673,13 @@ def titles(actions: Sequence[types.CodeAction]) -> list[str]:
     return [a.title for a in actions]
 
 
+def fix_title(finding: Finding) -> str:
+    """The title of a fix's code action: an unsafe fix says why it may change behaviour."""
+    fix = finding.fix
+    assert fix is not None
+    return f"Fix: {fix.title}" if fix.safe else f"Fix (unsafe: {fix.reason}): {fix.title}"
+
+
 def invocation(command: types.Command | None) -> tuple[str, str, list[Any]]:
     """A command as plain values (the converter turns JSON arrays into tuples)."""
     assert command is not None
@@ -689,8 +697,9 @@ async def test_code_actions_for_a_finding(editor: Editor) -> None:
     membership = next(d for d in diagnostics if d.code == "PY001")
     actions = await editor.actions(uri, membership.range, [membership])
     taught = lesson("set-membership")
+    (finding,) = [f for f in findings(SAMPLE, uri) if f.rule_id == "PY001"]
     assert titles(actions) == [
-        "Fix: Use a set literal",
+        fix_title(finding),
         f"Show lesson: {taught.title}",
         "I know this",
         "Dismiss here",
@@ -698,7 +707,8 @@ async def test_code_actions_for_a_finding(editor: Editor) -> None:
     ]
     fix, show, know, dismiss, mute = actions
     assert fix.kind == types.CodeActionKind.QuickFix
-    assert fix.is_preferred is True
+    assert finding.fix is not None
+    assert (fix.is_preferred is True) == finding.fix.safe
     line = membership.range.start.line
     # The edit, and a command the client runs after applying it, so that the hint's removal
     # counts as the tool's fix (a learning opportunity), not as the developer's own.
@@ -752,13 +762,46 @@ async def test_code_actions_match_diagnostics_with_byte_columns(
     # The cursor, as Neovim sends it: an empty range at the start of the line.
     cursor = types.Position(diagnostic.range.start.line, 0)
     actions = await editor.actions(uri, types.Range(cursor, cursor), [quirky])
+    (finding,) = findings(UNICODE, uri)
     assert titles(actions) == [
-        "Fix: Use `name is None`",
+        fix_title(finding),
         f"Show lesson: {lesson('is-none').title}",
         "I know this",
         "Dismiss here",
         "Don't show PY022 again",
     ]
+
+
+async def test_only_a_safe_fix_is_preferred_and_an_unsafe_one_says_why(editor: Editor) -> None:
+    """A preferred quick fix may be applied unasked ("fix all", auto-fix keys): only a safe fix
+    is preferred. An unsafe one names its risk in the title the developer chooses from."""
+    uri = uri_for("fixes.py")
+    document = editor.open(uri, FIXES)
+    by_rule = {f.rule_id: f for f in findings(FIXES, uri)}
+    safe, unsafe = by_rule["PY010"].fix, by_rule["PY001"].fix
+    assert safe is not None and safe.safe, "PY010 drops `.keys()` of a known dict: safe"
+    assert unsafe is not None and not unsafe.safe and unsafe.reason, "PY001's fix is unsafe"
+    diagnostics = {str(d.code): d for d in await editor.diagnostics(uri)}
+
+    async def fix_action(rule_id: str) -> types.CodeAction:
+        diagnostic = diagnostics[rule_id]
+        actions = await editor.actions(uri, diagnostic.range, [diagnostic])
+        (fix,) = [a for a in actions if a.edit is not None]
+        assert actions[0] is fix, "the fix comes first"
+        assert fix.kind == types.CodeActionKind.QuickFix
+        return fix
+
+    preferred = await fix_action("PY010")
+    assert preferred.title == "Fix: Drop `.keys()`"
+    assert preferred.is_preferred is True
+    risky = await fix_action("PY001")
+    assert risky.title == f"Fix (unsafe: {unsafe.reason}): Use a set literal"
+    assert risky.is_preferred is not True
+    # Chosen by name, it applies like any other fix.
+    assert risky.edit is not None
+    await editor.apply(risky.edit)
+    assert '        if w in {"a", "an", "the", "of"}:\n' in document.text
+    assert codes(await editor.diagnostics(uri)) == ["PY010"]
 
 
 async def test_code_actions_need_a_finding(editor: Editor) -> None:

@@ -214,7 +214,8 @@ def test_diagnostics_hover_lenses_and_lessons_in_a_real_neovim(tmp_path: Path) -
     title = CATALOG.lessons[lesson_for(shown_by_action["for_code"])].title
     assert f"# {title}" in shown_by_action["lines"], transcript
     fixed = result["fixed"]
-    assert any(title.startswith("Fix: ") for title in actions[fixed["code"]]), transcript
+    # "Fix: " for a safe fix, "Fix (unsafe: <reason>): " for an unsafe one (chosen by name).
+    assert any(title.startswith("Fix") for title in actions[fixed["code"]]), transcript
     as_set = fixed["before"].replace('["a", "an", "the", "of"]', '{"a", "an", "the", "of"}')
     assert fixed["after"] == as_set, transcript
     # The dismissed hint stays hidden after an edit elsewhere; only the untouched one is left.
