@@ -266,26 +266,42 @@ def _analyse_one(
         analysis = store.get(key)
         hit = analysis is not None
     if analysis is None:
-        # Selection is applied after analysis so that one cached result serves every selection.
-        unfiltered = replace(options.analysis, select=(), ignore=())
-        analysis = analyze(source.data, spec, unfiltered)
+        analysis = analyze(source.data, spec, unfiltered(options.analysis))
         if store is not None:
             store.set(key, analysis)
+    return file_report(path, display, source, analysis, options.analysis), hit
+
+
+def unfiltered(options: AnalysisOptions) -> AnalysisOptions:
+    """The options to analyse with: every rule, so that one cached result serves every selection.
+
+    Selection is applied afterwards, in ``file_report``.
+    """
+    return replace(options, select=(), ignore=())
+
+
+def file_report(
+    path: Path, display: str, source: Source, analysis: Analysis, options: AnalysisOptions
+) -> FileReport:
+    """The report of one analysed file: the selected findings, located, and its problems.
+
+    ``check --fix`` builds each pass's report here too, so what it fixes is exactly what
+    ``check`` reports.
+    """
     problems = list(analysis.problems)
     if source.notice:
         problems.append(Problem(source.notice))
-    report = FileReport(
+    return FileReport(
         display,
         findings=tuple(
             Reported(replace(f, fix=None) if source.transformed else f, locate(source.data, f))
             for f in analysis.findings
-            if _selected(f.rule_id, options.analysis)
+            if _selected(f.rule_id, options)
         ),
         analysis=analysis,
         problems=tuple(problems),
         source_path=path,
     )
-    return report, hit
 
 
 def _selected(rule_id: str, options: AnalysisOptions) -> bool:

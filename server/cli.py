@@ -16,6 +16,7 @@ from lessonlens.analyzers.engine import AnalysisOptions, rule_set
 from lessonlens.analyzers.languages import LANGUAGES
 from lessonlens.analyzers.model import Rule
 from lessonlens.lessons.catalog import Catalog, cross_check, load_catalog, load_skills
+from lessonlens.server import fixes
 from lessonlens.server.check import (
     CheckError,
     CheckOptions,
@@ -28,6 +29,7 @@ from lessonlens.server.check import (
     run_check,
 )
 from lessonlens.server.config import Config, ConfigError, find_config
+from lessonlens.server.fixes import FixRun
 from lessonlens.server.formats import github, json_format, markdown, sarif, text
 from lessonlens.server.formats.common import Context
 from lessonlens.server.priorities import silenced_skills
@@ -88,6 +90,13 @@ def main() -> None:
     show_default=True,
     help="With --related: where the model runs.",
 )
+@click.option(
+    "--fix", "fix", is_flag=True, help="Apply safe fixes to the files, then report what remains."
+)
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --fix-diff: unsafe fixes too.")
+@click.option(
+    "--fix-diff", is_flag=True, help="Print the diff that --fix would make; write nothing."
+)
 @click.option("--cache-dir", type=click.Path(path_type=Path), hidden=True)
 def check(
     paths: tuple[Path, ...],
@@ -101,14 +110,24 @@ def check(
     output: Path | None,
     related: bool,
     device: str,
+    fix: bool,
+    unsafe_fixes: bool,
+    fix_diff: bool,
     cache_dir: Path | None,
 ) -> None:
     """Suggest lessons for the code in PATHS (default: the current folder).
 
-    Exits 0 whatever it finds: it teaches, it does not block. Use --fail-on to gate.
+    Exits 0 whatever it finds: it teaches, it does not block. Use --fail-on to gate (with
+    --fix, on what remains after fixing). --fix applies only safe fixes, which preserve
+    behaviour; --unsafe-fixes adds those that may not, each shown with its reason.
     """
+    if unsafe_fixes and not (fix or fix_diff):
+        raise click.UsageError("--unsafe-fixes only applies with --fix or --fix-diff")
+    if fix_diff and fmt != "text":
+        raise click.UsageError("--fix-diff prints a diff; not with --format " + fmt)
     targets = list(paths) or [Path(".")]
     report = CheckReport()
+    fixing = FixRun([], unsafe=unsafe_fixes, written=not fix_diff) if fix or fix_diff else None
     lesson_dirs: list[Path] = []
     gate: tuple[str, ...] = _split(fail_on)
     try:
@@ -117,7 +136,9 @@ def check(
             config = find_config(target)
             lesson_dirs.extend(d for d in config.lesson_dirs if d not in lesson_dirs)
             gate = gate or config.fail_on
-            part = _check_target(target, config, changed, select, ignore, jobs, no_cache, cache_dir)
+            part = _check_target(
+                target, config, changed, select, ignore, jobs, no_cache, cache_dir, fixing
+            )
             report.files.extend(part.files)
             report.cache_hits += part.cache_hits
     except (ConfigError, CheckError) as exc:
@@ -141,6 +162,15 @@ def check(
         "github": lambda: github.render(report, context),
         "markdown": lambda: markdown.render(report, context),
     }[fmt]()
+    if fixing is not None:
+        # What was fixed goes where people read it, never into a report a tool parses.
+        click.echo(
+            fixes.summary(fixing, report),
+            nl=False,
+            err=fix_diff or (fmt != "text" and output is None),
+        )
+        if fix_diff:
+            rendered = fixes.unified_diff(fixing.files)
     if output is not None:
         output.write_text(rendered, "utf-8")
     else:
@@ -162,6 +192,7 @@ def _check_target(
     jobs: int | None,
     no_cache: bool,
     cache_dir: Path | None,
+    fixing: FixRun | None = None,
 ) -> CheckReport:
     unreadable: list[tuple[Path, str]] = []
     files = discover([target], config.exclude, unreadable)
@@ -192,6 +223,16 @@ def _check_target(
             keep_changed(f, changed.get(p.resolve()))
             for f, (p, _) in zip(report.files, pairs, strict=True)
         ]
+    if fixing is not None:
+        part = fixes.fix_report(
+            report,
+            options,
+            unsafe=fixing.unsafe,
+            write_files=fixing.written,
+            silenced=silenced,
+            changed=changed,
+        )
+        fixing.files.extend(part.files)
     report.files.extend(
         FileReport(_display(folder), skipped=f"cannot read: {why}") for folder, why in unreadable
     )
