@@ -328,8 +328,25 @@ def explain(name: str) -> None:
     console = Console()
     heading = f"# {lesson.title}\n\n> {lesson.summary}\n\n"
     if rule is not None:
-        heading = f"# {rule.id} {rule.name}\n\n{rule.doc.strip()}\n\n---\n\n" + heading
+        heading = (
+            f"# {rule.id} {rule.name}\n\n{rule.doc.strip()}\n\n{_fix_safety(rule)}\n\n---\n\n"
+            + heading
+        )
     console.print(Markdown(heading + lesson.body))
+
+
+def _fix_safety(rule: Rule) -> str:
+    """Ruff's "Fix safety" section: whether the rule offers a fix, and how far to trust it."""
+    if rule.fix_title is None and not rule.fix_safety:
+        return "## Fix safety\n\nThis rule offers no automatic fix."
+    offer = f"Offers a fix: **{rule.fix_title}**." if rule.fix_title else "Offers a fix."
+    how = (
+        "`lessonlens check --fix` applies safe fixes; an unsafe one is shown with its reason "
+        "and applied only with `--unsafe-fixes`."
+    )
+    return "\n\n".join(
+        part for part in ("## Fix safety", offer, rule.fix_safety.strip(), how) if part
+    )
 
 
 @main.command(name="rules")
