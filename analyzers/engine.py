@@ -107,11 +107,26 @@ def rule_set(spec: LanguageSpec) -> RuleSet:
     return RuleSet(spec, grammar, query, tuple(owners), tuple(rules), tuple(detectors))
 
 
-def rule_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    def hit(keys: Sequence[str]) -> bool:
-        return any(rule.id.startswith(k) or rule.name == k for k in keys)
+# ``select`` entry meaning every rule, the opt-in ones too: what ``check`` analyses and caches,
+# selecting afterwards.
+EVERY_RULE = "*"
 
-    return (not select or hit(select)) and not hit(ignore)
+
+def rule_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> bool:
+    """The one selection policy: ids, id prefixes ("PY0") or names; ``ignore`` wins.
+
+    An empty ``select`` means the default rules. An opt-in rule runs only when ``select``
+    names it exactly (its id or name), or holds ``EVERY_RULE``.
+    """
+
+    def hit(keys: Sequence[str]) -> bool:
+        return any(k == EVERY_RULE or rule.id.startswith(k) or rule.name == k for k in keys)
+
+    if hit(ignore) and EVERY_RULE not in ignore:
+        return False
+    if rule.opt_in:
+        return any(k in (EVERY_RULE, rule.id, rule.name) for k in select)
+    return not select or hit(select)
 
 
 def valid_utf8(source: bytes) -> bytes:

@@ -139,6 +139,9 @@ class Rule:
     min_python: tuple[int, int] | None = None
     below_python: tuple[int, int] | None = None
     tags: tuple[str, ...] = field(default=())
+    # An opt-in rule runs only where it is selected by its id or name: its advice is true but
+    # pays only in code known to be hot, which the rule cannot see (Ruff's non-default rules).
+    opt_in: bool = False
     # Rule documentation in Ruff's headings: What it does / Why is this bad? / Example /
     # Use instead / References. The lesson is the longer, teaching form of the same thing.
     doc: str = ""

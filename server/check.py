@@ -30,8 +30,9 @@ from lessonlens.analyzers import (
     analyze,
     language_for_path,
 )
-from lessonlens.analyzers.engine import rule_set
+from lessonlens.analyzers.engine import EVERY_RULE, rule_selected, rule_set
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
+from lessonlens.analyzers.model import Rule
 from lessonlens.server.config import DEFAULT_EXCLUDE
 from lessonlens.server.sources import Skipped, Source, read_source
 
@@ -277,7 +278,7 @@ def unfiltered(options: AnalysisOptions) -> AnalysisOptions:
 
     Selection is applied afterwards, in ``file_report``.
     """
-    return replace(options, select=(), ignore=())
+    return replace(options, select=(EVERY_RULE,), ignore=())
 
 
 def file_report(
@@ -305,19 +306,13 @@ def file_report(
 
 
 def _selected(rule_id: str, options: AnalysisOptions) -> bool:
-    def matches(keys: Sequence[str]) -> bool:
-        return any(rule_id.startswith(k) or _rule_name(rule_id) == k for k in keys)
-
-    return (not options.select or matches(options.select)) and not matches(options.ignore)
+    rule = _rules_by_id().get(rule_id)
+    return rule is not None and rule_selected(rule, options.select, options.ignore)
 
 
 @cache
-def _rule_names() -> dict[str, str]:
-    return {r.id: r.name for spec in LANGUAGES for r in rule_set(spec).rules}
-
-
-def _rule_name(rule_id: str) -> str:
-    return _rule_names().get(rule_id, "")
+def _rules_by_id() -> dict[str, Rule]:
+    return {r.id: r for spec in LANGUAGES for r in rule_set(spec).rules}
 
 
 _WORKER: dict[str, Any] = {}

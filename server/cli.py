@@ -351,11 +351,13 @@ def _fix_safety(rule: Rule) -> str:
 
 @main.command(name="rules")
 def list_rules() -> None:
-    """List every rule with its lesson."""
+    """List every rule with its lesson; opt-in rules run only when selected by id or name."""
     catalog = load_catalog()
     for rule in all_rules().values():
         lesson = catalog.lesson(rule.lesson_id)
-        click.echo(f"{rule.id}  {rule.name:<24} {lesson.title if lesson else rule.lesson_id}")
+        title = lesson.title if lesson else rule.lesson_id
+        note = "  (opt-in: --select " + rule.id + ")" if rule.opt_in else ""
+        click.echo(f"{rule.id}  {rule.name:<24} {title}{note}")
 
 
 @main.group()

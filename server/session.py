@@ -225,9 +225,14 @@ class Session:
     def update_settings(self, settings: Settings) -> list[DocumentResult]:
         """Apply new settings; returns the documents whose visible hints were recomputed."""
         lessons_changed = settings.lesson_dirs != self.settings.lesson_dirs
+        # Opting in to a rule (or out) changes what the analysis runs, not only what it shows.
+        reanalyse = self._opted_in(settings.select) != self._opted_in(self.settings.select)
         self.settings = settings
         if lessons_changed:
             self.load_lessons()
+        if reanalyse:
+            for uri in list(self._states):
+                self.schedule(uri)
         return self._refresh_all()
 
     def _config_for(self, uri: str) -> Config:
@@ -331,7 +336,10 @@ class Session:
             if len(data) > config.max_file_size:
                 self._publish(state, None, revision, version, data, None, too_large=True)
                 continue
-            options = AnalysisOptions(target_python=config.target_python)
+            options = AnalysisOptions(
+                target_python=config.target_python,
+                select=self._opted_in(self.settings.select or config.select),
+            )
             tree = document.tree.copy() if document.tree is not None else None
             try:
                 new_tree, analysis = await loop.run_in_executor(
@@ -396,6 +404,13 @@ class Session:
     def _line_key(self, data: bytes, row: int) -> bytes:
         lines = data.split(b"\n")
         return lines[row].strip() if 0 <= row < len(lines) else b""
+
+    def _opted_in(self, select: Sequence[str]) -> tuple[str, ...]:
+        """What to analyse: the default rules (``()``), or those plus the opt-in ones named."""
+        chosen = [r.id for r in self.rules.values() if r.opt_in and rule_selected(r, select, ())]
+        if not chosen:
+            return ()
+        return (*(r.id for r in self.rules.values() if not r.opt_in), *chosen)
 
     def _visible(self, state: _State, *, too_large: bool = False) -> DocumentResult:
         document = state.document

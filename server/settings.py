@@ -35,7 +35,8 @@ class Settings:
         default=(),
         metadata=_meta(
             "Rules to show (ids such as PY001, prefixes such as PY0, or names). "
-            "Empty: all rules, or the project's `select` from pyproject.toml."
+            "Empty: the default rules, or the project's `select` from pyproject.toml. "
+            "Opt-in rules (PY006, PY020) run only when named by id or name."
         ),
     )
     ignore: tuple[str, ...] = field(

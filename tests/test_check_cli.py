@@ -286,3 +286,17 @@ def test_progress_bar_on_a_terminal_only(project: Path) -> None:
     piped = subprocess.run(args, cwd=project, capture_output=True, env=env, timeout=120)
     assert piped.returncode == 0
     assert b"Checking" not in piped.stderr
+
+
+def test_an_opt_in_rule_reports_only_when_named(project: Path) -> None:
+    """PY006 runs in every analysis (one cached result serves every selection), but reports
+    only where selected by its id or name: the cache must not leak it into a default run."""
+    (project / "pkg" / "dates.py").write_text(
+        "import re\n\n\ndef dates(lines):\n"
+        '    for line in lines:\n        re.match(r"\\d+", line)\n'
+    )
+    cache = str(project / "cache")
+    for _ in range(2):  # cold, then from the cache
+        assert "PY006" not in {r for _, r, _, _ in findings(report("pkg", "--cache-dir", cache))}
+        named = findings(report("pkg", "--cache-dir", cache, "--select", "PY006"))
+        assert {rule for _, rule, _, _ in named} == {"PY006"}

@@ -722,13 +722,13 @@ async def test_code_actions_for_a_finding(editor: Editor) -> None:
     )
     assert invocation(dismiss.command) == ("Dismiss here", DISMISS, [uri, "PY001", line])
     assert invocation(mute.command) == (mute.title, MUTE_RULE, ["PY001"])
-    # A finding without a safe fix offers no "Fix:" action.
-    keys = next(d for d in diagnostics if d.code == "PY011")
-    assert titles(await editor.actions(uri, keys.range, [keys])) == [
-        f"Show lesson: {lesson('key-in-dict').title}",
+    # A finding without a fix offers no "Fix" action.
+    none = next(d for d in diagnostics if d.code == "PY022")
+    assert titles(await editor.actions(uri, none.range, [none])) == [
+        f"Show lesson: {lesson('is-none').title}",
         "I know this",
         "Dismiss here",
-        "Don't show PY011 again",
+        "Don't show PY022 again",
     ]
     # Apply the fix as the editor would: the finding goes, the others stay.
     assert fix.edit is not None
@@ -936,6 +936,24 @@ async def test_workspace_configuration_and_its_changes(lsp: RecordingClient) -> 
     assert lsp.messages == []
 
 
+async def test_an_opt_in_rule_speaks_once_selected_in_the_settings(lsp: RecordingClient) -> None:
+    source = (
+        "import re\n\n\ndef dates(lines):\n"
+        '    for line in lines:\n        re.match(r"\\d+", line)\n'
+    )
+    editor = await Editor.start(lsp, vscode())
+    uri = uri_for("dates.py")
+    editor.open(uri, source)
+    assert codes(await editor.diagnostics(uri)) == []
+    refreshes = lsp.diagnostic_refresh_count
+    lsp.set_configuration({"select": ["PY0", "PY006"]}, section="lessonlens")
+    lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=None))
+    await until(lambda: lsp.diagnostic_refresh_count > refreshes, "workspace/diagnostic/refresh")
+    await eventually(
+        lambda: editor.diagnostics(uri), lambda d: codes(d) == ["PY006"], "select PY006"
+    )
+
+
 @pytest.mark.parametrize("client_name", sorted(CLIENTS))
 async def test_max_hints_per_file_keeps_the_first(lsp: RecordingClient, client_name: str) -> None:
     editor = await Editor.start(lsp, CLIENTS[client_name](), options={"maxHintsPerFile": 2})
@@ -1012,12 +1030,12 @@ async def test_unknown_documents_and_positions_out_of_range(editor: Editor) -> N
     ("text", "needle", "overshoot", "replacement", "rules"),
     [
         # The last line has no line break to stand on: its end is after its last character.
-        ("x = 1\ny = x == 2", "2", True, "None", ["PY022"]),
+        ("x = 1\nassert x == 2", "2", True, "None", ["PY022"]),
         # LSP breaks lines at \n, \r\n and \r only; a form feed (Emacs page breaks, in real
         # Python files) or \x1e is an ordinary character, though str.splitlines() breaks there.
         ("flag = 1\x0c; check = flag == None\n", "None", False, "0", []),
         ("flag = 1\x0c; check = flag == None\n", "None", True, "0", []),
-        ("a = '\x1e'; b = a == 2\n", "2", True, "None", ["PY022"]),
+        ("a = '\x1e'; assert a == 2\n", "2", True, "None", ["PY022"]),
     ],
     ids=["last-line", "form-feed", "form-feed-overshoot", "record-separator"],
 )
@@ -1188,10 +1206,8 @@ async def test_position_encodings(lsp: RecordingClient, encoding: str) -> None:
     # An incremental edit right after the emoji: the text it leaves must be exact, or the
     # code no longer parses the same and the findings move or vanish.
     after_emoji = editor.range_of(uri, "🐍").end
-    editor.change(
-        uri, [(types.Range(after_emoji, after_emoji), '"; early = name == None; x = "🐍')]
-    )
-    assert 'label = "héllo 世界 🐍"; early = name == None; x = "🐍"; missing' in document.text
+    editor.change(uri, [(types.Range(after_emoji, after_emoji), '"; assert name == None; x = "🐍')])
+    assert 'label = "héllo 世界 🐍"; assert name == None; x = "🐍"; assert' in document.text
     diagnostics = await editor.diagnostics(uri)
     assert seen(diagnostics) == editor.expected(uri)
     assert len(diagnostics) == 2
@@ -1202,7 +1218,7 @@ async def test_position_encodings(lsp: RecordingClient, encoding: str) -> None:
     fixes = [a.edit for a in await editor.actions(uri, second.range, [second]) if a.edit]
     (fix,) = [f for f in fixes if _edit_ranges(f) == [second.range]]
     await editor.apply(fix)
-    assert 'x = "🐍"; missing = name is None\n' in document.text
+    assert 'x = "🐍"; assert name is None\n' in document.text
     assert len(await editor.diagnostics(uri)) == 1
 
 

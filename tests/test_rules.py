@@ -95,3 +95,21 @@ def test_zip_lists_the_sequences_in_reading_order():
     source = "def f(a, b):\n    for i in range(len(a)):\n        print(b[i], a[i])\n"
     (finding,) = analyze(source.encode(), PYTHON, options).findings
     assert "`zip(b, a)`" in finding.message
+
+
+def test_opt_in_rules_run_only_where_named():
+    """PY006 and PY020 are true but rarely worth acting on: they speak only when asked for."""
+    source = (
+        b'import re\n\ndef dates(lines):\n    for line in lines:\n        re.match(r"\\d+", line)\n'
+    )
+    opt_in = {r.id for r in RULES if r.opt_in}
+    assert opt_in == {"PY006", "PY020"}
+
+    def fired(*select: str) -> set[str]:
+        return {f.rule_id for f in analyze(source, PYTHON, AnalysisOptions(select=select)).findings}
+
+    assert "PY006" not in fired()
+    assert "PY006" not in fired("PY0")  # a prefix selects the default rules only
+    assert "PY006" in fired("PY006")
+    assert "PY006" in fired("regex-in-loop")
+    assert fired("PY006", "PY001") == {"PY006"}  # beside default rules named with it

@@ -198,6 +198,10 @@ def _targets(node: Node) -> list[Node]:
     return found
 
 
+def _first_named(node: Node) -> Node | None:
+    return node.named_children[0] if node.named_children else None
+
+
 class _Collector:
     def __init__(self, source: bytes) -> None:
         self.source = source
@@ -222,9 +226,9 @@ class _Collector:
                 kind = annotation_kind(annotation, self.source) if annotation else None
                 name = parameter.child_by_field_name("name") or parameter.named_children[0]
                 if name.type == "list_splat_pattern":
-                    name, kind = (name.named_children or [None])[0], "tuple"
+                    name, kind = _first_named(name), "tuple"
                 elif name.type == "dictionary_splat_pattern":
-                    name, kind = (name.named_children or [None])[0], "dict"
+                    name, kind = _first_named(name), "dict"
                 if parameter.type == "typed_default_parameter":
                     default = parameter.child_by_field_name("value")
                     if default is not None and default.type == "none":
@@ -232,9 +236,9 @@ class _Collector:
             elif parameter.type == "default_parameter":
                 name = parameter.child_by_field_name("name")
             elif parameter.type == "list_splat_pattern":
-                name, kind = (parameter.named_children or [None])[0], "tuple"
+                name, kind = _first_named(parameter), "tuple"
             elif parameter.type == "dictionary_splat_pattern":
-                name, kind = (parameter.named_children or [None])[0], "dict"
+                name, kind = _first_named(parameter), "dict"
             if name is not None and name.type == "identifier":
                 self.add(name, parameter, kind)
 
