@@ -9,12 +9,12 @@ def count_stop_words(words):
             n += 1
     return n
 """
-# PY002 fires on line 4, column 9 (the augmented assignment).
+# PY002 fires on line 4, column 9 (the assignment: `text + a + b` copies `text` every turn).
 CONCAT = """\
 def render(rows):
     text = ""
     for row in rows:
-        text += str(row)
+        text = text + str(row) + "\\n"
     return text
 """
 

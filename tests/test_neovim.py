@@ -34,7 +34,11 @@ CATALOG = load_catalog()
 # Where each expected finding starts in sample.py: the line holding the text, at its byte column
 # (Neovim's diagnostic columns are bytes; the PY001 line has an "é" before the finding, so a
 # client or server that confused UTF-16 with bytes would land one column off).
-EXPECTED_STARTS = {"PY001": 'w in ["a"', "PY002": "text += str(row)", "PY022": "value == None"}
+EXPECTED_STARTS = {
+    "PY001": 'w in ["a"',
+    "PY002": "text = text + str(row)",
+    "PY022": "value == None",
+}
 # Seconds for one whole Neovim session; the driver's own waits are 20 s each.
 SESSION_TIMEOUT = 120
 
