@@ -113,3 +113,19 @@ def test_opt_in_rules_run_only_where_named():
     assert "PY006" in fired("PY006")
     assert "PY006" in fired("regex-in-loop")
     assert fired("PY006", "PY001") == {"PY006"}  # beside default rules named with it
+
+
+def test_an_index_that_only_reads_the_sequence_says_iterate_directly():
+    source = "def f(path):\n    for i in range(len(path)):\n        print(path[i])\n"
+    options = AnalysisOptions(select=("PY003",), strict=True)
+    (finding,) = analyze(source.encode(), PYTHON, options).findings
+    assert "iterate `path` directly" in finding.message
+
+
+def test_a_file_that_imports_test_support_is_test_code():
+    """Performance advice in tests is noise: `sqlalchemy.testing`, `django.test` mark them."""
+    body = "\n\ndef collect(users):\n    return any([u.orders for u in users])\n"
+    options = AnalysisOptions(select=("PY013",), strict=True)
+    assert analyze(body.encode(), PYTHON, options).findings
+    for header in ("from sqlalchemy.testing import fixtures", "from django.test import TestCase"):
+        assert not analyze((header + body).encode(), PYTHON, options).findings

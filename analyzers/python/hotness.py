@@ -26,7 +26,10 @@ _LITERALS = frozenset(
 # Modules whose presence says the file measures itself or is a test: speed advice there is about
 # code written on purpose (a slow variant kept for comparison) or code nobody times.
 _TIMING_MODULES = frozenset({"timeit"})
-_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis", "doctest"})
+_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis", "nose", "mock"})
+# A module path with one of these parts is test support (``django.test``, ``numpy.testing``,
+# ``sqlalchemy.testing``): a file that imports it is a test.
+_TEST_PARTS = frozenset({"test", "tests", "testing"})
 # Names that say a function is the slow variant on purpose.
 _DELIBERATELY_SLOW = ("slow", "naive", "brute", "bruteforce", "brute_force", "unoptimized")
 
@@ -42,6 +45,12 @@ def _int(node: Node, source: bytes) -> int | None:
         value = _int(operand, source) if operand is not None else None
         return -value if value is not None else None
     return None
+
+
+def _is_dunder(name: str) -> bool:
+    """``cls.__bases__``, ``obj.__dict__``, ``cls.__module__``: a class's own small tables."""
+    last = name.rpartition(".")[2]
+    return len(last) > 4 and last.startswith("__") and last.endswith("__")
 
 
 def _is_constant_name(name: str) -> bool:
@@ -77,7 +86,7 @@ def iterable_is_small(m: Match, iterable: Node, at: Node, depth: int = 0) -> boo
         return iterable_is_small(m, iterable.named_children[0], at, depth + 1)
     name = bindings.text(iterable, source)
     if kind in ("identifier", "attribute"):
-        if _is_constant_name(name) or name == "sys.argv":
+        if _is_constant_name(name) or name == "sys.argv" or _is_dunder(name):
             return True
         if kind == "attribute" and name.startswith("string.") and "string" in facts.imports(m):
             return True
@@ -105,10 +114,44 @@ def iterable_is_small(m: Match, iterable: Node, at: Node, depth: int = 0) -> boo
             method = function.child_by_field_name("attribute")
             receiver = function.child_by_field_name("object")
             if method is not None and receiver is not None:
-                if bindings.text(method, source) in _VIEWS:
+                if bindings.text(method, source) in _VIEWS or _is_dunder(
+                    bindings.text(receiver, source)
+                ):
+                    # d.items() is as long as d; cls.__module__.split(".") is a few names.
                     return iterable_is_small(m, receiver, at, depth + 1)
+                if _is_dunder(bindings.text(method, source)):
+                    return True  # cls.__subclasses__()
                 if bindings.text(method, source) == "split" and receiver.type == "string":
                     return True  # "a b c".split()
+    return False
+
+
+_GROWING_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
+
+
+def grows_in(m: Match, loop: Node, name: str) -> bool:
+    """Whether ``loop`` adds items to the list ``name`` (``name.append(x)``, ``name += [...]``)."""
+    stack = [loop]
+    while stack:
+        node = stack.pop()
+        if node.type == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and function.type == "attribute":
+                receiver = function.child_by_field_name("object")
+                method = function.child_by_field_name("attribute")
+                if (
+                    receiver is not None
+                    and method is not None
+                    and m.text(receiver) == name
+                    and m.text(method) in _GROWING_METHODS
+                ):
+                    return True
+        elif node.type == "augmented_assignment":
+            left = node.child_by_field_name("left")
+            if left is not None and m.text(left) == name:
+                return True
+        if node.type not in ("function_definition", "lambda", "class_definition"):
+            stack.extend(node.named_children)
     return False
 
 
@@ -176,8 +219,11 @@ def cold_code(m: Match, node: Node) -> str | None:
     their own variants (``timeit``), functions named as the slow variant on purpose, and error
     handlers.
     """
-    modules = {full.split(".")[0] for full in facts.imports(m).values()}
-    if modules & _TEST_MODULES:
+    imported = facts.imports(m).values()
+    modules = {full.split(".")[0] for full in imported}
+    if modules & _TEST_MODULES or any(
+        part.strip("_") in _TEST_PARTS for full in imported for part in full.split(".")[:-1]
+    ):
         return "test code"
     if modules & _TIMING_MODULES:
         return "a file that times its own variants"

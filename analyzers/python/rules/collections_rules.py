@@ -180,6 +180,14 @@ def _list_front(m: Match) -> Hit | None:
         return None
     if not hotness.plausibly_hot(m, loops) or hotness.cold_code(m, call):
         return None
+    # `tokens = cls.__module__.split(".")` or `expected = [(1,)]`: a handful of items that
+    # nothing adds to. (A queue that starts as `[start]` and is extended is not small.)
+    if (
+        receiver_node.type == "identifier"
+        and hotness.iterable_is_small(m, receiver_node, call)
+        and not any(hotness.grows_in(m, loop, receiver) for loop in loops)
+    ):
+        return None
     # pop(0) on a dict removes key 0; a str has neither method. Unknown may well be a list.
     if facts.known_kind(m, receiver, call) not in (None, "list"):
         return None

@@ -11,42 +11,18 @@ from lessonlens.analyzers.python import bindings, facts, hotness
 _MIN_LITERAL_ELEMENTS = 4
 
 
+_UNHASHABLE_DISPLAYS = frozenset(
+    {"list", "dictionary", "set", "list_comprehension", "dictionary_comprehension"}
+)
 _UNHASHABLE_REASON = (
     "a set raises TypeError where the list answered False if the value tested is unhashable "
     "(a list or a dict)"
 )
-_GROWING = frozenset({"append", "extend", "insert"})
 
 
 def _constant_elements(node: Node) -> bool:
     elements = [e for e in node.named_children if e.type != "comment"]
     return len(elements) >= _MIN_LITERAL_ELEMENTS and all(facts.is_literal(e) for e in elements)
-
-
-def _grows_in(m: Match, loop: Node, name: str) -> bool:
-    """Whether ``loop`` adds items to the list ``name`` (``name.append(x)``, ``name += [...]``)."""
-    stack = [loop]
-    while stack:
-        node = stack.pop()
-        if node.type == "call":
-            function = node.child_by_field_name("function")
-            if function is not None and function.type == "attribute":
-                receiver = function.child_by_field_name("object")
-                method = function.child_by_field_name("attribute")
-                if (
-                    receiver is not None
-                    and method is not None
-                    and m.text(receiver) == name
-                    and m.text(method) in _GROWING
-                ):
-                    return True
-        elif node.type == "augmented_assignment":
-            left = node.child_by_field_name("left")
-            if left is not None and m.text(left) == name:
-                return True
-        if node.type not in ("function_definition", "lambda", "class_definition"):
-            stack.extend(node.named_children)
-    return False
 
 
 def _constant_list_name(m: Match, name: str, at: Node) -> bool:
@@ -84,8 +60,11 @@ def _membership_in_loop(m: Match) -> Hit | None:
         if facts.known_kind(m, name, finding) != "list":
             return None
         # The seen-list: `if x not in seen: seen.append(x)` scans a list that keeps growing.
+        # A set beside it needs hashable items: `[a, b] in seen` would need tuples.
+        if m.node("needle").type in _UNHASHABLE_DISPLAYS:
+            return None
         growing = [loop for loop in loops if loop.type != "for_in_clause"]
-        if not any(_grows_in(m, loop, name) for loop in growing):
+        if not any(hotness.grows_in(m, loop, name) for loop in growing):
             return None
         return Hit(
             span_of(finding),

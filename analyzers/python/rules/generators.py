@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import facts, hotness
 
 _SHORT_CIRCUITING = frozenset({"any", "all"})
 # How many positional arguments each builtin takes when its first one is an iterable: ``sum``
@@ -46,6 +46,9 @@ def _listcomp_in_call(m: Match) -> Hit | None:
     if len(positional) > _MAX_POSITIONAL[name] or any(a.type == "list_splat" for a in given):
         return None
     if not facts.refers_to_builtin(m, function) or _is_async_comprehension(comprehension):
+        return None
+    # A test may build the list on purpose, to make every item load before it asserts.
+    if hotness.cold_code(m, call) == "test code":
         return None
     if name in _SHORT_CIRCUITING:
         message = f"`{name}()` can stop at the first decisive item; pass a generator, not a list."

@@ -140,6 +140,12 @@ def _index_loop(m: Match) -> Hit | None:
         # In the order the body reads them, so that `for a, b in zip(a_list, b_list)` lines up.
         together = ", ".join(sorted(others, key=lambda name: others[name].start_byte))
         return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
+    if not index_needed and len(others) == 1:
+        return Hit(
+            span,
+            message=f"The index only reads `{sequence}[{index}]`: iterate `{sequence}` directly "
+            f"(`for item in {sequence}:`).",
+        )
     return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import facts, hotness
 
 _ROW_AXIS = frozenset({"1", '"columns"', "'columns'"})
 
@@ -18,6 +18,8 @@ def _pandas_row_loop(m: Match) -> Hit | None:
     if not _imports_pandas(m):
         return None
     call = m.node("finding")
+    if hotness.cold_code(m, call):
+        return None  # a test's or an error path's handful of rows
     axis = m.get("axis")
     if axis is None:
         return Hit(
