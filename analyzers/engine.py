@@ -42,6 +42,8 @@ class AnalysisOptions:
     ignore: tuple[str, ...] = ()
     # Re-raise a rule's exception instead of reporting it (tests).
     strict: bool = False
+    # The file is test code (``languages.is_test_path``): performance rules stay silent.
+    test_code: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,12 @@ class _Walk:
             if r.applies_to(options.target_python)
             and rule_selected(r, options.select, options.ignore)
         }
-        self.context = FileContext(source=source, root=root, target_python=options.target_python)
+        self.context = FileContext(
+            source=source,
+            root=root,
+            target_python=options.target_python,
+            test_code=options.test_code,
+        )
         self.findings: dict[tuple[str, int, int], Finding] = {}
         self.evidence: dict[tuple[str, int, int], SkillEvidence] = {}
         self.problems: list[Problem] = []

@@ -68,5 +68,23 @@ def language_for_path(path: str | PurePath) -> LanguageSpec | None:
     return _BY_EXTENSION.get(PurePath(path).suffix.lower())
 
 
+_TEST_FOLDERS = frozenset({"test", "tests", "testing"})
+
+
+def is_test_path(path: str | PurePath | None) -> bool:
+    """Whether a path (relative to its project) is test code by the usual layouts.
+
+    A ``tests``/``test``/``testing`` folder, ``test_*.py``, ``*_test.py``, ``conftest.py``.
+    Performance advice stays silent there (see ``python/hotness.py``); idiom advice does not.
+    """
+    if path is None:
+        return False
+    pure = PurePath(path)
+    stem = pure.stem.lower()
+    if stem.startswith("test_") or stem.endswith("_test") or stem in ("conftest", "tests"):
+        return True
+    return any(part.lower() in _TEST_FOLDERS for part in pure.parts[:-1])
+
+
 def language_for_id(language_id: str) -> LanguageSpec | None:
     return _BY_LANGUAGE_ID.get(language_id)

@@ -28,6 +28,7 @@ class FileContext:
     source: bytes
     root: Node
     target_python: tuple[int, int] | None
+    test_code: bool = False
     # Facts computed on first use by language helpers (imports, aliases, ...).
     facts: dict[str, Any] = field(default_factory=dict)
 

@@ -29,10 +29,11 @@ import time
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lessonlens.analyzers import AnalysisOptions, LanguageSpec, analyze, language_for_path
+from lessonlens.analyzers.languages import is_test_path
 from lessonlens.server.coach import occurrence_keys, opportunities
 from lessonlens.server.config import Config
 from lessonlens.server.progress import (
@@ -248,26 +249,26 @@ class _Analyser:
         self._blobs = blobs
         self._max_size = config.max_file_size
         self._options = AnalysisOptions(target_python=config.target_python)
-        self._cache: OrderedDict[tuple[str, str], _Keys | None] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, bool], _Keys | None] = OrderedDict()
 
-    def keys(self, blob: str | None, spec: LanguageSpec) -> _Keys | None:
+    def keys(self, blob: str | None, spec: LanguageSpec, test_code: bool = False) -> _Keys | None:
         """The blob's analysis keys; None when it must be skipped (binary, huge, undecodable)."""
         if blob is None or set(blob) == {"0"}:
             return _NO_KEYS
-        cache_key = (blob, spec.id)
+        cache_key = (blob, spec.id, test_code)
         if cache_key in self._cache:
             self._cache.move_to_end(cache_key)
             return self._cache[cache_key]
         raw = self._blobs.read(blob, self._max_size)
         data = None if raw is None else _source(raw)
-        keys = None if data is None else self._analyse(data, spec)
+        keys = None if data is None else self._analyse(data, spec, test_code)
         self._cache[cache_key] = keys
         if len(self._cache) > CACHE_BLOBS:
             self._cache.popitem(last=False)
         return keys
 
-    def _analyse(self, data: bytes, spec: LanguageSpec) -> _Keys:
-        analysis = analyze(data, spec, self._options)
+    def _analyse(self, data: bytes, spec: LanguageSpec, test_code: bool) -> _Keys:
+        analysis = analyze(data, spec, replace(self._options, test_code=test_code))
         lines = data.split(b"\n")
         return _Keys(
             occurrence_keys(((f.rule_id, f.span.start_row) for f in analysis.findings), lines),
@@ -315,8 +316,10 @@ def _commit_events(
         language = spec.id
         old_spec = language_for_path(Path(change.old_path)) if change.old_path else None
         # A file renamed into this language had no code of it before.
-        before = analyser.keys(change.old_blob if old_spec == spec else None, spec)
-        after = analyser.keys(change.new_blob, spec)
+        # Paths in history are relative to the repository's root.
+        test_code = is_test_path(change.path)
+        before = analyser.keys(change.old_blob if old_spec == spec else None, spec, test_code)
+        after = analyser.keys(change.new_blob, spec, test_code)
         if before is None or after is None:
             continue  # one side unreadable: a diff against nothing would invent events
         files += 1

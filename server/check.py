@@ -31,7 +31,7 @@ from lessonlens.analyzers import (
     language_for_path,
 )
 from lessonlens.analyzers.engine import EVERY_RULE, rule_selected, rule_set
-from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
+from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
 from lessonlens.analyzers.model import Rule
 from lessonlens.server.config import DEFAULT_EXCLUDE
 from lessonlens.server.sources import Skipped, Source, read_source
@@ -101,6 +101,9 @@ class CheckOptions:
     diff_rev: str | None = None
     max_file_size: int = 1_000_000
     exclude: tuple[str, ...] = ()
+    # The project's root (where its config lives): test folders are recognised below it only,
+    # so that a checkout that happens to sit in ~/tests/ is not all test code.
+    root: Path | None = None
 
 
 class CheckError(Exception):
@@ -224,7 +227,9 @@ class AnalysisCache:
 
 def cache_key(data: bytes, spec: LanguageSpec, options: AnalysisOptions) -> str:
     digest = hashlib.sha256(data)
-    digest.update(f"|{spec.id}|{options.target_python}|{rules_fingerprint()}".encode())
+    digest.update(
+        f"|{spec.id}|{options.target_python}|{options.test_code}|{rules_fingerprint()}".encode()
+    )
     return digest.hexdigest()
 
 
@@ -262,15 +267,27 @@ def _analyse_one(
     source: Source = read
     hit = False
     analysis = None
-    key = cache_key(source.data, spec, options.analysis) if store is not None else ""
+    analysed = file_options(options, path)
+    key = cache_key(source.data, spec, analysed) if store is not None else ""
     if store is not None:
         analysis = store.get(key)
         hit = analysis is not None
     if analysis is None:
-        analysis = analyze(source.data, spec, unfiltered(options.analysis))
+        analysis = analyze(source.data, spec, unfiltered(analysed))
         if store is not None:
             store.set(key, analysis)
     return file_report(path, display, source, analysis, options.analysis), hit
+
+
+def file_options(options: CheckOptions, path: Path) -> AnalysisOptions:
+    """The analysis options for one file: the run's, and whether the file is test code."""
+    relative: Path = path
+    if options.root is not None:
+        try:
+            relative = path.resolve().relative_to(options.root.resolve())
+        except (OSError, ValueError):
+            relative = path
+    return replace(options.analysis, test_code=is_test_path(relative))
 
 
 def unfiltered(options: AnalysisOptions) -> AnalysisOptions:

@@ -212,6 +212,7 @@ def _check_target(
         use_cache=not no_cache,
         cache_dir=cache_dir,
         max_file_size=config.max_file_size,
+        root=config.root,
     )
     pairs = [(f, _display(f)) for f in files]
     report = _run_with_progress(pairs, options)

@@ -37,6 +37,7 @@ from lessonlens.server.check import (
     FileReport,
     Reported,
     drop_skills,
+    file_options,
     file_report,
     keep_changed,
     unfiltered,
@@ -126,7 +127,8 @@ def fix_file(
     if isinstance(read, Skipped) or read.transformed:
         return None
     lines = None if changed is None or -1 in changed else set(changed)
-    analysis = analyze(read.data, spec, unfiltered(options.analysis))
+    analysed = unfiltered(file_options(options, path))
+    analysis = analyze(read.data, spec, analysed)
 
     def report(source: Source, analysis: Analysis, lines: set[int] | None) -> FileReport:
         found = drop_skills(
@@ -149,7 +151,7 @@ def fix_file(
         data = _apply(source.data, edits)
         if data == source.data:
             break
-        after = analyze(data, spec, unfiltered(options.analysis))
+        after = analyze(data, spec, analysed)
         why = None
         if _new_errors(source.data, analysis, data, after):
             why = "they would leave code that does not parse"

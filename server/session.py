@@ -31,7 +31,7 @@ from lessonlens.analyzers.engine import (
     rule_set,
     valid_utf8,
 )
-from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec
+from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
 from lessonlens.analyzers.model import CodeUnit, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog, load_skills
 from lessonlens.server.coach import Coach
@@ -134,6 +134,17 @@ def uri_to_path(uri: str) -> Path | None:
 
 
 _PARSERS = threading.local()
+
+
+def _is_test_file(uri: str, config: Config) -> bool:
+    """Test code by its path below the project's root (its config's folder)."""
+    path = uri_to_path(uri)
+    if path is None:
+        return False
+    try:
+        return is_test_path(path.relative_to(config.root))
+    except ValueError:
+        return is_test_path(path.name)
 
 
 def _parser(spec: LanguageSpec) -> parsing.Parser:
@@ -339,6 +350,7 @@ class Session:
             options = AnalysisOptions(
                 target_python=config.target_python,
                 select=self._opted_in(self.settings.select or config.select),
+                test_code=_is_test_file(uri, config),
             )
             tree = document.tree.copy() if document.tree is not None else None
             try:

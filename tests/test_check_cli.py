@@ -300,3 +300,26 @@ def test_an_opt_in_rule_reports_only_when_named(project: Path) -> None:
         assert "PY006" not in {r for _, r, _, _ in findings(report("pkg", "--cache-dir", cache))}
         named = findings(report("pkg", "--cache-dir", cache, "--select", "PY006"))
         assert {rule for _, rule, _, _ in named} == {"PY006"}
+
+
+def test_performance_hints_stay_out_of_tests_idiom_hints_do_not(tmp_path: Path) -> None:
+    """A queue drained from the front is worth a hint in the product, not in its tests; an
+    idiom (`== None`) is worth one in both. Test folders count below the project's root only."""
+    project = tmp_path / "tests" / "project"  # a checkout that happens to sit under tests/
+    code = (
+        "def drain(rows):\n    queue = list(rows)\n    while queue:\n"
+        "        item = queue.pop(0)\n        if item == None:\n            break\n"
+    )
+    for relative in ("src/jobs.py", "tests/test_jobs.py", "src/conftest.py", "testing/jobs.py"):
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(code)
+    (project / "pyproject.toml").write_text("[tool.lessonlens]\n")
+    found = findings(report(str(project), "--no-cache"))
+    rules = {(Path(path).relative_to(project).as_posix(), rule) for path, rule, _, _ in found}
+    assert rules == {
+        ("src/jobs.py", "PY005"),
+        ("src/jobs.py", "PY022"),
+        ("tests/test_jobs.py", "PY022"),
+        ("src/conftest.py", "PY022"),
+        ("testing/jobs.py", "PY022"),
+    }

@@ -176,7 +176,7 @@ class Binding:
     augmented: bool = False  # ``x += ...``: keeps the kind it had
 
 
-def _targets(node: Node) -> list[Node]:
+def targets(node: Node) -> list[Node]:
     """Identifiers (and ``self.x`` attributes) that an assignment target binds."""
     found: list[Node] = []
     stack = [node]
@@ -262,7 +262,7 @@ class _Collector:
                     self.add(left, node, None, augmented=True)
             elif kind in ("for_statement", "for_in_clause"):
                 left = node.child_by_field_name("left")
-                for target in _targets(left) if left is not None else ():
+                for target in targets(left) if left is not None else ():
                     self.add(target, node, None)
             elif kind == "named_expression":
                 name = node.child_by_field_name("name")
@@ -272,7 +272,7 @@ class _Collector:
             elif kind == "as_pattern":
                 for child in node.named_children:
                     if child.type == "as_pattern_target":
-                        for target in _targets(child):
+                        for target in targets(child):
                             self.add(target, node, None)
             elif kind in ("import_statement", "import_from_statement"):
                 for name in node.children_by_field_name("name"):
@@ -315,9 +315,9 @@ class _Collector:
                 else kind or (annotation_kind(annotation, self.source))
             )
         for left in lefts:
-            targets = _targets(left)
-            single = len(targets) == 1 and targets[0].id == left.id
-            for target in targets:
+            bound = targets(left)
+            single = len(bound) == 1 and bound[0].id == left.id
+            for target in bound:
                 self.add(target, node, kind if single else None)
 
     def _same_kind_call(self, left: Node, value: Node) -> str | None:

@@ -169,8 +169,58 @@ def loop_iterable(loop: Node) -> Node | None:
 
 
 def loop_is_small(m: Match, loop: Node) -> bool:
+    if loop.type == "while_statement":
+        return _shrinks_geometrically(m, loop)
     iterable = loop_iterable(loop)
     return iterable is not None and iterable_is_small(m, iterable, loop)
+
+
+_DIVIDING = frozenset({"//=", ">>=", "/="})
+
+
+def _shrinks_geometrically(m: Match, loop: Node) -> bool:
+    """``while n > 0: n //= 10``: a loop over the digits (or bits) of a number.
+
+    It turns as many times as the number has digits, a few dozen at most, whatever ``n`` is.
+    """
+    condition = loop.child_by_field_name("condition")
+    body = loop.child_by_field_name("body")
+    if condition is None or body is None:
+        return False
+    source = m.file.source
+    tested = facts.names_in(condition, source)
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type in ("function_definition", "lambda", "class_definition"):
+            continue
+        stack.extend(node.named_children)
+        if node.type == "augmented_assignment":
+            left = node.child_by_field_name("left")
+            operator = node.child_by_field_name("operator")
+            if (
+                left is not None
+                and operator is not None
+                and bindings.text(left, source) in tested
+                and operator.type in _DIVIDING
+            ):
+                return True
+        elif node.type == "assignment":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if left is None or right is None:
+                continue
+            targets = {bindings.text(t, source) for t in bindings.targets(left)} & tested
+            if not targets:
+                continue
+            value = bindings.text(right, source).replace(" ", "")
+            if value.startswith("divmod(") and value[7:].split(",")[0] in targets:
+                return True  # n, digit = divmod(n, base)
+            if right.type == "binary_operator" and any(
+                value.startswith(f"{t}//") or value.startswith(f"{t}>>") for t in targets
+            ):
+                return True  # n = n // base
+    return False
 
 
 def _calls(node: Node, source: bytes, names: frozenset[str]) -> bool:
@@ -219,6 +269,8 @@ def cold_code(m: Match, node: Node) -> str | None:
     their own variants (``timeit``), functions named as the slow variant on purpose, and error
     handlers.
     """
+    if m.file.test_code:
+        return "test code"
     imported = facts.imports(m).values()
     modules = {full.split(".")[0] for full in imported}
     if modules & _TEST_MODULES or any(
