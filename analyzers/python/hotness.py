@@ -95,6 +95,16 @@ def iterable_is_small(m: Match, iterable: Node, at: Node, depth: int = 0) -> boo
             plain = [b for b in reach or () if not b.augmented]
             return bool(plain) and all(_binds_small(m, b.node, at, depth) for b in plain)
         return False
+    if kind == "subscript":
+        # sys.argv[1:] is as small as sys.argv
+        value = iterable.child_by_field_name("value")
+        index = iterable.child_by_field_name("subscript")
+        return (
+            value is not None
+            and index is not None
+            and index.type == "slice"
+            and iterable_is_small(m, value, at, depth + 1)
+        )
     if kind == "call":
         function = iterable.child_by_field_name("function")
         arguments = iterable.child_by_field_name("arguments")
@@ -129,8 +139,12 @@ def iterable_is_small(m: Match, iterable: Node, at: Node, depth: int = 0) -> boo
 _GROWING_METHODS = frozenset({"append", "extend", "insert", "appendleft", "extendleft"})
 
 
-def grows_in(m: Match, loop: Node, name: str) -> bool:
-    """Whether ``loop`` adds items to the list ``name`` (``name.append(x)``, ``name += [...]``)."""
+def grows_in(m: Match, loop: Node, name: str, *, unless_small: bool = False) -> bool:
+    """Whether ``loop`` adds items to the list ``name`` (``name.append(x)``, ``name += [...]``).
+
+    With ``unless_small``, extending it by small things (``stack.extend(c.__subclasses__())``,
+    a walk of a class hierarchy) does not count.
+    """
     stack = [loop]
     while stack:
         node = stack.pop()
@@ -145,7 +159,16 @@ def grows_in(m: Match, loop: Node, name: str) -> bool:
                     and m.text(receiver) == name
                     and m.text(method) in _GROWING_METHODS
                 ):
-                    return True
+                    arguments = node.child_by_field_name("arguments")
+                    values = arguments.named_children if arguments is not None else []
+                    small = (
+                        unless_small
+                        and m.text(method) in ("extend", "extendleft")
+                        and len(values) == 1
+                        and iterable_is_small(m, values[0], node)
+                    )
+                    if not small:
+                        return True
         elif node.type == "augmented_assignment":
             left = node.child_by_field_name("left")
             if left is not None and m.text(left) == name:

@@ -164,6 +164,17 @@ def _needs_a_list(m: Match, scope: Node, receiver: str) -> str | None:
     return None
 
 
+def _index_moves(m: Match, receiver: Node, loops: list[Node]) -> bool:
+    """Whether the loop rebinds a name the receiver's index reads (``rows[i]``)."""
+    index = receiver.child_by_field_name("subscript")
+    if index is None:
+        return False
+    names = facts.names_in(index, m.file.source)
+    return any(
+        _rebound_in_loop(loop, name.encode(), m.file.source) for loop in loops for name in names
+    )
+
+
 def _list_front(m: Match) -> Hit | None:
     call = m.node("finding")
     receiver_node = m.node("receiver")
@@ -185,8 +196,11 @@ def _list_front(m: Match) -> Hit | None:
     if (
         receiver_node.type == "identifier"
         and hotness.iterable_is_small(m, receiver_node, call)
-        and not any(hotness.grows_in(m, loop, receiver) for loop in loops)
+        and not any(hotness.grows_in(m, loop, receiver, unless_small=True) for loop in loops)
     ):
+        return None
+    # `rows[i].insert(0, x)` in `for i in ...` reaches another list on every turn.
+    if receiver_node.type == "subscript" and _index_moves(m, receiver_node, loops):
         return None
     # pop(0) on a dict removes key 0; a str has neither method. Unknown may well be a list.
     if facts.known_kind(m, receiver, call) not in (None, "list"):
