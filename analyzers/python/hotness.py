@@ -179,6 +179,12 @@ def grows_in(m: Match, loop: Node, name: str, *, unless_small: bool = False) -> 
 
 
 def _binds_small(m: Match, statement: Node, at: Node, depth: int) -> bool:
+    # ``*args`` and ``**kwargs``: the arguments of one call, a handful.
+    if statement.type in ("list_splat_pattern", "dictionary_splat_pattern"):
+        return True
+    if statement.type in ("typed_parameter",) and statement.named_children:
+        first = statement.named_children[0]
+        return first.type in ("list_splat_pattern", "dictionary_splat_pattern")
     if statement.type != "assignment":
         return False
     value = statement.child_by_field_name("right")
@@ -239,10 +245,10 @@ def _shrinks_geometrically(m: Match, loop: Node) -> bool:
             value = bindings.text(right, source).replace(" ", "")
             if value.startswith("divmod(") and value[7:].split(",")[0] in targets:
                 return True  # n, digit = divmod(n, base)
-            if right.type == "binary_operator" and any(
-                value.startswith(f"{t}//") or value.startswith(f"{t}>>") for t in targets
+            if any(
+                value.startswith((f"{t}//", f"{t}>>", f"int({t}/")) for t in targets
             ):
-                return True  # n = n // base
+                return True  # n = n // base, n = int(n / 2)
     return False
 
 
@@ -257,6 +263,65 @@ def _calls(node: Node, source: bytes, names: frozenset[str]) -> bool:
         if current.type not in ("function_definition", "lambda", "class_definition"):
             stack.extend(current.named_children)
     return False
+
+
+# Calls that cost about as little as the test beside them: a membership test or an attribute
+# lookup is a visible share of a loop body made only of these.
+_CHEAP_METHODS = frozenset(
+    {
+        "append",
+        "add",
+        "extend",
+        "appendleft",
+        "get",
+        "isdigit",
+        "isalpha",
+        "isalnum",
+        "isspace",
+        "isupper",
+        "islower",
+        "lower",
+        "upper",
+        "strip",
+        "startswith",
+        "endswith",
+    }
+)
+_CHEAP_BUILTINS = frozenset(
+    {"abs", "int", "float", "len", "min", "max", "ord", "chr", "str", "bool", "isinstance"}
+)
+
+
+def cheap_body(m: Match, loop: Node) -> bool:
+    """Whether every call a turn of ``loop`` makes is cheap (``append``, ``len``, ``isdigit``).
+
+    Beside a call that does real work (I/O, parsing, rendering), saving a few nanoseconds on
+    a lookup is noise. For a comprehension's ``for`` clause, the whole comprehension counts.
+    """
+    owner = loop.parent if loop.type == "for_in_clause" and loop.parent is not None else loop
+    body = owner if loop.type == "for_in_clause" else loop.child_by_field_name("body")
+    if body is None:
+        return False
+    source = m.file.source
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type in ("function_definition", "class_definition", "lambda"):
+            continue
+        if node.type in ("await", "yield"):
+            return False
+        if node.type == "call":
+            function = node.child_by_field_name("function")
+            if function is None:
+                return False
+            if function.type == "attribute":
+                method = function.child_by_field_name("attribute")
+                if method is None or bindings.text(method, source) not in _CHEAP_METHODS:
+                    return False
+            elif bindings.text(function, source) not in _CHEAP_BUILTINS:
+                return False
+        stack.extend(node.named_children)
+    return True
 
 
 def loop_is_interactive(m: Match, loop: Node) -> bool:

@@ -11,6 +11,9 @@ from lessonlens.analyzers.python import bindings, facts, hotness
 _MIN_LITERAL_ELEMENTS = 4
 
 
+_STRING_RESULTS = frozenset(
+    {"upper", "lower", "strip", "casefold", "title", "capitalize", "replace", "lstrip", "rstrip"}
+)
 _UNHASHABLE_DISPLAYS = frozenset(
     {"list", "dictionary", "set", "list_comprehension", "dictionary_comprehension"}
 )
@@ -23,6 +26,34 @@ _UNHASHABLE_REASON = (
 def _constant_elements(node: Node) -> bool:
     elements = [e for e in node.named_children if e.type != "comment"]
     return len(elements) >= _MIN_LITERAL_ELEMENTS and all(facts.is_literal(e) for e in elements)
+
+
+def _unhashable(m: Match, needle: Node) -> bool:
+    if needle.type in _UNHASHABLE_DISPLAYS:
+        return True
+    if needle.type == "identifier":
+        kind = facts.known_kind(m, m.text(needle), needle)
+    else:
+        kind = facts.value_kind(needle, m.file.source)
+    return kind in ("list", "dict", "set")
+
+
+def _walks_a_string(m: Match, loop: Node) -> bool:
+    iterable = hotness.loop_iterable(loop)
+    if iterable is None:
+        return False
+    if iterable.type == "identifier":
+        return facts.known_kind(m, m.text(iterable), loop) == "str"
+    return _certainly_text(m, iterable) == "str" or _str_method_call(m, iterable)
+
+
+def _str_method_call(m: Match, node: Node) -> bool:
+    """``key.upper()``, ``text.lower()``: a string method returning a string."""
+    if node.type != "call":
+        return False
+    function = node.child_by_field_name("function")
+    method = function.child_by_field_name("attribute") if function is not None else None
+    return method is not None and m.text(method) in _STRING_RESULTS
 
 
 def _constant_list_name(m: Match, name: str, at: Node) -> bool:
@@ -52,6 +83,8 @@ def _membership_in_loop(m: Match) -> Hit | None:
     if haystack.type == "identifier":
         name = m.text(haystack)
         if _constant_list_name(m, name, finding):
+            if not hotness.cheap_body(m, loops[0]):
+                return None
             return Hit(
                 span_of(finding),
                 message=f"`{name}` is a list of constants that each `in` scans; make it a "
@@ -61,7 +94,10 @@ def _membership_in_loop(m: Match) -> Hit | None:
             return None
         # The seen-list: `if x not in seen: seen.append(x)` scans a list that keeps growing.
         # A set beside it needs hashable items: `[a, b] in seen` would need tuples.
-        if m.node("needle").type in _UNHASHABLE_DISPLAYS:
+        if _unhashable(m, m.node("needle")):
+            return None
+        # Distinct characters of a string are a few dozen at most: the list stays short.
+        if any(_walks_a_string(m, loop) for loop in loops):
             return None
         growing = [loop for loop in loops if loop.type != "for_in_clause"]
         if not any(hotness.grows_in(m, loop, name) for loop in growing):
@@ -73,6 +109,10 @@ def _membership_in_loop(m: Match) -> Hit | None:
             "if the order is not needed.",
         )
     if not _constant_elements(haystack):
+        return None
+    # Against a constant literal a set saves tens of nanoseconds a test: worth a hint only where
+    # the test is a visible share of each turn, not beside a call that does real work.
+    if not hotness.cheap_body(m, loops[0]):
         return None
     elements = [e for e in haystack.named_children if e.type != "comment"]
     # CPython folds a constant set literal into a frozenset once; but where the list answered
