@@ -245,9 +245,7 @@ def _shrinks_geometrically(m: Match, loop: Node) -> bool:
             value = bindings.text(right, source).replace(" ", "")
             if value.startswith("divmod(") and value[7:].split(",")[0] in targets:
                 return True  # n, digit = divmod(n, base)
-            if any(
-                value.startswith((f"{t}//", f"{t}>>", f"int({t}/")) for t in targets
-            ):
+            if any(value.startswith((f"{t}//", f"{t}>>", f"int({t}/")) for t in targets):
                 return True  # n = n // base, n = int(n / 2)
     return False
 

@@ -140,6 +140,8 @@ def _index_loop(m: Match) -> Hit | None:
         # In the order the body reads them, so that `for a, b in zip(a_list, b_list)` lines up.
         together = ", ".join(sorted(others, key=lambda name: others[name].start_byte))
         return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
+    # `for i in range(len(s)): if ...: break` and then `s.pop(i)`: the index outlives the loop.
+    index_needed = index_needed or _read_after(m, loop, index)
     if not index_needed and len(others) == 1:
         return Hit(
             span,
@@ -147,6 +149,26 @@ def _index_loop(m: Match) -> Hit | None:
             f"(`for item in {sequence}:`).",
         )
     return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
+
+
+def _read_after(m: Match, loop: Node, name: str) -> bool:
+    """Whether ``name`` is read after ``loop`` in the same function (it keeps the last index)."""
+    scope = facts.enclosing_scope(loop)
+    body = scope.child_by_field_name("body") if scope.type != "module" else scope
+    stack = [body] if body is not None else []
+    encoded = name.encode()
+    source = m.file.source
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= loop.end_byte:
+            continue
+        if node.type == "identifier" and node.start_byte >= loop.end_byte:
+            if source[node.start_byte : node.end_byte] == encoded:
+                return True
+            continue
+        if node.type not in ("function_definition", "class_definition", "lambda"):
+            stack.extend(node.named_children)
+    return False
 
 
 def _is_self(node: Node, m: Match) -> bool:
