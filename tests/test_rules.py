@@ -129,3 +129,19 @@ def test_a_file_that_imports_test_support_is_test_code():
     assert analyze(body.encode(), PYTHON, options).findings
     for header in ("from sqlalchemy.testing import fixtures", "from django.test import TestCase"):
         assert not analyze((header + body).encode(), PYTHON, options).findings
+
+
+def test_len_tests_in_a_package_speak_only_of_builtins():
+    """In a package's own module a sized object may be its own class, whose truthiness need
+    not follow len() (SQLAlchemy's ClauseList raises on bool()): only known builtins get it."""
+    body = (
+        "def visit(fn):\n    if len(fn.clauses) > 0:\n        return 1\n"
+        "    words = fn.name.split()\n    if len(words) == 0:\n        return 0\n"
+    )
+    options = AnalysisOptions(select=("PY008",), strict=True)
+
+    def rows(source: str) -> list[int]:
+        return [f.span.start_row for f in analyze(source.encode(), PYTHON, options).findings]
+
+    assert rows(body) == [1, 4]
+    assert rows("from . import elements\n\n" + body) == [6]

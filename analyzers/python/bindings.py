@@ -149,6 +149,8 @@ def value_kind(value: Node, source: bytes) -> str | None:
                 return "dict"  # collections.defaultdict(...)
             if name == "fromkeys" and receiver is not None and text(receiver, source) == "dict":
                 return "dict"
+            if name in ("split", "rsplit", "splitlines", "readlines"):
+                return "list"
             if (
                 name in _STR_METHODS
                 and receiver is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts, hotness
+from lessonlens.analyzers.python import bindings, facts, hotness
 
 # --- PY006 regex-in-loop ---------------------------------------------------------------------
 
@@ -225,7 +225,7 @@ _MEANS_EMPTY = {
 _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _CONDITION_PARTS = frozenset({"parenthesized_expression", "not_operator", "boolean_operator"})
 _CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement"})
-_BUILTIN_SIZED = frozenset({"list", "dict", "set", "str", "tuple"})
+_BUILTIN_SIZED = frozenset({"list", "dict", "set", "str", "tuple", "bytes"})
 # Libraries whose objects define truthiness differently from len() (NumPy arrays and pandas
 # frames, through facts.imports_array_library, raise): ElementTree and lxml elements warn that
 # their truth value will change, docutils nodes and BeautifulSoup tags are always true, an h5py
@@ -252,6 +252,26 @@ def _truthiness_unreliable(m: Match) -> bool:
     return any(full.startswith(_OWN_TRUTHINESS) for full in facts.imports(m).values())
 
 
+def _own_classes_likely(m: Match, subject: Node, at: Node) -> bool:
+    """Whether ``subject`` may well be an object of the package's own classes.
+
+    In a package's own modules (they import their siblings relatively), a sized object is
+    often one of its classes, which may define truthiness apart from ``len`` (SQLAlchemy's
+    clause lists raise on ``bool()``); a parameter annotated with a class that is not a
+    builtin container is one for sure. Then only a value known to be a builtin is advised on.
+    """
+    if subject.type == "identifier":
+        reach = bindings.reaching(m, m.text(subject), at) or []
+        for binding in reach:
+            annotation = binding.node.child_by_field_name("type")
+            if (
+                annotation is not None
+                and bindings.annotation_kind(annotation, m.file.source) is None
+            ):
+                return True
+    return any(full.startswith(".") for full in facts.imports(m).values())
+
+
 def _len_comparison(m: Match) -> Hit | None:
     comparison = m.node("finding")
     operands = [c for c in comparison.named_children if c.type != "comment"]
@@ -272,14 +292,18 @@ def _len_comparison(m: Match) -> Hit | None:
     if not _is_condition(comparison):
         return None
     kind = (
-        facts.known_kind(m, m.text(subject), comparison) if subject.type == "identifier" else None
+        facts.known_kind(m, m.text(subject), comparison)
+        if subject.type in ("identifier", "attribute")
+        else facts.value_kind(subject, m.file.source)
     )
-    if kind not in _BUILTIN_SIZED and _truthiness_unreliable(m):
+    if kind not in _BUILTIN_SIZED and (
+        _truthiness_unreliable(m) or _own_classes_likely(m, subject, comparison)
+    ):
         return None
     name = m.text(subject)
     replacement = f"not {name}" if means_empty else name
     fix = None
-    if kind in _BUILTIN_SIZED:
+    if kind in _BUILTIN_SIZED and subject.type == "identifier":
         fix = Fix(f"Use `{replacement}`", (TextEdit(span_of(comparison), replacement),))
     if subject.type in ("identifier", "attribute"):
         message = (
