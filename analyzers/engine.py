@@ -249,6 +249,8 @@ class _Walk:
                 continue
             if hit is None or any(hit.span.overlaps(a, b) for a, b in errors):
                 continue
+            if is_rule and self._suppressed(owner, hit.span.start_byte):
+                continue
             if byte_range is not None and not (
                 byte_range[0] <= hit.span.start_byte < byte_range[1]
             ):
@@ -271,6 +273,15 @@ class _Walk:
                 self.evidence.setdefault(
                     key, SkillEvidence(owner.id, owner.skill_id, hit.span, owner.positive)
                 )
+
+    def _suppressed(self, rule: Rule | Detector, start: int) -> bool:
+        suppressed = self.rules.language.suppressed
+        if suppressed is None or not isinstance(rule, Rule):
+            return False
+        line_start = self.source.rfind(b"\n", 0, start) + 1
+        line_end = self.source.find(b"\n", start)
+        line = self.source[line_start : line_end if line_end >= 0 else len(self.source)]
+        return suppressed(line, (rule.id, rule.name, *rule.noqa_codes))
 
     def result(self) -> Analysis:
         findings = sorted(self.findings.values(), key=lambda f: (f.span.start_byte, f.rule_id))

@@ -25,6 +25,12 @@ def _python_fingerprint(root: Any, source: bytes) -> Hashable:
     return file_fingerprint(root, source)
 
 
+def _python_suppressed(line: bytes, names: tuple[str, ...]) -> bool:
+    from lessonlens.analyzers.python.facts import noqa_silences
+
+    return noqa_silences(line, names)
+
+
 def _python_code_units(root: Any, source: bytes) -> list[CodeUnit]:
     from lessonlens.analyzers.python.units import code_units
 
@@ -45,6 +51,9 @@ class LanguageSpec:
     fingerprint: Callable[[Any, bytes], Hashable] | None = None
     # Functions, methods, classes and top-level blocks as the model reads them.
     code_units: Callable[[Any, bytes], list[CodeUnit]] | None = None
+    # Whether a line's own suppression comment (`# noqa`) silences a rule there: (line bytes,
+    # the rule's id, name and equivalent codes) -> silenced.
+    suppressed: Callable[[bytes, tuple[str, ...]], bool] | None = None
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -57,6 +66,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         units=("function_definition", "class_definition", "decorated_definition"),
         fingerprint=_python_fingerprint,
         code_units=_python_code_units,
+        suppressed=_python_suppressed,
     ),
 )
 

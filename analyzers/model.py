@@ -142,6 +142,9 @@ class Rule:
     # An opt-in rule runs only where it is selected by its id or name: its advice is true but
     # pays only in code known to be hot, which the rule cannot see (Ruff's non-default rules).
     opt_in: bool = False
+    # Codes of other linters for the same advice (Ruff's E711 for PY022): a `# noqa: E711` that
+    # a codebase already wrote for them silences this rule on that line too.
+    noqa_codes: tuple[str, ...] = ()
     # Rule documentation in Ruff's headings: What it does / Why is this bad? / Example /
     # Use instead / References. The lesson is the longer, teaching form of the same thing.
     doc: str = ""

@@ -6,6 +6,8 @@ whole tree, because predicates run once per match and analysis must stay near pa
 
 from __future__ import annotations
 
+import re
+
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 from lessonlens.analyzers.python import bindings
@@ -328,6 +330,27 @@ def refers_to_builtin(match: Match, name: Node) -> bool:
             break
         scope = outer
     return True
+
+
+_NOQA = re.compile(rb"#\s*noqa(?::\s*(?P<codes>[\w\-]+(?:[\s,]+[\w\-]+)*))?", re.IGNORECASE)
+
+
+def noqa_silences(line: bytes, names: tuple[str, ...]) -> bool:
+    """Whether ``line`` carries a ``# noqa`` for one of ``names`` (or a bare ``# noqa``).
+
+    Codebases mark deliberate exceptions this way for Ruff and flake8 (``assert x != None  #
+    noqa`` in a test of ``__ne__`` itself); a hint there contradicts what the author wrote.
+    """
+    if b"noqa" not in line.lower():
+        return False
+    for found in _NOQA.finditer(line):
+        codes = found["codes"]
+        if codes is None:
+            return True
+        listed = {c.upper() for c in re.split(rb"[\s,]+", codes) if c}
+        if listed & {n.encode().upper() for n in names}:
+            return True
+    return False
 
 
 def file_fingerprint(root: Node, source: bytes) -> tuple[object, ...]:

@@ -86,6 +86,7 @@ RULES = [
         message="A blocking call inside a coroutine stalls the event loop.",
         skill_id="python.async",
         lesson_id="async-blocking",
+        noqa_codes=("ASYNC230", "ASYNC251"),
         severity=Severity.INFORMATION,
         check=_blocking_in_async,
         doc="""

@@ -379,6 +379,7 @@ for line in lines:
         message="Sorting everything to take one end; use min() or max().",
         skill_id="python.builtins",
         lesson_id="min-max",
+        noqa_codes=("FURB192",),
         severity=Severity.INFORMATION,
         check=_sorted_one_end,
         doc="""
@@ -427,6 +428,7 @@ newest = max(dates)
         message="Test the container itself: empty containers are falsy.",
         skill_id="python.idioms",
         lesson_id="truthiness",
+        noqa_codes=("PLC1802",),
         severity=Severity.HINT,
         check=_len_comparison,
         doc="""

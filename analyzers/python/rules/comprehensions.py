@@ -227,6 +227,7 @@ RULES = [
         message="Build this list with a list comprehension instead of appending in a loop.",
         skill_id="python.comprehensions",
         lesson_id="list-comprehension",
+        noqa_codes=("PERF401",),
         severity=Severity.INFORMATION,
         fix_title="Use a list comprehension",
         check=_append_loop,

@@ -256,6 +256,7 @@ RULES = [
         message="Membership test against a list inside a loop scans it every time; use a set.",
         skill_id="python.data-structures",
         lesson_id="set-membership",
+        noqa_codes=("PLR6201",),
         fix_title="Use a set literal",
         check=_membership_in_loop,
         fix_safety="Unsafe: " + _UNHASHABLE_REASON + ".",

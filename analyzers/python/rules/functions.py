@@ -179,6 +179,7 @@ RULES = [
         message="This mutable default is created once and shared by every call; default to None.",
         skill_id="python.functions",
         lesson_id="mutable-defaults",
+        noqa_codes=("B006",),
         severity=Severity.INFORMATION,
         check=_mutable_default,
         doc="""

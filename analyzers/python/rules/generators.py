@@ -88,6 +88,7 @@ RULES = [
         message="Pass a generator expression instead of building a list first.",
         skill_id="python.generators",
         lesson_id="generator-arguments",
+        noqa_codes=("C419",),
         severity=Severity.INFORMATION,
         fix_title="Pass a generator expression",
         check=_listcomp_in_call,

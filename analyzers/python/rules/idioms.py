@@ -87,6 +87,7 @@ RULES = [
         message="Compare to None with `is` / `is not`, not `==` / `!=`.",
         skill_id="python.idioms",
         lesson_id="is-none",
+        noqa_codes=("E711",),
         severity=Severity.HINT,
         fix_title="Use `is None`",
         check=_compare_to_none,

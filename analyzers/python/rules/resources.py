@@ -380,6 +380,7 @@ RULES = [
         message="This file is never closed explicitly; open it in a `with` block.",
         skill_id="python.context-managers",
         lesson_id="with-open",
+        noqa_codes=("SIM115",),
         severity=Severity.INFORMATION,
         check=_open_without_with,
         doc="""
