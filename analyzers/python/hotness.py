@@ -298,18 +298,21 @@ def cheap_body(m: Match, loop: Node) -> bool:
     """
     owner = loop.parent if loop.type == "for_in_clause" and loop.parent is not None else loop
     body = owner if loop.type == "for_in_clause" else loop.child_by_field_name("body")
-    if body is None:
-        return False
+    return body is not None and only_cheap_calls(m, body)
+
+
+def only_cheap_calls(m: Match, node: Node) -> bool:
+    """Whether every call in ``node`` (nested definitions aside) is a cheap builtin or method."""
     source = m.file.source
-    stack = [body]
+    stack = [node]
     while stack:
-        node = stack.pop()
-        if node.type in ("function_definition", "class_definition", "lambda"):
+        current = stack.pop()
+        if current.type in ("function_definition", "class_definition", "lambda"):
             continue
-        if node.type in ("await", "yield"):
+        if current.type in ("await", "yield"):
             return False
-        if node.type == "call":
-            function = node.child_by_field_name("function")
+        if current.type == "call":
+            function = current.child_by_field_name("function")
             if function is None:
                 return False
             if function.type == "attribute":
@@ -318,7 +321,7 @@ def cheap_body(m: Match, loop: Node) -> bool:
                     return False
             elif bindings.text(function, source) not in _CHEAP_BUILTINS:
                 return False
-        stack.extend(node.named_children)
+        stack.extend(current.named_children)
     return True
 
 

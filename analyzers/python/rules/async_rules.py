@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import facts, hotness
 
 _HTTP = "an async HTTP client (httpx.AsyncClient, aiohttp)"
 # Qualified name -> what to use instead, inside a coroutine.
@@ -54,6 +54,9 @@ def _blocking_in_async(m: Match) -> Hit | None:
     call = m.node("finding")
     name = _blocking_name(m, m.node("function"))
     if name is None or not facts.in_async_function(call):
+        return None
+    # A test blocks on purpose ("time.sleep is a more challenging scenario than asyncio.sleep").
+    if hotness.cold_code(m, call) == "test code":
         return None
     parent = call.parent
     if parent is not None and parent.type == "await":

@@ -56,8 +56,15 @@ def _listcomp_in_call(m: Match) -> Hit | None:
         message = f"`{name}()` needs no intermediate list; pass a generator to save memory."
     # any()/all() stop at the decisive item, so a later item that would have raised, or an
     # iterator read again afterwards, behaves differently: no fix for them, only the hint.
-    fix = None if name in _SHORT_CIRCUITING else _drop_brackets(comprehension, given)
-    return Hit(span_of(comprehension), message=message, fix=fix)
+    if name in _SHORT_CIRCUITING:
+        return Hit(span_of(comprehension), message=message)
+    # sum([[...] for ...], []) flattens lists (quadratic whatever the brackets); and where the
+    # items are made by calls the saving is a list of references beside real work: no hint.
+    if len(positional) > 1 and positional[1].type in ("list", "list_comprehension"):
+        return None
+    if not hotness.only_cheap_calls(m, comprehension):
+        return None
+    return Hit(span_of(comprehension), message=message, fix=_drop_brackets(comprehension, given))
 
 
 def _drop_brackets(comprehension: Node, arguments: list[Node]) -> Fix | None:
