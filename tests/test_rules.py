@@ -145,3 +145,17 @@ def test_len_tests_in_a_package_speak_only_of_builtins():
 
     assert rows(body) == [1, 4]
     assert rows("from . import elements\n\n" + body) == [6]
+
+
+def test_none_comparisons_that_may_build_a_query_are_left_alone():
+    """`return User.deleted == None` builds `IS NULL` in SQLAlchemy code and in SQLAlchemy's
+    own modules (which import themselves relatively); in a condition it would raise instead."""
+    body = "def f(x):\n    if x == None:\n        return 0\n    return x.deleted == None\n"
+    options = AnalysisOptions(select=("PY022",), strict=True)
+
+    def rows(source: str) -> list[int]:
+        return [f.span.start_row for f in analyze(source.encode(), PYTHON, options).findings]
+
+    assert rows(body) == [1, 3]
+    for header in ("import sqlalchemy as sa", "from .elements import ColumnElement"):
+        assert rows(header + "\n\n" + body) == [3]

@@ -5,8 +5,66 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Applicability, Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import facts
 
 _SHOWN_LENGTH = 40
+# Libraries where `column == None` builds a query expression on purpose: `is None` would be a
+# plain False and silently change the query.
+_EXPRESSION_LIBRARIES = frozenset(
+    {"sqlalchemy", "sqlmodel", "peewee", "pony", "pyspark", "ibis", "sympy", "z3", "django"}
+)
+# Calls that take such expressions: `.filter(User.email == None)`, `or_(a == None, ...)`,
+# even in a file that imports the ORM indirectly (models defined elsewhere).
+_QUERY_CALLS = frozenset(
+    {
+        "filter",
+        "filter_by",
+        "where",
+        "having",
+        "exclude",
+        "join",
+        "outerjoin",
+        "when",
+        "case",
+        "or_",
+        "and_",
+        "not_",
+        "select",
+        "update",
+        "delete",
+        "values",
+        "on_conflict_do_update",
+        "assertTrue",
+        "assertFalse",
+    }
+)
+
+
+def _value_may_be_an_expression(comparison: Node, m: Match) -> bool:
+    """Where the comparison's result is a value, whether a class may have built it on purpose.
+
+    In a file that uses an expression library (or an array library, whose `==` is element-wise),
+    in a package's own modules (a library such as SQLAlchemy imports itself relatively), and in
+    the arguments of a query-builder call or of assertTrue/assertFalse (a test of `__eq__`).
+    """
+    imported = facts.imports(m).values()
+    if facts.imports_array_library(m):
+        return True
+    if any(
+        full.split(".")[0] in _EXPRESSION_LIBRARIES or full.startswith(".") for full in imported
+    ):
+        return True
+    current = comparison.parent
+    # Up through the enclosing expression only: it ends at its statement or at a lambda.
+    while current is not None and current.type not in ("block", "module"):
+        if current.type == "lambda":
+            return True  # `lambda c: c.deleted == None`: a filter built from a callback
+        if current.type == "call":
+            function = current.child_by_field_name("function")
+            if function is not None and m.text(function).rpartition(".")[2] in _QUERY_CALLS:
+                return True
+        current = current.parent
+    return False
 
 
 def _is_dotted_name(node: Node) -> bool:
@@ -56,7 +114,9 @@ def _compare_to_none(m: Match) -> Hit | None:
     subject = m.node("subject")
     if len(comparison.named_children) != 2 or subject.type == "none":
         return None
-    if not _truth_tested(comparison):
+    # Where only the truth is used, an expression object would raise, so the advice holds
+    # whatever the file imports; where the result is a value it may be a query expression.
+    if not _truth_tested(comparison) and _value_may_be_an_expression(comparison, m):
         return None
     negated = m.text(m.node("operator")) == "!="
     shown = m.text(subject)
@@ -94,14 +154,19 @@ RULES = [
         fix_safety="Unsafe: " + _UNSAFE_REASON + ".",
         doc="""
 ## What it does
-Flags `x == None`, `x != None` and `None == x` where only their truth is used: the condition
-of an `if`, `elif`, `while`, `assert`, a conditional expression or a comprehension's `if`.
+Flags `x == None`, `x != None` and `None == x`.
 
-It stays silent where the comparison's result is a value: returned, assigned, or passed to a
-call such as `.filter(...)`, `or_(...)` or `assertTrue(...)`. There a class's `__eq__` may
-build something other than a bool (a SQLAlchemy column builds `IS NULL`, a NumPy array
-compares element-wise), and `is None` would silently drop the clause. In a condition such an
-object would raise, so code that works there compares plain values.
+Where the comparison's result is a value (returned, assigned, passed on) rather than a
+condition, a class's `__eq__` may build something other than a bool on purpose: a SQLAlchemy
+column builds `IS NULL`, a NumPy array compares element-wise, and `is None` would silently
+drop the clause. So the rule stays silent there in files that use an expression or array
+library (SQLAlchemy, Django, peewee, PySpark, SymPy, NumPy, pandas, ...), in a package's own
+modules (a library such as SQLAlchemy imports itself relatively), inside lambdas and inside
+calls such as `.filter(...)`, `.where(...)`, `or_(...)`, `and_(...)`, `case(...)` and
+`assertTrue(...)` / `assertFalse(...)` (a test of `__eq__` itself). Where only the truth is
+used (`if`, `while`, `assert`, a conditional expression, a comprehension's `if`), such an
+object would raise, so code that works there compares plain values and the rule speaks
+whatever the file imports. A `# noqa` (or `# noqa: E711`) on the line silences it.
 
 ## Why is this bad?
 `None` is a singleton, so the question is one of identity, which `is` asks directly and
