@@ -17,10 +17,7 @@ _STRING_RESULTS = frozenset(
 _UNHASHABLE_DISPLAYS = frozenset(
     {"list", "dictionary", "set", "list_comprehension", "dictionary_comprehension"}
 )
-_UNHASHABLE_REASON = (
-    "a set raises TypeError where the list answered False if the value tested is unhashable "
-    "(a list or a dict)"
-)
+_UNHASHABLE_REASON = "an unhashable value (a list, a dict) raises TypeError where it was False"
 
 
 def _constant_elements(node: Node) -> bool:

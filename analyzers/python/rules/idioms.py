@@ -77,10 +77,7 @@ def _is_dotted_name(node: Node) -> bool:
 
 
 _CONDITION_PARTS = frozenset({"parenthesized_expression", "not_operator", "boolean_operator"})
-_UNSAFE_REASON = (
-    "`is None` skips the left operand's `__eq__`, which a class may define to treat None "
-    "specially (an ORM column builds `IS NULL` from `== None`)"
-)
+_UNSAFE_REASON = "a class's `__eq__` may treat None specially (an ORM column builds IS NULL)"
 
 
 def _truth_tested(node: Node) -> bool:
