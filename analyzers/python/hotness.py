@@ -167,7 +167,8 @@ def grows_in(m: Match, loop: Node, name: str, *, unless_small: bool = False) -> 
                         and len(values) == 1
                         and iterable_is_small(m, values[0], node)
                     )
-                    if not small:
+                    # `queue.insert(0, arg); break` puts one item back as the loop ends.
+                    if not small and not ends_loop_after(node):
                         return True
         elif node.type == "augmented_assignment":
             left = node.child_by_field_name("left")
@@ -175,6 +176,58 @@ def grows_in(m: Match, loop: Node, name: str, *, unless_small: bool = False) -> 
                 return True
         if node.type not in ("function_definition", "lambda", "class_definition"):
             stack.extend(node.named_children)
+    return False
+
+
+def ends_loop_after(node: Node) -> bool:
+    """Whether the statement holding ``node`` is followed, in its block, by break or return."""
+    statement = facts.statement_of(node)
+    sibling = statement.next_named_sibling
+    while sibling is not None:
+        if sibling.type in ("break_statement", "return_statement", "raise_statement"):
+            return True
+        sibling = sibling.next_named_sibling
+    return False
+
+
+_STREAM_CALLS = frozenset(
+    {"open", "readlines", "splitlines", "iterdir", "glob", "rglob", "walk", "listdir", "scandir"}
+)
+
+
+def iterable_is_a_stream(m: Match, iterable: Node, at: Node, depth: int = 0) -> bool:
+    """Whether a loop walks data read from outside: a file, ``sys.stdin``, a folder's entries.
+
+    Such data has no size the code controls: a loop over it is hot whatever the script.
+    """
+    source = m.file.source
+    if depth > 3:
+        return False
+    text = bindings.text(iterable, source)
+    if text in ("sys.stdin", "fileinput.input()"):
+        return True
+    if iterable.type == "call":
+        function = iterable.child_by_field_name("function")
+        name = bindings.text(function, source).rpartition(".")[2] if function else ""
+        if name in _STREAM_CALLS:
+            return True
+        arguments = iterable.child_by_field_name("arguments")
+        values = arguments.named_children if arguments is not None else []
+        if name in _SAME_LENGTH and values:
+            return iterable_is_a_stream(m, values[0], at, depth + 1)
+        return False
+    if iterable.type == "identifier":
+        reach = bindings.reaching(m, text, at) or []
+        for binding in reach:
+            node = binding.node
+            if node.type == "assignment":
+                value = node.child_by_field_name("right")
+                if value is not None and iterable_is_a_stream(m, value, at, depth + 1):
+                    return True
+            elif node.type == "as_pattern":
+                inner = node.named_children[0] if node.named_children else None
+                if inner is not None and iterable_is_a_stream(m, inner, at, depth + 1):
+                    return True  # with open(...) as f: for line in f
     return False
 
 

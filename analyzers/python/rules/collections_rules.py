@@ -175,6 +175,23 @@ def _index_moves(m: Match, receiver: Node, loops: list[Node]) -> bool:
     )
 
 
+def _rotates(m: Match, call: Node, receiver: str, loop: Node) -> bool:
+    """``x = items.pop(0)`` and later ``items.append(x)`` in the same turn: a rotation.
+
+    The list keeps its length; it never drains. (``collections.deque.rotate`` exists, but a
+    list rotated a handful of times, as in a permutation generator, is no hint's business.)
+    """
+    statement = facts.statement_of(call)
+    assignment = statement.named_children[0] if statement.named_children else None
+    if assignment is None or assignment.type != "assignment":
+        return False
+    left = assignment.child_by_field_name("left")
+    if left is None or left.type != "identifier":
+        return False
+    appended = f"{receiver}.append({m.text(left)})"
+    return appended in m.text(loop).replace(" ", "")
+
+
 def _list_front(m: Match) -> Hit | None:
     call = m.node("finding")
     receiver_node = m.node("receiver")
@@ -209,6 +226,8 @@ def _list_front(m: Match) -> Hit | None:
         return None
     if _needs_a_list(m, facts.enclosing_scope(call), receiver) is not None:
         return None
+    if _rotates(m, call, receiver, loops[0]) or hotness.ends_loop_after(call):
+        return None  # a rotation, or one item put back as the loop ends
     if m.text(m.node("method")) == "pop":
         message = (
             f"`{receiver}.pop(0)` shifts every remaining item, so draining the list is "

@@ -192,6 +192,42 @@ def _comprehension_fix(m: Match, loop: Node) -> Fix | None:
     return Fix("Use a list comprehension", (edit,))
 
 
+_MUTATING = frozenset(
+    {
+        "pop",
+        "popleft",
+        "popitem",
+        "append",
+        "appendleft",
+        "extend",
+        "insert",
+        "remove",
+        "clear",
+        "update",
+        "add",
+        "discard",
+        "setdefault",
+        "send",
+        "write",
+    }
+)
+
+
+def _changes_something(m: Match, node: Node) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "call":
+            function = current.child_by_field_name("function")
+            if function is not None:
+                name = m.text(function).rpartition(".")[2]
+                if (function.type == "attribute" and name in _MUTATING) or name == "next":
+                    return True
+        if current.type not in ("lambda",):
+            stack.extend(current.named_children)
+    return False
+
+
 def _append_loop(m: Match) -> Hit | None:
     loop = m.node("finding")
     if m.node("empty").named_child_count != 0:
@@ -212,6 +248,10 @@ def _append_loop(m: Match) -> Hit | None:
         parts.append(condition)
     source = m.file.source
     if any(built in facts.names_in(part, source) for part in parts):
+        return None
+    # `out.append(stack.pop())`: a comprehension whose items change another container reads
+    # worse than the loop; reviewers keep side effects out of comprehensions.
+    if _changes_something(m, value) or (condition is not None and _changes_something(m, condition)):
         return None
     # From `out = []` to the loop header: the two statements the comprehension replaces.
     span = span_of(m.node("init"), m.node("iterable"))

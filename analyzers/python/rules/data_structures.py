@@ -203,6 +203,10 @@ def _message(shape: str, kind: str, where: str, target: str, pieces: list[Node],
     )
 
 
+def _is_global(is_name: bool, local: bool) -> bool:
+    return is_name and not local
+
+
 def _fills_to_size(m: Match, loop: Node, target: str) -> bool:
     condition = loop.child_by_field_name("condition") if loop.type == "while_statement" else None
     return condition is not None and f"len({target})" in m.text(condition).replace(" ", "")
@@ -239,6 +243,14 @@ def _string_concat_in_loop(m: Match) -> Hit | None:
     # ``while len(chunk) < size: chunk += read()`` fills a buffer of a known size: a few turns.
     loops = [loop for loop in loops if not _fills_to_size(m, loop, target)]
     if not loops or not hotness.plausibly_hot(m, loops) or hotness.cold_code(m, finding):
+        return None
+    # A script's global text is usually a line or a word put together at the top level; it
+    # grows without bound when the loop reads a file or a stream.
+    if _is_global(is_name, local) and not any(
+        (iterable := hotness.loop_iterable(loop)) is not None
+        and hotness.iterable_is_a_stream(m, iterable, loop)
+        for loop in loops
+    ):
         return None
     where = "an attribute" if not is_name else "a global" if not local else "a local"
     return Hit(span_of(finding), message=_message(form, str(kind), where, target, pieces, m))
