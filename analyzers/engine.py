@@ -210,11 +210,15 @@ class _Walk:
             if r.applies_to(options.target_python)
             and rule_selected(r, options.select, options.ignore)
         }
+        test_source = rules.language.test_source
+        test_code = options.test_code or (test_source is not None and test_source(root, source))
+        if test_code:
+            self.active -= {id(r) for r in rules.rules if r.quiet_in_tests}
         self.context = FileContext(
             source=source,
             root=root,
             target_python=options.target_python,
-            test_code=options.test_code,
+            test_code=test_code,
         )
         self.findings: dict[tuple[str, int, int], Finding] = {}
         self.evidence: dict[tuple[str, int, int], SkillEvidence] = {}

@@ -31,6 +31,12 @@ def _python_suppressed(line: bytes, names: tuple[str, ...]) -> bool:
     return noqa_silences(line, names)
 
 
+def _python_test_source(root: Any, source: bytes) -> bool:
+    from lessonlens.analyzers.python.facts import imports_test_support
+
+    return imports_test_support(root, source)
+
+
 def _python_code_units(root: Any, source: bytes) -> list[CodeUnit]:
     from lessonlens.analyzers.python.units import code_units
 
@@ -54,6 +60,9 @@ class LanguageSpec:
     # Whether a line's own suppression comment (`# noqa`) silences a rule there: (line bytes,
     # the rule's id, name and equivalent codes) -> silenced.
     suppressed: Callable[[bytes, tuple[str, ...]], bool] | None = None
+    # Whether a file's own content says it is a test (it imports a test framework): with its
+    # path (``is_test_path``), what makes rules marked ``quiet_in_tests`` stay silent.
+    test_source: Callable[[Any, bytes], bool] | None = None
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -67,6 +76,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         fingerprint=_python_fingerprint,
         code_units=_python_code_units,
         suppressed=_python_suppressed,
+        test_source=_python_test_source,
     ),
 )
 

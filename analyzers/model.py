@@ -145,6 +145,9 @@ class Rule:
     # Codes of other linters for the same advice (Ruff's E711 for PY022): a `# noqa: E711` that
     # a codebase already wrote for them silences this rule on that line too.
     noqa_codes: tuple[str, ...] = ()
+    # Style advice a reviewer would not spend on test code (enumerate, comprehensions, keys()):
+    # silent in test files. Performance rules are silent there too, by their own predicates.
+    quiet_in_tests: bool = False
     # Rule documentation in Ruff's headings: What it does / Why is this bad? / Example /
     # Use instead / References. The lesson is the longer, teaching form of the same thing.
     doc: str = ""

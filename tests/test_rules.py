@@ -159,3 +159,34 @@ def test_none_comparisons_that_may_build_a_query_are_left_alone():
     assert rows(body) == [1, 3]
     for header in ("import sqlalchemy as sa", "from .elements import ColumnElement"):
         assert rows(header + "\n\n" + body) == [3]
+
+
+def test_a_file_never_closed_is_not_said_to_be_closed_only_without_errors():
+    """The message comes from the function that opens the file, not another one that closes
+    a file of the same name."""
+    source = (
+        "def windows():\n    f = open('a.log', 'a')\n    f.write('x')\n    f.close()\n\n\n"
+        "def linux():\n    f = open('b.log', 'a')\n    f.write('x')\n"
+    )
+    options = AnalysisOptions(select=("PY014",), strict=True)
+    found = {
+        f.span.start_row: f.message for f in analyze(source.encode(), PYTHON, options).findings
+    }
+    assert "not closed if an exception is raised" in found[1]
+    assert found[7] == "`f` is never closed; open it in a `with` block."
+
+
+def test_style_advice_stays_out_of_tests_but_idioms_of_correctness_do_not():
+    """`.keys()` or a comprehension in a test is not worth a reviewer's time; `== None` is."""
+    source = (
+        "import pytest\n\n\ndef test_names(scores: dict):\n"
+        "    for name in scores.keys():\n        assert name != None\n"
+    )
+    found = {f.rule_id for f in analyze(source.encode(), PYTHON, AnalysisOptions()).findings}
+    assert found == {"PY022"}
+    plain = source.replace("import pytest\n", "")
+    found = {f.rule_id for f in analyze(plain.encode(), PYTHON, AnalysisOptions()).findings}
+    assert found == {"PY010", "PY022"}
+    in_tests = AnalysisOptions(test_code=True)
+    found = {f.rule_id for f in analyze(plain.encode(), PYTHON, in_tests).findings}
+    assert found == {"PY022"}

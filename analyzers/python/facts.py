@@ -353,6 +353,23 @@ def noqa_silences(line: bytes, names: tuple[str, ...]) -> bool:
     return False
 
 
+_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis", "nose", "mock"})
+# A module path with one of these parts is test support (``django.test``, ``numpy.testing``,
+# ``sqlalchemy.testing``): a file that imports it is a test.
+_TEST_PARTS = frozenset({"test", "tests", "testing"})
+
+
+def imports_test_support(root: Node, source: bytes) -> bool:
+    """Whether the file imports a test framework or a package's test support: it is a test."""
+    found: dict[str, str] = {}
+    _collect_imports(root, source, found)
+    return any(
+        full.split(".")[0] in _TEST_MODULES
+        or any(part.strip("_") in _TEST_PARTS for part in full.split(".")[:-1])
+        for full in found.values()
+    )
+
+
 def file_fingerprint(root: Node, source: bytes) -> tuple[object, ...]:
     """Everything outside a top-level definition that its findings may depend on.
 

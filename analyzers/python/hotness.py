@@ -26,10 +26,6 @@ _LITERALS = frozenset(
 # Modules whose presence says the file measures itself or is a test: speed advice there is about
 # code written on purpose (a slow variant kept for comparison) or code nobody times.
 _TIMING_MODULES = frozenset({"timeit"})
-_TEST_MODULES = frozenset({"pytest", "unittest", "hypothesis", "nose", "mock"})
-# A module path with one of these parts is test support (``django.test``, ``numpy.testing``,
-# ``sqlalchemy.testing``): a file that imports it is a test.
-_TEST_PARTS = frozenset({"test", "tests", "testing"})
 # Names that say a function is the slow variant on purpose.
 _DELIBERATELY_SLOW = ("slow", "naive", "brute", "bruteforce", "brute_force", "unoptimized")
 
@@ -413,12 +409,7 @@ def cold_code(m: Match, node: Node) -> str | None:
     """
     if m.file.test_code:
         return "test code"
-    imported = facts.imports(m).values()
-    modules = {full.split(".")[0] for full in imported}
-    if modules & _TEST_MODULES or any(
-        part.strip("_") in _TEST_PARTS for full in imported for part in full.split(".")[:-1]
-    ):
-        return "test code"
+    modules = {full.split(".")[0] for full in facts.imports(m).values()}
     if modules & _TIMING_MODULES:
         return "a file that times its own variants"
     names = _function_names(node, m.file.source)

@@ -272,6 +272,43 @@ def _own_classes_likely(m: Match, subject: Node, at: Node) -> bool:
     return any(full.startswith(".") for full in facts.imports(m).values())
 
 
+def _length_compared_nearby(m: Match, comparison: Node, subject: str) -> bool:
+    owner = comparison.parent
+    while owner is not None and owner.type not in _CONDITION_OWNERS:
+        owner = owner.parent
+    if owner is None:
+        return False
+    if owner.type == "elif_clause" and owner.parent is not None:
+        owner = owner.parent
+    statement = owner
+    conditions: list[Node] = []
+    for node in (statement.prev_named_sibling, statement, statement.next_named_sibling):
+        if node is None or node.type not in _CONDITION_OWNERS:
+            continue
+        conditions.extend(
+            c.child_by_field_name("condition") or c
+            for c in (node, *(e for e in node.named_children if e.type == "elif_clause"))
+        )
+    needle = f"len({subject})".replace(" ", "")
+    stack = list(conditions)
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type != "comparison_operator" or node.id == comparison.id:
+            continue
+        operands = [c for c in node.named_children if c.type != "comment"]
+        texts = [m.text(o).replace(" ", "") for o in operands]
+        if needle not in texts or len(operands) != 2:
+            continue
+        operator = next((m.text(c) for c in node.children_by_field_name("operators")), "")
+        number = texts[1 - texts.index(needle)]
+        if texts.index(needle) == 1:
+            operator = _FLIPPED.get(operator, "")
+        if _MEANS_EMPTY.get((operator, number)) is None:
+            return True  # also compared with another count: len() reads consistently
+    return False
+
+
 def _len_comparison(m: Match) -> Hit | None:
     comparison = m.node("finding")
     operands = [c for c in comparison.named_children if c.type != "comment"]
@@ -290,6 +327,10 @@ def _len_comparison(m: Match) -> Hit | None:
     if subject.type in ("list_splat", "dictionary_splat", "keyword_argument"):
         return None
     if not _is_condition(comparison):
+        return None
+    # `if len(x) == 0: ... elif len(x) == 1:` compares one length with several counts side by
+    # side; `not x` would break that reading for no gain.
+    if _length_compared_nearby(m, comparison, m.text(subject)):
         return None
     kind = (
         facts.known_kind(m, m.text(subject), comparison)
@@ -379,6 +420,7 @@ for line in lines:
         message="Sorting everything to take one end; use min() or max().",
         skill_id="python.builtins",
         lesson_id="min-max",
+        quiet_in_tests=True,
         noqa_codes=("FURB192",),
         severity=Severity.INFORMATION,
         check=_sorted_one_end,
@@ -428,6 +470,7 @@ newest = max(dates)
         message="Test the container itself: empty containers are falsy.",
         skill_id="python.idioms",
         lesson_id="truthiness",
+        quiet_in_tests=True,
         noqa_codes=("PLC1802",),
         severity=Severity.HINT,
         check=_len_comparison,

@@ -350,6 +350,7 @@ A deque is slow to index in the middle; keep a list if the loop also reads `xs[i
         message="Counting by hand; collections.Counter or defaultdict(int) does this for you.",
         skill_id="python.collections",
         lesson_id="counter",
+        quiet_in_tests=True,
         severity=Severity.INFORMATION,
         check=_manual_count,
         doc="""

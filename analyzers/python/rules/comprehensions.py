@@ -267,6 +267,7 @@ RULES = [
         message="Build this list with a list comprehension instead of appending in a loop.",
         skill_id="python.comprehensions",
         lesson_id="list-comprehension",
+        quiet_in_tests=True,
         noqa_codes=("PERF401",),
         severity=Severity.INFORMATION,
         fix_title="Use a list comprehension",

@@ -25,6 +25,46 @@ def _constant_elements(node: Node) -> bool:
     return len(elements) >= _MIN_LITERAL_ELEMENTS and all(facts.is_literal(e) for e in elements)
 
 
+_HASHABLE_KINDS = frozenset({"str", "bytes", "int", "float", "bool"})
+_HASHABLE_RESULTS = frozenset({"str", "int", "float", "ord", "chr", "len", "pow", "abs", "hash"})
+
+
+def _certainly_hashable(m: Match, needle: Node, loops: list[Node]) -> bool:
+    """Whether the items a seen-list would hold can go in a set: strings and numbers.
+
+    Objects of unknown classes may not be (a dataclass with ``eq=True`` has no hash), so the
+    set advice would raise: silent then.
+    """
+    source = m.file.source
+    if needle.type == "identifier":
+        if facts.known_kind(m, m.text(needle), needle) in _HASHABLE_KINDS:
+            return True
+        # `for char in text` over a string: each item is a string
+        return any(
+            (target := loop.child_by_field_name("left")) is not None
+            and m.text(target) == m.text(needle)
+            and _walks_a_string(m, loop)
+            for loop in loops
+        )
+    if facts.value_kind(needle, source) in _HASHABLE_KINDS or _str_method_call(m, needle):
+        return True
+    if needle.type == "call":
+        function = needle.child_by_field_name("function")
+        return function is not None and m.text(function) in _HASHABLE_RESULTS
+    if needle.type == "subscript":
+        value = needle.child_by_field_name("value")
+        index = needle.child_by_field_name("subscript")
+        # text[i] of a string is a string
+        return (
+            value is not None
+            and value.type == "identifier"
+            and facts.known_kind(m, m.text(value), needle) == "str"
+            and index is not None
+            and index.type != "slice"
+        ) or (value is not None and index is not None and _certainly_text(m, value) == "str")
+    return False
+
+
 def _unhashable(m: Match, needle: Node) -> bool:
     if needle.type in _UNHASHABLE_DISPLAYS:
         return True
@@ -91,8 +131,10 @@ def _membership_in_loop(m: Match) -> Hit | None:
             return None
         # The seen-list: `if x not in seen: seen.append(x)` scans a list that keeps growing.
         # A set beside it needs hashable items: `[a, b] in seen` would need tuples.
-        if _unhashable(m, m.node("needle")):
+        needle = m.node("needle")
+        if _unhashable(m, needle):
             return None
+        hashable = _certainly_hashable(m, needle, loops)
         # Distinct characters of a string are a few dozen at most: the list stays short.
         if any(_walks_a_string(m, loop) for loop in loops):
             return None
@@ -102,8 +144,9 @@ def _membership_in_loop(m: Match) -> Hit | None:
         return Hit(
             span_of(finding),
             message=f"`{name}` grows inside the loop, so each `in` scans more of it (quadratic "
-            f"overall): keep a set beside it and add each item to both, or use a set alone "
-            "if the order is not needed.",
+            "overall): keep a set beside it and add each item to both, or use a set alone "
+            "if the order is not needed"
+            + ("." if hashable else " (if the items are hashable: strings, numbers, tuples)."),
         )
     if not _constant_elements(haystack):
         return None

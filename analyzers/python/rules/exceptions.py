@@ -86,6 +86,7 @@ RULES = [
         message="Every handler here leaves the loop, so this try could wrap the loop instead.",
         skill_id="python.exceptions",
         lesson_id="try-outside-loop",
+        quiet_in_tests=True,
         noqa_codes=("PERF203",),
         severity=Severity.INFORMATION,
         check=_try_in_loop,

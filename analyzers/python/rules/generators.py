@@ -57,6 +57,10 @@ def _listcomp_in_call(m: Match) -> Hit | None:
     # any()/all() stop at the decisive item, so a later item that would have raised, or an
     # iterator read again afterwards, behaves differently: no fix for them, only the hint.
     if name in _SHORT_CIRCUITING:
+        # Stopping early over a handful of items (`**kwargs`, a literal) gains nothing.
+        clauses = [c for c in comprehension.named_children if c.type == "for_in_clause"]
+        if clauses and hotness.loop_is_small(m, clauses[0]):
+            return None
         return Hit(span_of(comprehension), message=message)
     # sum([[...] for ...], []) flattens lists (quadratic whatever the brackets); and where the
     # items are made by calls the saving is a list of references beside real work: no hint.
@@ -95,6 +99,7 @@ RULES = [
         message="Pass a generator expression instead of building a list first.",
         skill_id="python.generators",
         lesson_id="generator-arguments",
+        quiet_in_tests=True,
         noqa_codes=("C419",),
         severity=Severity.INFORMATION,
         fix_title="Pass a generator expression",

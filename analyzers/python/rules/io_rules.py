@@ -52,6 +52,7 @@ RULES = [
         message="`json.load(f)` reads and parses the file in one call.",
         skill_id="python.io",
         lesson_id="json-load",
+        quiet_in_tests=True,
         severity=Severity.HINT,
         fix_title="Use json.load(f)",
         check=_json_loads_read,

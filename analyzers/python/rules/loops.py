@@ -278,6 +278,7 @@ the loop runs no longer reaches it.
         message="Growing a list by concatenation in a loop; append or extend it in place.",
         skill_id="python.data-structures",
         lesson_id="list-extend",
+        quiet_in_tests=True,
         severity=Severity.INFORMATION,
         fix_title="Use list.append",
         check=_list_concat_in_loop,

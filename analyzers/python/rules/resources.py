@@ -346,6 +346,29 @@ def _released(m: Match, assignment: Node, name: bytes) -> bool:
     return uses.passed_on and not uses.closed_plainly
 
 
+def _closed_later(m: Match, assignment: Node, name: bytes) -> bool:
+    """Whether ``name.close()`` appears after the assignment in its own function (or module)."""
+    scope = facts.enclosing_scope(assignment)
+    source = m.file.source
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= assignment.end_byte:
+            continue
+        if node.type in ("function_definition", "class_definition", "lambda") and (
+            node.id != scope.id
+        ):
+            continue
+        if node.type == "call" and node.start_byte >= assignment.end_byte:
+            function = node.child_by_field_name("function")
+            if function is not None and source[function.start_byte : function.end_byte] == (
+                name + b".close"
+            ):
+                return True
+        stack.extend(node.named_children)
+    return False
+
+
 def _open_without_with(m: Match) -> Hit | None:
     call = m.node("finding")
     if not _is_open(m, m.node("function")):
@@ -360,6 +383,11 @@ def _open_without_with(m: Match) -> Hit | None:
             return None  # ``opened = f = open(p)``: tracking both names is not worth it
         if _released(m, assignment, held):
             return None
+        if not _closed_later(m, assignment, held):
+            return Hit(
+                span_of(call),
+                message=f"`{m.text(name)}` is never closed; open it in a `with` block.",
+            )
         return Hit(
             span_of(call),
             message=f"`{m.text(name)}` is not closed if an exception is raised; "
