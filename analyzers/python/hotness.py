@@ -176,13 +176,26 @@ def grows_in(m: Match, loop: Node, name: str, *, unless_small: bool = False) -> 
 
 
 def ends_loop_after(node: Node) -> bool:
-    """Whether the statement holding ``node`` is followed, in its block, by break or return."""
+    """Whether what follows ``node`` in its loop's turn surely leaves the loop.
+
+    ``queue.insert(0, arg)`` then ``break`` (in its block, or after the ``if`` that holds it):
+    the statement runs once, however long the loop.
+    """
     statement = facts.statement_of(node)
-    sibling = statement.next_named_sibling
-    while sibling is not None:
-        if sibling.type in ("break_statement", "return_statement", "raise_statement"):
-            return True
-        sibling = sibling.next_named_sibling
+    while statement.parent is not None:
+        sibling = statement.next_named_sibling
+        while sibling is not None:
+            if sibling.type in ("break_statement", "return_statement", "raise_statement"):
+                return True
+            sibling = sibling.next_named_sibling
+        block = statement.parent
+        owner = block.parent if block.type == "block" else None
+        if owner is None or owner.type in bindings.LOOP_TYPES or owner.type in bindings.SCOPE_TYPES:
+            return False
+        # Up from an if/elif/else/try block to the statement that holds it.
+        while owner.parent is not None and owner.parent.type not in ("block", "module"):
+            owner = owner.parent
+        statement = owner
     return False
 
 

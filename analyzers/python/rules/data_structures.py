@@ -65,6 +65,23 @@ def _certainly_hashable(m: Match, needle: Node, loops: list[Node]) -> bool:
     return False
 
 
+def _walks_objects(m: Match, needle: Node) -> bool:
+    """``node = node.next`` or ``node = self.head``: objects of some class, walked by links.
+
+    Whether they hash is the class's business (a dataclass with ``eq=True`` does not), so a
+    set is no sure advice.
+    """
+    if needle.type != "identifier":
+        return False
+    for binding in bindings.reaching(m, m.text(needle), needle) or ():
+        value = (
+            binding.node.child_by_field_name("right") if binding.node.type == "assignment" else None
+        )
+        if value is not None and value.type in ("attribute", "subscript"):
+            return True
+    return False
+
+
 def _unhashable(m: Match, needle: Node) -> bool:
     if needle.type in _UNHASHABLE_DISPLAYS:
         return True
@@ -132,7 +149,7 @@ def _membership_in_loop(m: Match) -> Hit | None:
         # The seen-list: `if x not in seen: seen.append(x)` scans a list that keeps growing.
         # A set beside it needs hashable items: `[a, b] in seen` would need tuples.
         needle = m.node("needle")
-        if _unhashable(m, needle):
+        if _unhashable(m, needle) or _walks_objects(m, needle):
             return None
         hashable = _certainly_hashable(m, needle, loops)
         # Distinct characters of a string are a few dozen at most: the list stays short.
