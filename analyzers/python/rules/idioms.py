@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Applicability, Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python import bindings, facts
 
 _SHOWN_LENGTH = 40
 # Libraries where `column == None` builds a query expression on purpose: `is None` would be a
@@ -67,6 +67,24 @@ def _value_may_be_an_expression(comparison: Node, m: Match) -> bool:
     return False
 
 
+def _never_none(m: Match, subject: Node) -> bool:
+    source = m.file.source
+    if subject.type == "identifier":
+        return facts.known_kind(m, m.text(subject), subject) is not None
+    if subject.type == "subscript":
+        value = subject.child_by_field_name("value")
+        if value is not None and value.type == "identifier":
+            # an item of a list made by str.split() is a string
+            for binding in bindings.reaching(m, m.text(value), subject) or ():
+                right = binding.node.child_by_field_name("right")
+                if right is not None and bindings.value_kind(right, source) == "list":
+                    text = m.text(right)
+                    if ".split(" in text or ".splitlines(" in text:
+                        return True
+        return False
+    return facts.value_kind(subject, source) is not None
+
+
 def _is_dotted_name(node: Node) -> bool:
     while node.type == "attribute":
         child = node.child_by_field_name("object")
@@ -114,6 +132,10 @@ def _compare_to_none(m: Match) -> Hit | None:
     # Where only the truth is used, an expression object would raise, so the advice holds
     # whatever the file imports; where the result is a value it may be a query expression.
     if not _truth_tested(comparison) and _value_may_be_an_expression(comparison, m):
+        return None
+    # `parts[0] == None` where `parts = text.split(",")`: a string is never None, so the test is
+    # always False; `is None` would keep that bug, not fix it.
+    if _never_none(m, subject):
         return None
     negated = m.text(m.node("operator")) == "!="
     shown = m.text(subject)

@@ -255,7 +255,8 @@ def _keys_iteration(m: Match) -> Hit | None:
     body = m.get("body")
     if body is not None and _mutates_mapping(body, m.text(mapping), m):
         return None
-    name = _short_name(mapping, m) or "the dict"
+    shown = _short_name(mapping, m)
+    name = f"`{shown}`" if shown else "the dict"
     target = loop.child_by_field_name("left") if loop is not None else None
     where = body if body is not None else loop.parent if loop is not None else None
     if (
@@ -265,14 +266,15 @@ def _keys_iteration(m: Match) -> Hit | None:
         and _reads_values(m, where, m.text(mapping), m.text(target))
     ):
         key = m.text(target)
+        owner = shown or "d"
         return Hit(
             span_of(call),
-            message=f"The loop reads `{name}[{key}]` for each key: iterate "
-            f"`{name}.items()` to get the key and the value together.",
+            message=f"The loop reads `{owner}[{key}]` for each key: iterate "
+            f"`{owner}.items()` to get the key and the value together.",
         )
     return Hit(
         span_of(call),
-        message=f"Iterating `{name}` already yields its keys; drop `.keys()`.",
+        message=f"Iterating {name} already yields its keys; drop `.keys()`.",
         fix=_drop_keys_fix(m, mapping, call),
     )
 
@@ -285,10 +287,11 @@ def _keys_membership(m: Match) -> Hit | None:
         return None
     if _is_self(mapping, m) or not bindings.is_dict(m, mapping):
         return None
-    name = _short_name(mapping, m) or "the dict"
+    shown = _short_name(mapping, m)
+    where = f"`in {shown}`" if shown else "`in` on the dict"
     return Hit(
         span_of(comparison),
-        message=f"`in {name}` already tests the keys (a hash lookup); drop `.keys()`.",
+        message=f"{where} already tests the keys (a hash lookup); drop `.keys()`.",
         fix=_drop_keys_fix(m, mapping, call),
     )
 
