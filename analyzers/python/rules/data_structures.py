@@ -65,6 +65,17 @@ def _certainly_hashable(m: Match, needle: Node, loops: list[Node]) -> bool:
     return False
 
 
+def _holds_hashables(m: Match, name: str, at: Node) -> bool:
+    """``seen: list[str] = []``: the list's own annotation says its items hash."""
+    for binding in bindings.reaching(m, name, at) or ():
+        annotation = binding.node.child_by_field_name("type")
+        if annotation is not None:
+            inner = m.text(annotation).replace(" ", "")
+            if inner.startswith(("list[", "List[")) and inner[5:-1] in _HASHABLE_KINDS:
+                return True
+    return False
+
+
 def _walks_objects(m: Match, needle: Node) -> bool:
     """``node = node.next`` or ``node = self.head``: objects of some class, walked by links.
 
@@ -85,6 +96,10 @@ def _walks_objects(m: Match, needle: Node) -> bool:
 def _unhashable(m: Match, needle: Node) -> bool:
     if needle.type in _UNHASHABLE_DISPLAYS:
         return True
+    if needle.type == "identifier" and hotness.grows_in(
+        m, facts.enclosing_scope(needle), m.text(needle)
+    ):
+        return True  # `_tmp.append(d)`: the item is itself a list
     if needle.type == "identifier":
         kind = facts.known_kind(m, m.text(needle), needle)
     else:
@@ -137,7 +152,7 @@ def _membership_in_loop(m: Match) -> Hit | None:
     if haystack.type == "identifier":
         name = m.text(haystack)
         if _constant_list_name(m, name, finding):
-            if not hotness.cheap_body(m, loops[0]):
+            if not hotness.cheap_body(m, loops[0]) or _walks_a_string(m, loops[0]):
                 return None
             return Hit(
                 span_of(finding),
@@ -151,7 +166,11 @@ def _membership_in_loop(m: Match) -> Hit | None:
         needle = m.node("needle")
         if _unhashable(m, needle) or _walks_objects(m, needle):
             return None
-        hashable = _certainly_hashable(m, needle, loops)
+        hashable = _certainly_hashable(m, needle, loops) or _holds_hashables(m, name, finding)
+        # In a package's own module, a list of unknown items that a loop dedupes is usually a
+        # handful of names or objects (cookie domains, plot variables): no hint without knowing.
+        if not hashable and any(f.startswith(".") for f in facts.imports(m).values()):
+            return None
         # Distinct characters of a string are a few dozen at most: the list stays short.
         if any(_walks_a_string(m, loop) for loop in loops):
             return None
@@ -168,8 +187,9 @@ def _membership_in_loop(m: Match) -> Hit | None:
     if not _constant_elements(haystack):
         return None
     # Against a constant literal a set saves tens of nanoseconds a test: worth a hint only where
-    # the test is a visible share of each turn, not beside a call that does real work.
-    if not hotness.cheap_body(m, loops[0]):
+    # the test is a visible share of each turn, not beside a call that does real work, and not
+    # over the characters of a string (a word or a line, whose scan costs nothing).
+    if not hotness.cheap_body(m, loops[0]) or _walks_a_string(m, loops[0]):
         return None
     elements = [e for e in haystack.named_children if e.type != "comment"]
     # CPython folds a constant set literal into a frozenset once; but where the list answered
@@ -300,8 +320,14 @@ def _string_concat_in_loop(m: Match) -> Hit | None:
     if base.id != target_node.id:
         rebinds_base = hotness.growing_loops(m, finding, m.text(base))
         loops = [loop for loop in loops if loop in rebinds_base]
-    # ``while len(chunk) < size: chunk += read()`` fills a buffer of a known size: a few turns.
-    loops = [loop for loop in loops if not _fills_to_size(m, loop, target)]
+    # ``while len(chunk) < size: chunk += read()`` fills a buffer of a known size: a few turns;
+    # a string printed on every turn costs more to print than to copy (a pattern printer).
+    loops = [
+        loop
+        for loop in loops
+        if not _fills_to_size(m, loop, target)
+        and f"print({target}" not in m.text(loop).replace(" ", "")
+    ]
     if not loops or not hotness.plausibly_hot(m, loops) or hotness.cold_code(m, finding):
         return None
     # A script's global text is usually a line or a word put together at the top level; it

@@ -152,23 +152,29 @@ def _index_loop(m: Match) -> Hit | None:
 
 
 def _read_after(m: Match, loop: Node, name: str) -> bool:
-    """Whether ``name`` is read after ``loop`` in the same function (it keeps the last index)."""
+    """Whether ``name`` is read after ``loop`` in the same function (it keeps the last index).
+
+    Its first use after the loop decides: a new ``for i in ...`` or ``i = 0`` rebinds it.
+    """
     scope = facts.enclosing_scope(loop)
     body = scope.child_by_field_name("body") if scope.type != "module" else scope
     stack = [body] if body is not None else []
     encoded = name.encode()
     source = m.file.source
+    first: Node | None = None
     while stack:
         node = stack.pop()
         if node.end_byte <= loop.end_byte:
             continue
         if node.type == "identifier" and node.start_byte >= loop.end_byte:
-            if source[node.start_byte : node.end_byte] == encoded:
-                return True
+            if source[node.start_byte : node.end_byte] == encoded and (
+                first is None or node.start_byte < first.start_byte
+            ):
+                first = node
             continue
         if node.type not in ("function_definition", "class_definition", "lambda"):
             stack.extend(node.named_children)
-    return False
+    return first is not None and _store_target(first) is None
 
 
 def _is_self(node: Node, m: Match) -> bool:
