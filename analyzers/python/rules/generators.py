@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts, hotness
+from lessonlens.analyzers.python import bindings, facts, hotness
 
 _SHORT_CIRCUITING = frozenset({"any", "all"})
 # How many positional arguments each builtin takes when its first one is an iterable: ``sum``
@@ -33,6 +33,22 @@ def _is_async_comprehension(comprehension: Node) -> bool:
     return False
 
 
+def _many_items(m: Match, clause: Node) -> bool:
+    iterable = clause.child_by_field_name("right")
+    if iterable is None or hotness.loop_is_small(m, clause):
+        return False
+    if hotness.iterable_is_a_stream(m, iterable, clause):
+        return True
+    if iterable.type == "call":
+        function = iterable.child_by_field_name("function")
+        return function is not None and m.text(function) == "range"
+    if iterable.type != "identifier":
+        return False
+    # A parameter of the enclosing function: data handed in, of any size.
+    reach = bindings.reaching(m, m.text(iterable), clause) or []
+    return any(b.node.parent is not None and b.node.parent.type == "parameters" for b in reach)
+
+
 def _listcomp_in_call(m: Match) -> Hit | None:
     call = m.node("finding")
     function = m.node("function")
@@ -56,11 +72,12 @@ def _listcomp_in_call(m: Match) -> Hit | None:
         message = f"`{name}()` needs no intermediate list; pass a generator to save memory."
     # any()/all() stop at the decisive item, so a later item that would have raised, or an
     # iterator read again afterwards, behaves differently: no fix for them, only the hint.
+    # Stopping early, or not building the list, pays only over many items: a function's input,
+    # a file or a stream, a computed range; not a handful of attributes or a literal.
+    clauses = [c for c in comprehension.named_children if c.type == "for_in_clause"]
+    if not clauses or not _many_items(m, clauses[0]):
+        return None
     if name in _SHORT_CIRCUITING:
-        # Stopping early over a handful of items (`**kwargs`, a literal) gains nothing.
-        clauses = [c for c in comprehension.named_children if c.type == "for_in_clause"]
-        if clauses and hotness.loop_is_small(m, clauses[0]):
-            return None
         return Hit(span_of(comprehension), message=message)
     # sum([[...] for ...], []) flattens lists (quadratic whatever the brackets); and where the
     # items are made by calls the saving is a list of references beside real work: no hint.

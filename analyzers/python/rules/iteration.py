@@ -128,6 +128,12 @@ def _index_loop(m: Match) -> Hit | None:
             index_needed = True
     if not reads_sequence:
         return None
+    body = m.node("body")
+    # A grid walk (`for r in range(len(g)): for c in range(len(g[0])): g[r][c]`) keeps both
+    # coordinates on purpose, and `xs[i] = f(xs[i])` rewrites each item in place (a
+    # comprehension says that better than enumerate): neither is worth this hint.
+    if "range(len(" in m.text(body).replace(" ", "") or _rewrites_each(m, body, sequence, index):
+        return None
     span = span_of(m.node("range"))
     zippable = all(
         value.type in ("identifier", "attribute")
@@ -149,6 +155,17 @@ def _index_loop(m: Match) -> Hit | None:
             f"(`for item in {sequence}:`).",
         )
     return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
+
+
+def _rewrites_each(m: Match, body: Node, sequence: str, index: str) -> bool:
+    statements = [s for s in body.named_children if s.type != "comment"]
+    if len(statements) != 1 or statements[0].type != "expression_statement":
+        return False
+    assignment = statements[0].named_children[0] if statements[0].named_children else None
+    if assignment is None or assignment.type != "assignment":
+        return False
+    left = assignment.child_by_field_name("left")
+    return left is not None and m.text(left).replace(" ", "") == f"{sequence}[{index}]"
 
 
 def _read_after(m: Match, loop: Node, name: str) -> bool:

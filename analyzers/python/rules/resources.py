@@ -388,6 +388,10 @@ def _open_without_with(m: Match) -> Hit | None:
                 span_of(call),
                 message=f"`{m.text(name)}` is never closed; open it in a `with` block.",
             )
+        # A script's top level that closes its file: an exception there ends the process,
+        # which closes it anyway. (Inside a loop, each turn would leak another one.)
+        if facts.is_module_level(call) and facts.enclosing_loop(call) is None:
+            return None
         return Hit(
             span_of(call),
             message=f"`{m.text(name)}` is not closed if an exception is raised; "
