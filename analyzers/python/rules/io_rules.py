@@ -4,7 +4,37 @@ from __future__ import annotations
 
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
-from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.parsing import Node
+from lessonlens.analyzers.python import bindings, facts
+
+_OPENERS = frozenset({"open", "io.open", "gzip.open", "bz2.open", "lzma.open", "codecs.open"})
+
+
+def _opens_a_file(m: Match, node: Node) -> bool:
+    if node.type != "call":
+        return False
+    function = node.child_by_field_name("function")
+    text = m.text(function) if function is not None else ""
+    return text in _OPENERS or text.endswith(".open")
+
+
+def _not_a_file(m: Match, source: Node) -> bool:
+    """Whether the source read is certainly not a file: an HTTP response, a call's result.
+
+    There the lesson about file objects does not apply (``json.load(urlopen(url))`` gains
+    nothing a reviewer would ask for).
+    """
+    if source.type == "call":
+        return not _opens_a_file(m, source)
+    if source.type == "identifier":
+        for binding in bindings.reaching(m, m.text(source), source) or ():
+            node = binding.node
+            value = node.child_by_field_name("right") if node.type == "assignment" else None
+            if node.type == "as_pattern" and node.named_children:
+                value = node.named_children[0]
+            if value is not None and value.type == "call" and not _opens_a_file(m, value):
+                return True
+    return False
 
 
 def _json_loads_read(m: Match) -> Hit | None:
@@ -13,6 +43,8 @@ def _json_loads_read(m: Match) -> Hit | None:
         return None
     if any(a.type != "comment" for a in m.node("read_arguments").named_children):
         return None  # f.read(n) reads part of the file: json.load(f) would read all of it
+    if _not_a_file(m, m.node("file")):
+        return None
     call = m.node("finding")
     arguments = call.child_by_field_name("arguments")
     given = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
