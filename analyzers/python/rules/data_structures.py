@@ -65,6 +65,32 @@ def _certainly_hashable(m: Match, needle: Node, loops: list[Node]) -> bool:
     return False
 
 
+def _grows_large(m: Match, loops: list[Node], name: str) -> bool:
+    for loop in loops:
+        iterable = hotness.loop_iterable(loop)
+        if iterable is None:
+            continue
+        if hotness.iterable_is_a_stream(m, iterable, loop):
+            return True
+        if iterable.type == "call":
+            function = iterable.child_by_field_name("function")
+            if function is not None and m.text(function) == "range":
+                return True  # hotness already set constant ranges aside as small
+    scope = facts.enclosing_scope(loops[0])
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        if node.type == "return_statement":
+            returned = m.text(node).replace(" ", "")
+            if returned in (f"return{name}", f"returnlen({name})"):
+                return True
+        if node.type not in ("function_definition", "class_definition", "lambda") or (
+            node.id == scope.id
+        ):
+            stack.extend(node.named_children)
+    return False
+
+
 def _holds_hashables(m: Match, name: str, at: Node) -> bool:
     """``seen: list[str] = []``: the list's own annotation says its items hash."""
     for binding in bindings.reaching(m, name, at) or ():
@@ -167,9 +193,14 @@ def _membership_in_loop(m: Match) -> Hit | None:
         if _unhashable(m, needle) or _walks_objects(m, needle):
             return None
         hashable = _certainly_hashable(m, needle, loops) or _holds_hashables(m, name, finding)
-        # In a package's own module, a list of unknown items that a loop dedupes is usually a
-        # handful of names or objects (cookie domains, plot variables): no hint without knowing.
-        if not hashable and any(f.startswith(".") for f in facts.imports(m).values()):
+        # In a package's own module, a list a loop dedupes is usually a handful of names or
+        # objects (cookie domains, plot variables): judged on real code, no such hint was worth
+        # acting on.
+        if any(f.startswith(".") for f in facts.imports(m).values()):
+            return None
+        # Elsewhere it pays where the list can really grow: the loop reads a file or a computed
+        # range, or deduplicating is what the function is for (it returns the list).
+        if not _grows_large(m, loops, name):
             return None
         # Distinct characters of a string are a few dozen at most: the list stays short.
         if any(_walks_a_string(m, loop) for loop in loops):
