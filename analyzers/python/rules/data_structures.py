@@ -314,6 +314,42 @@ def _message(shape: str, kind: str, where: str, target: str, pieces: list[Node],
     )
 
 
+def _is_parameter(m: Match, node: Node) -> bool:
+    if node.type != "identifier":
+        return False
+    reach = bindings.reaching(m, m.text(node), node) or []
+    return any(b.node.parent is not None and b.node.parent.type == "parameters" for b in reach)
+
+
+def _follows_input(m: Match, loop: Node) -> bool:
+    """Whether ``loop`` walks its function's input or a stream, item by item."""
+    iterable = hotness.loop_iterable(loop)
+    if iterable is None:
+        return False
+    if hotness.iterable_is_a_stream(m, iterable, loop) or _is_parameter(m, iterable):
+        return True
+    if iterable.type != "call":
+        return False
+    function = iterable.child_by_field_name("function")
+    arguments = iterable.child_by_field_name("arguments")
+    values = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
+    name = m.text(function) if function is not None else ""
+    if name in ("enumerate", "reversed", "zip") and values:
+        return _is_parameter(m, values[0])
+    if name == "range" and len(values) == 1 and values[0].type == "call":
+        inner = values[0].child_by_field_name("arguments")
+        sized = [a for a in inner.named_children if a.type != "comment"] if inner else []
+        callee = values[0].child_by_field_name("function")
+        # range(len(message)) walks the input's positions
+        return (
+            callee is not None
+            and m.text(callee) == "len"
+            and bool(sized)
+            and (_is_parameter(m, sized[0]))
+        )
+    return False
+
+
 def _is_global(is_name: bool, local: bool) -> bool:
     return is_name and not local
 
@@ -368,6 +404,11 @@ def _string_concat_in_loop(m: Match) -> Hit | None:
         and hotness.iterable_is_a_stream(m, iterable, loop)
         for loop in loops
     ):
+        return None
+    # A local text copied by a chain or a prepend is quadratic in its final length: worth a
+    # hint where that length follows the input (a file, a parameter walked item by item), not
+    # where the loop counts digits, dice or the bits of a small number.
+    if local and kind == "str" and not any(_follows_input(m, loop) for loop in loops):
         return None
     where = "an attribute" if not is_name else "a global" if not local else "a local"
     return Hit(span_of(finding), message=_message(form, str(kind), where, target, pieces, m))
