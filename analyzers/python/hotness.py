@@ -78,6 +78,11 @@ def iterable_is_small(m: Match, iterable: Node, at: Node, depth: int = 0) -> boo
     kind = iterable.type
     if kind in _LITERALS:
         return True
+    if kind in ("list_comprehension", "generator_expression", "set_comprehension"):
+        # [f"task {n}" for n in range(1, 11)] is as small as what it walks
+        clauses = [c for c in iterable.named_children if c.type == "for_in_clause"]
+        first = clauses[0].child_by_field_name("right") if clauses else None
+        return first is not None and iterable_is_small(m, first, at, depth + 1)
     if kind == "parenthesized_expression" and iterable.named_child_count == 1:
         return iterable_is_small(m, iterable.named_children[0], at, depth + 1)
     name = bindings.text(iterable, source)
@@ -387,9 +392,12 @@ def only_cheap_calls(m: Match, node: Node) -> bool:
     return True
 
 
+_PACED = frozenset({"input", "getpass", "getpass.getpass", "sleep", "time.sleep"})
+
+
 def loop_is_interactive(m: Match, loop: Node) -> bool:
-    """A loop that waits for a person on each turn (``input()``): it never runs hot."""
-    return _calls(loop, m.file.source, frozenset({"input", "getpass", "getpass.getpass"}))
+    """A loop paced by a person or a clock (``input()``, ``time.sleep``): it never runs hot."""
+    return _calls(loop, m.file.source, _PACED)
 
 
 def _in_except_handler(node: Node) -> bool:

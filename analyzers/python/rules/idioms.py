@@ -67,10 +67,17 @@ def _value_may_be_an_expression(comparison: Node, m: Match) -> bool:
     return False
 
 
+_CONVERTERS = frozenset({"int", "float", "str", "bool"})
+
+
 def _never_none(m: Match, subject: Node) -> bool:
     source = m.file.source
     if subject.type == "identifier":
-        return facts.known_kind(m, m.text(subject), subject) is not None
+        if facts.known_kind(m, m.text(subject), subject) is not None:
+            return True
+        # `a, b = map(int, parts)`: each is an int (int(None) would have raised first)
+        reach = bindings.reaching(m, m.text(subject), subject) or []
+        return bool(reach) and all(_converted(m, b.node) for b in reach)
     if subject.type == "subscript":
         value = subject.child_by_field_name("value")
         if value is not None and value.type == "identifier":
@@ -83,6 +90,21 @@ def _never_none(m: Match, subject: Node) -> bool:
                         return True
         return False
     return facts.value_kind(subject, source) is not None
+
+
+def _converted(m: Match, node: Node) -> bool:
+    if node.type != "assignment":
+        return False
+    right = node.child_by_field_name("right")
+    if right is None or right.type != "call":
+        return False
+    function = right.child_by_field_name("function")
+    name = m.text(function) if function is not None else ""
+    if name in _CONVERTERS:
+        return True
+    arguments = right.child_by_field_name("arguments")
+    first = arguments.named_children[0] if arguments and arguments.named_children else None
+    return name == "map" and first is not None and m.text(first) in _CONVERTERS
 
 
 def _is_dotted_name(node: Node) -> bool:
