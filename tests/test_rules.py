@@ -91,10 +91,10 @@ def test_zip_lists_the_sequences_in_reading_order():
     source = "def f(a, b, c):\n    for i in range(len(a)):\n        print(a[i] + b[i] * c[i])\n"
     options = AnalysisOptions(select=("PY003",), strict=True)
     (finding,) = analyze(source.encode(), PYTHON, options).findings
-    assert "`zip(a, b, c)`" in finding.message
+    assert "`zip(a, b, c, strict=True)`" in finding.message
     source = "def f(a, b):\n    for i in range(len(a)):\n        print(b[i], a[i])\n"
     (finding,) = analyze(source.encode(), PYTHON, options).findings
-    assert "`zip(b, a)`" in finding.message
+    assert "`zip(b, a, strict=True)`" in finding.message
 
 
 def test_opt_in_rules_run_only_where_named():

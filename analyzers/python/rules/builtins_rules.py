@@ -309,6 +309,23 @@ def _length_compared_nearby(m: Match, comparison: Node, subject: str) -> bool:
     return False
 
 
+def _split_with_separator(m: Match, subject: Node) -> bool:
+    reach = bindings.reaching(m, m.text(subject), subject) or []
+    for binding in reach:
+        right = (
+            binding.node.child_by_field_name("right") if binding.node.type == "assignment" else None
+        )
+        if right is None or right.type != "call":
+            return False
+        function = right.child_by_field_name("function")
+        arguments = right.child_by_field_name("arguments")
+        method = function.child_by_field_name("attribute") if function is not None else None
+        given = [a for a in arguments.named_children if a.type != "comment"] if arguments else []
+        if method is None or m.text(method) not in ("split", "rsplit") or not given:
+            return False
+    return bool(reach)
+
+
 def _len_comparison(m: Match) -> Hit | None:
     comparison = m.node("finding")
     operands = [c for c in comparison.named_children if c.type != "comment"]
@@ -331,6 +348,10 @@ def _len_comparison(m: Match) -> Hit | None:
     # `if len(x) == 0: ... elif len(x) == 1:` compares one length with several counts side by
     # side; `not x` would break that reading for no gain.
     if _length_compared_nearby(m, comparison, m.text(subject)):
+        return None
+    # `parts = text.split("\n\n")` always has an item: the test can never be false, and the
+    # thing to do is drop it, not respell it.
+    if subject.type == "identifier" and not means_empty and _split_with_separator(m, subject):
         return None
     kind = (
         facts.known_kind(m, m.text(subject), comparison)

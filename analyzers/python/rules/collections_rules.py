@@ -247,6 +247,10 @@ def _statements(block: Node) -> list[Node]:
 
 def _manual_count(m: Match) -> Hit | None:
     finding = m.node("finding")
+    # `words_map[word][next] += 1`: counts in dicts nested in another, often loaded from JSON;
+    # a Counter would not simply replace them.
+    if m.node("mapping").type == "subscript":
+        return None
     mapping = m.text(m.node("mapping"))
     key = m.text(m.node("key"))
     for name in ("mapping_1", "mapping_2"):

@@ -65,6 +65,10 @@ def _certainly_hashable(m: Match, needle: Node, loops: list[Node]) -> bool:
     return False
 
 
+def growing_loops_of(loops: list[Node]) -> list[Node]:
+    return [loop for loop in loops if loop.type != "for_in_clause"]
+
+
 def _grows_large(m: Match, loops: list[Node], name: str) -> bool:
     for loop in loops:
         iterable = hotness.loop_iterable(loop)
@@ -199,8 +203,9 @@ def _membership_in_loop(m: Match) -> Hit | None:
         if any(f.startswith(".") for f in facts.imports(m).values()):
             return None
         # Elsewhere it pays where the list can really grow: the loop reads a file or a computed
-        # range, or deduplicating is what the function is for (it returns the list).
-        if not _grows_large(m, loops, name):
+        # range, or deduplicating is what the function is for (it returns the list). Inside a
+        # loop over pairs the work is quadratic already: the set changes nothing that matters.
+        if not _grows_large(m, loops, name) or len(growing_loops_of(loops)) > 1:
             return None
         # Distinct characters of a string are a few dozen at most: the list stays short.
         if any(_walks_a_string(m, loop) for loop in loops):

@@ -145,7 +145,20 @@ def _index_loop(m: Match) -> Hit | None:
     if len(others) > 1 and zippable and not index_needed:
         # In the order the body reads them, so that `for a, b in zip(a_list, b_list)` lines up.
         together = ", ".join(sorted(others, key=lambda name: others[name].start_byte))
-        return Hit(span, message=f"Use `zip({together})` instead of indexing with `{index}`.")
+        # Where the lengths differ, `xs[i]` raises IndexError and plain zip stops quietly;
+        # strict=True (3.10+) still fails, with ValueError. Say so: a doctest may rely on it.
+        if m.target_python is not None and m.target_python < (3, 10):
+            return Hit(
+                span,
+                message=f"Use `zip({together})` instead of indexing with `{index}` (where the "
+                "lengths differ it stops at the shortest, where the index raised IndexError).",
+            )
+        return Hit(
+            span,
+            message=f"Use `zip({together}, strict=True)` instead of indexing with `{index}` "
+            "(like the index, it fails if the lengths differ, with ValueError instead of "
+            "IndexError).",
+        )
     # `for i in range(len(s)): if ...: break` and then `s.pop(i)`: the index outlives the loop.
     index_needed = index_needed or _read_after(m, loop, index)
     if not index_needed and len(others) == 1:
