@@ -132,7 +132,7 @@ def _index_loop(m: Match) -> Hit | None:
     # A grid walk (`for r in range(len(g)): for c in range(len(g[0])): g[r][c]`) keeps both
     # coordinates on purpose, and `xs[i] = f(xs[i])` rewrites each item in place (a
     # comprehension says that better than enumerate): neither is worth this hint.
-    if "range(len(" in m.text(body).replace(" ", "") or _rewrites_each(m, body, sequence, index):
+    if _walks_positions_inside(body) or _rewrites_each(m, body, sequence, index):
         return None
     span = span_of(m.node("range"))
     zippable = all(
@@ -168,6 +168,28 @@ def _index_loop(m: Match) -> Hit | None:
             f"(`for item in {sequence}:`).",
         )
     return Hit(span, message=f"Use `enumerate({sequence})` to get the index and the item together.")
+
+
+def _walks_positions_inside(body: Node) -> bool:
+    """Whether the body nests a ``for j in range(...)``: a 2-D index algorithm.
+
+    A grid walk or a transposition (``m[i][j], m[j][i] = ...``), where both indexes are the point.
+    """
+    stack = list(body.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type == "for_statement":
+            right = node.child_by_field_name("right")
+            function = right.child_by_field_name("function") if right is not None else None
+            if (
+                function is not None
+                and function.type == "identifier"
+                and (function.text == b"range")
+            ):
+                return True
+        if node.type not in ("function_definition", "class_definition", "lambda"):
+            stack.extend(node.named_children)
+    return False
 
 
 def _rewrites_each(m: Match, body: Node, sequence: str, index: str) -> bool:
