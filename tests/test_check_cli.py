@@ -303,12 +303,12 @@ def test_an_opt_in_rule_reports_only_when_named(project: Path) -> None:
 
 
 def test_performance_hints_stay_out_of_tests_idiom_hints_do_not(tmp_path: Path) -> None:
-    """A queue drained from the front is worth a hint in the product, not in its tests; an
-    idiom (`== None`) is worth one in both. Test folders count below the project's root only."""
+    """A queue drained from the front is worth a hint in the product, not in its tests; a file
+    left open is worth one in both. Test folders count below the project's root only."""
     project = tmp_path / "tests" / "project"  # a checkout that happens to sit under tests/
     code = (
-        "def drain(rows):\n    queue = list(rows)\n    while queue:\n"
-        "        item = queue.pop(0)\n        if item == None:\n            break\n"
+        "def drain(rows, path):\n    queue = list(rows)\n    log = open(path, 'a')\n"
+        "    while queue:\n        item = queue.pop(0)\n        log.write(item)\n"
     )
     for relative in ("src/jobs.py", "tests/test_jobs.py", "src/conftest.py", "testing/jobs.py"):
         (project / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -318,8 +318,8 @@ def test_performance_hints_stay_out_of_tests_idiom_hints_do_not(tmp_path: Path) 
     rules = {(Path(path).relative_to(project).as_posix(), rule) for path, rule, _, _ in found}
     assert rules == {
         ("src/jobs.py", "PY005"),
-        ("src/jobs.py", "PY022"),
-        ("tests/test_jobs.py", "PY022"),
-        ("src/conftest.py", "PY022"),
-        ("testing/jobs.py", "PY022"),
+        ("src/jobs.py", "PY014"),
+        ("tests/test_jobs.py", "PY014"),
+        ("src/conftest.py", "PY014"),
+        ("testing/jobs.py", "PY014"),
     }

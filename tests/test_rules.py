@@ -177,16 +177,17 @@ def test_a_file_never_closed_is_not_said_to_be_closed_only_without_errors():
 
 
 def test_style_advice_stays_out_of_tests_but_idioms_of_correctness_do_not():
-    """`.keys()` or a comprehension in a test is not worth a reviewer's time; `== None` is."""
+    """`.keys()` or `== None` in a test is not worth a reviewer's time; a file left open is."""
     source = (
-        "import pytest\n\n\ndef test_names(scores: dict):\n"
+        "import pytest\n\n\ndef test_names(scores: dict, path):\n"
         "    for name in scores.keys():\n        assert name != None\n"
+        "    f = open(path)\n    f.read()\n"
     )
     found = {f.rule_id for f in analyze(source.encode(), PYTHON, AnalysisOptions()).findings}
-    assert found == {"PY022"}
+    assert found == {"PY014"}
     plain = source.replace("import pytest\n", "")
     found = {f.rule_id for f in analyze(plain.encode(), PYTHON, AnalysisOptions()).findings}
-    assert found == {"PY010", "PY022"}
+    assert found == {"PY010", "PY014", "PY022"}
     in_tests = AnalysisOptions(test_code=True)
     found = {f.rule_id for f in analyze(plain.encode(), PYTHON, in_tests).findings}
-    assert found == {"PY022"}
+    assert found == {"PY014"}

@@ -189,6 +189,7 @@ RULES = [
         skill_id="python.idioms",
         lesson_id="is-none",
         noqa_codes=("E711",),
+        quiet_in_tests=True,
         severity=Severity.HINT,
         fix_title="Use `is None`",
         check=_compare_to_none,
