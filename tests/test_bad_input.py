@@ -77,7 +77,7 @@ def test_coding_cookie_is_honoured_without_notice(project: Path) -> None:
 
 
 def test_utf8_bom_does_not_shift_columns(project: Path) -> None:
-    line = 'hits = [w for w in "abc" if w in ["a", "b", "c", "d"]]'
+    line = 'hits = [w for w in words if w in ["a", "b", "c", "d"]]'
     (project / "bom.py").write_bytes(b"\xef\xbb\xbf" + line.encode() + b"\n")
     payload, stderr = checked("bom.py")
     assert located(payload) == [("bom.py", 1, line.index("w in [") + 1)]
