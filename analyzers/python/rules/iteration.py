@@ -132,9 +132,17 @@ def _index_loop(m: Match) -> Hit | None:
     # A grid walk (`for r in range(len(g)): for c in range(len(g[0])): g[r][c]`) keeps both
     # coordinates on purpose, and `xs[i] = f(xs[i])` rewrites each item in place (a
     # comprehension says that better than enumerate): neither is worth this hint.
-    if _walks_positions_inside(body) or _rewrites_each(m, body, sequence, index):
+    if _walks_positions_inside(body):
         return None
     span = span_of(m.node("range"))
+    if _rewrites_each(m, body, sequence, index):
+        # `xs[i] = f(xs[i])` rewrites each item in place: a comprehension says it in one line.
+        return Hit(
+            span,
+            message=f"Each turn rewrites `{sequence}[{index}]`: "
+            f"`{sequence}[:] = [... for item in {sequence}]` says that in one line "
+            f"(or `for {index}, item in enumerate({sequence})`).",
+        )
     zippable = all(
         value.type in ("identifier", "attribute")
         and name not in rebound
