@@ -1030,12 +1030,12 @@ async def test_unknown_documents_and_positions_out_of_range(editor: Editor) -> N
     ("text", "needle", "overshoot", "replacement", "rules"),
     [
         # The last line has no line break to stand on: its end is after its last character.
-        ("x = 1\nassert x == 2", "2", True, "None", ["PY022"]),
+        ("x = f()\nassert x == 2", "2", True, "None", ["PY022"]),
         # LSP breaks lines at \n, \r\n and \r only; a form feed (Emacs page breaks, in real
         # Python files) or \x1e is an ordinary character, though str.splitlines() breaks there.
         ("flag = 1\x0c; check = flag == None\n", "None", False, "0", []),
         ("flag = 1\x0c; check = flag == None\n", "None", True, "0", []),
-        ("a = '\x1e'; assert a == 2\n", "2", True, "None", ["PY022"]),
+        ("a = g('\x1e'); assert a == 2\n", "2", True, "None", ["PY022"]),
     ],
     ids=["last-line", "form-feed", "form-feed-overshoot", "record-separator"],
 )
