@@ -187,6 +187,9 @@ allowed. It stays silent when the condition uses `or`, compares with anything bu
 `else` branch, when a side of the comparison does not use its own loop variable, when the
 inner collection depends on the outer item (`for b in a.children`), or when the outer loop
 adds to the inner collection (`seen[key] = value`), where an index built once would go stale.
+It also stays silent for loops over positions (`range`, `enumerate`: dynamic programming keeps
+both indexes), over a handful of items, and in cold code. When the inner loop scans a dict
+for its own key (`for k, v in d.items(): if k == x`), it says to look the key up directly.
 
 ## Why is this bad?
 The `if` runs once for every pair: `len(A) * len(B)` comparisons. With 10,000 items on each

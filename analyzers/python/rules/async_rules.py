@@ -101,9 +101,9 @@ Names are resolved through the file's imports, so `from time import sleep` is ca
 `asyncio.sleep` or a local function called `sleep` is not.
 
 It stays silent inside a nested plain `def` or `lambda` (which may well run in a worker
-thread) and for awaited calls. A blocking *call* written as the argument of
-`asyncio.to_thread()` or `loop.run_in_executor()` is flagged with its own message: it runs on
-the event loop before the worker thread ever sees it.
+thread), for awaited calls, and in tests (which block on purpose, to exercise a timeout). A
+blocking *call* written as the argument of `asyncio.to_thread()` or `loop.run_in_executor()`
+is flagged with its own message: it runs on the event loop before the worker thread sees it.
 
 ## Why is this bad?
 An event loop runs one callback at a time. While a coroutine sits in a blocking call, no other

@@ -504,8 +504,15 @@ Flags `len(x) == 0`, `len(x) != 0`, `len(x) > 0`, `len(x) >= 1`, `len(x) < 1`,
 In files that import NumPy, pandas, PyTorch and the like, ElementTree, lxml, docutils,
 BeautifulSoup, h5py or xarray, it speaks only when `x` is known to be a builtin container:
 those libraries' objects do not use `len` for their truth value (an array raises, an
-ElementTree element warns, a docutils node or a BeautifulSoup tag is always true). The quick
-fix is offered only when `x` is known to be a list, dict, set, tuple or str.
+ElementTree element warns, a docutils node or a BeautifulSoup tag is always true). The same
+holds in a package's own modules (they import their siblings relatively), where a sized object
+is often one of the package's classes (SQLAlchemy's clause lists raise on `bool()`), and for a
+parameter annotated with a class that is not a builtin container. The quick fix is offered
+only when `x` is a plain name known to be a list, dict, set, tuple, str or bytes.
+
+It also stays silent where the same length is compared with another count beside it
+(`if len(x) == 0: ... elif len(x) == 1:` reads consistently with `len`), where `x` came from
+`str.split(sep)` (never empty: the test is the bug, not its spelling), and in tests.
 
 ## Why is this bad?
 For builtin containers and strings, truthiness *is* the length test, and PEP 8 recommends

@@ -364,7 +364,9 @@ Flags the hand-written counting idioms on a dict:
 `if k not in d: d[k] = 0` followed by `d[k] += 1`, and `d[k] = d.get(k, 0) + 1` in a loop.
 
 It stays silent when the dict or the key differ between the branches, when the step is not 1,
-or when the starting value does not match the step (`d[k] = 0` in the `else` form).
+when the starting value does not match the step (`d[k] = 0` in the `else` form), for counts
+kept in a dict nested in another (`table[a][b] += 1`), outside plausibly hot loops (over a
+literal, a constant `range`, an `input()` menu), and in tests.
 
 ## Why is this bad?
 Three or four lines say what `Counter` says in one, and every key is hashed two or three times.

@@ -277,8 +277,10 @@ RULES = [
 Flags an empty list assignment directly followed by a `for` loop whose whole body appends one
 value to that list, optionally under a single `if` with no `else`.
 
-It stays silent when the body does anything else (a second statement, `break`, `continue`)
-and when the loop reads the list it is building (`if x not in out: out.append(x)`).
+It stays silent when the body does anything else (a second statement, `break`, `continue`),
+when the loop reads the list it is building (`if x not in out: out.append(x)`), when each item
+changes another container (`out.append(stack.pop())`: a comprehension with side effects reads
+worse than the loop), and in tests.
 
 The quick fix is offered only inside a function, and only where the rewrite is the same
 program: no `else` on the loop, no `async for`, no `await`, `yield`, `lambda`, `:=`,

@@ -123,7 +123,12 @@ RULES = [
         check=_listcomp_in_call,
         doc="""
 ## What it does
-Flags a list comprehension passed straight to `any()`, `all()`, `sum()`, `min()` or `max()`.
+Flags a list comprehension passed straight to `any()`, `all()`, `sum()`, `min()` or `max()`
+where it walks many items: a parameter of the function, a file or a stream, or a computed
+`range`. Over a handful of attributes, `**kwargs` or a literal, stopping early or not building
+the list gains nothing. For `sum()`, `min()` and `max()` each item must be cheap to make (no
+call beyond `len`, `abs` and the like), and `sum([[...] for ...], [])`, list flattening whose
+cost is the summing itself, is left alone. It is quiet in tests.
 `"".join([...])` is left alone: `str.join` turns a generator into a list anyway, so the list
 comprehension is the faster spelling there. So are `max([...], [...])` (two lists compared
 with each other), async comprehensions (a generator of those is an async generator, which

@@ -90,8 +90,10 @@ RULES = [
         check=_json_loads_read,
         doc="""
 ## What it does
-Flags `json.loads(f.read())`, where `loads` is resolved through the file's imports (also
-`import json as j` and `from json import loads`).
+Flags `json.loads(f.read())` on a file, where `loads` is resolved through the file's imports
+(also `import json as j` and `from json import loads`). It stays silent where the object read
+is certainly not a file (`urlopen(url)` or a name bound to another call's result: an HTTP
+response gains nothing from `json.load`) and in tests.
 
 ## Why is this bad?
 `json.load(f)` says the same thing in one call: it is defined as `loads(f.read(), ...)` with

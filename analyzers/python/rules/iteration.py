@@ -379,8 +379,13 @@ RULES = [
 Flags `for i in range(len(xs)):` loops whose body reads `xs[i]`. When the body only uses `i`
 to index `xs` and other sequences, it suggests `zip`; otherwise `enumerate`.
 
-It stays silent when `i` takes part in arithmetic (`xs[i + 1]`), when the body only assigns
-`xs[i] = ...`, when the body changes the length of `xs` (`append`, `pop`, `del`), when `range`
+Where the index only reads `xs[i]`, it says to iterate `xs` directly; where the one statement
+rewrites each item (`xs[i] = f(xs[i])`), it suggests `xs[:] = [f(x) for x in xs]`; `zip` comes
+with `strict=True` (3.10+), which fails on a length mismatch as the index did.
+
+It stays silent when `i` takes part in arithmetic (`xs[i + 1]`), when the body nests another
+`range` loop (a grid walk or a transposition needs both indexes), when the body changes the
+length of `xs` (`append`, `pop`, `del`), in tests, when `range`
 has a start or a step, and when `xs` is known to be a dict. In files that use pandas, NumPy and
 the like it speaks only when `xs` is known to be a list, tuple or str: a pandas `Series`
 indexes by label and a `DataFrame` iterates its column names.

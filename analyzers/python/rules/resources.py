@@ -426,7 +426,10 @@ It stays silent when the file is returned (a factory), stored on an object (`sel
 handed to a class that keeps it (`Reader(f)`), to `contextlib.closing()`,
 `ExitStack.enter_context()` or `addCleanup(f.close)`, captured by a nested function, managed
 by a later `with f:`, closed in the `finally` clause of a `try` in the same function, or
-closed by the very next statement.
+closed by the very next statement; and at a script's top level, outside loops, when the
+script closes the file later (an exception there ends the process, which closes it). The
+message says whether the file is never closed or only not closed when an exception is raised,
+from the function that opens it.
 
 ## Why is this bad?
 A file holds an operating-system handle, and buffered writes reach the disk only when it is
