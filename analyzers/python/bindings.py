@@ -338,6 +338,20 @@ class _Collector:
         return None
 
 
+def method_call(node: Node, source: bytes) -> tuple[str, str] | None:
+    """``(receiver text, method name)`` for a call like ``xs.append(x)``, else ``None``."""
+    if node.type != "call":
+        return None
+    function = node.child_by_field_name("function")
+    if function is None or function.type != "attribute":
+        return None
+    receiver = function.child_by_field_name("object")
+    method = function.child_by_field_name("attribute")
+    if receiver is None or method is None:
+        return None
+    return text(receiver, source), text(method, source)
+
+
 def sum_operands(value: Node) -> list[Node]:
     """The operands of a chain of ``+`` (``a + b + c`` gives a, b, c), else ``[value]``."""
     if value.type == "parenthesized_expression" and value.named_child_count == 1:
@@ -370,6 +384,11 @@ def grows_itself(left: Node, value: Node, source: bytes) -> bool:
 
 
 def enclosing_scope(node: Node) -> Node:
+    """The nearest function, class, lambda or module around ``node``.
+
+    Where no such ancestor exists (a fragment whose root is an ERROR node), the outermost
+    ancestor is returned, never ``node`` itself, so that callers walking outwards terminate.
+    """
     outermost = node
     current = node.parent
     while current is not None:

@@ -19,20 +19,7 @@ COMPREHENSION_TYPES = frozenset(
 )
 
 
-def enclosing_scope(node: Node) -> Node:
-    """The nearest function, class, lambda or module around ``node``.
-
-    Where no such ancestor exists (a fragment whose root is an ERROR node), the outermost
-    ancestor is returned, never ``node`` itself, so that callers walking outwards terminate.
-    """
-    outermost = node
-    current = node.parent
-    while current is not None:
-        if current.type in SCOPE_TYPES:
-            return current
-        outermost = current
-        current = current.parent
-    return outermost
+enclosing_scope = bindings.enclosing_scope
 
 
 def enclosing_loop(node: Node, *, include_comprehensions: bool = False) -> Node | None:

@@ -149,28 +149,19 @@ def grows_in(m: Match, loop: Node, name: str, *, unless_small: bool = False) -> 
     stack = [loop]
     while stack:
         node = stack.pop()
-        if node.type == "call":
-            function = node.child_by_field_name("function")
-            if function is not None and function.type == "attribute":
-                receiver = function.child_by_field_name("object")
-                method = function.child_by_field_name("attribute")
-                if (
-                    receiver is not None
-                    and method is not None
-                    and m.text(receiver) == name
-                    and m.text(method) in _GROWING_METHODS
-                ):
-                    arguments = node.child_by_field_name("arguments")
-                    values = arguments.named_children if arguments is not None else []
-                    small = (
-                        unless_small
-                        and m.text(method) in ("extend", "extendleft")
-                        and len(values) == 1
-                        and iterable_is_small(m, values[0], node)
-                    )
-                    # `queue.insert(0, arg); break` puts one item back as the loop ends.
-                    if not small and not ends_loop_after(node):
-                        return True
+        called = bindings.method_call(node, m.file.source)
+        if called is not None and called[0] == name and called[1] in _GROWING_METHODS:
+            arguments = node.child_by_field_name("arguments")
+            values = arguments.named_children if arguments is not None else []
+            small = (
+                unless_small
+                and called[1] in ("extend", "extendleft")
+                and len(values) == 1
+                and iterable_is_small(m, values[0], node)
+            )
+            # `queue.insert(0, arg); break` puts one item back as the loop ends.
+            if not small and not ends_loop_after(node):
+                return True
         elif node.type == "augmented_assignment":
             left = node.child_by_field_name("left")
             if left is not None and m.text(left) == name:

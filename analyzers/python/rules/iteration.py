@@ -49,17 +49,8 @@ def _single_index(subscript: Node) -> Node | None:
 def _changes_length(node: Node, sequence: str, m: Match) -> bool:
     """Whether ``node`` rebinds ``sequence`` or changes its length (not a plain ``xs[i] = v``)."""
     if node.type == "call":
-        function = node.child_by_field_name("function")
-        if function is not None and function.type == "attribute":
-            receiver = function.child_by_field_name("object")
-            method = function.child_by_field_name("attribute")
-            return (
-                receiver is not None
-                and method is not None
-                and m.text(receiver) == sequence
-                and m.text(method) in _LENGTH_CHANGING
-            )
-        return False
+        called = bindings.method_call(node, m.file.source)
+        return called is not None and called[0] == sequence and called[1] in _LENGTH_CHANGING
     if node.type in ("identifier", "attribute") and m.text(node) == sequence:
         return _store_target(node) is not None
     if node.type == "subscript":
@@ -258,17 +249,9 @@ def _mutates_mapping(body: Node, mapping: str, m: Match) -> bool:
             if value is not None and m.text(value) == mapping and _store_target(node) is not None:
                 return True
         elif node.type == "call":
-            function = node.child_by_field_name("function")
-            if function is not None and function.type == "attribute":
-                receiver = function.child_by_field_name("object")
-                method = function.child_by_field_name("attribute")
-                if (
-                    receiver is not None
-                    and method is not None
-                    and m.text(receiver) == mapping
-                    and m.text(method) in _KEY_CHANGING
-                ):
-                    return True
+            called = bindings.method_call(node, m.file.source)
+            if called is not None and called[0] == mapping and called[1] in _KEY_CHANGING:
+                return True
         elif node.type == "augmented_assignment":
             left = node.child_by_field_name("left")
             if left is not None and m.text(left) == mapping:
