@@ -324,17 +324,9 @@ class _Collector:
 
     def _same_kind_call(self, left: Node, value: Node) -> str | None:
         """``s = s.strip()`` keeps ``s`` a string: marked to inherit the kind it had."""
-        function = value.child_by_field_name("function")
-        if function is None or function.type != "attribute":
-            return None
-        receiver = function.child_by_field_name("object")
-        method = function.child_by_field_name("attribute")
-        if receiver is None or method is None:
-            return None
-        if text(receiver, self.source) == text(left, self.source) and (
-            text(method, self.source) in _STR_METHODS
-        ):
-            return "=str-method"
+        called = method_call(value, self.source)
+        if called is not None and called[0] == text(left, self.source):
+            return "=str-method" if called[1] in _STR_METHODS else None
         return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
-from lessonlens.analyzers.python import facts, hotness
+from lessonlens.analyzers.python import bindings, facts, hotness
 
 # Longer iterables are not quoted in the message.
 _SHOWN_LENGTH = 30
@@ -94,16 +94,11 @@ def _iterates_positions(m: Match, iterable: Node) -> bool:
 
 def _scanned_mapping(m: Match, iterable: Node, target: Node, inner_key: Node) -> str | None:
     """``for k, v in d.items(): if k == x`` (or ``for k in d``): a dict searched by its key."""
-    if iterable.type != "call":
+    called = bindings.method_call(iterable, m.file.source)
+    if called is None or called[1] not in ("items", "keys"):
         return None
-    function = iterable.child_by_field_name("function")
-    if function is None or function.type != "attribute":
-        return None
-    method = function.child_by_field_name("attribute")
-    owner = function.child_by_field_name("object")
-    if method is None or owner is None or m.text(method) not in ("items", "keys"):
-        return None
-    if m.text(method) == "items":
+    owner, method = called
+    if method == "items":
         names = [c for c in target.named_children if c.type != "comment"]
         if target.type not in ("pattern_list", "tuple_pattern") or len(names) != 2:
             return None
@@ -112,8 +107,7 @@ def _scanned_mapping(m: Match, iterable: Node, target: Node, inner_key: Node) ->
         key = target
     if key.type != "identifier" or m.text(inner_key) != m.text(key):
         return None
-    shown = m.text(owner)
-    return shown if len(shown) <= _SHOWN_LENGTH and "\n" not in shown else None
+    return owner if len(owner) <= _SHOWN_LENGTH and "\n" not in owner else None
 
 
 def _nested_loop_join(m: Match) -> Hit | None:
