@@ -12,7 +12,7 @@ import ast
 import re
 import textwrap
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -33,7 +33,23 @@ _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^## +(?P<title>.+?)\s*$", re.MULTILINE)
 _REQUIRED = ("id", "title", "skill", "level", "modality", "summary", "rules", "links")
-_OPTIONAL = ("claims", "requires", "prerequisites", "refresher", "situations")
+_OPTIONAL = (
+    "claims",
+    "requires",
+    "prerequisites",
+    "refresher",
+    "situations",
+    "applies-if",
+    "satisfied-if",
+)
+# What a gate of `applies-if` / `satisfied-if` can name: a rule's finding, a skill-evidence
+# detector's match, or a tree-sitter query (in the lesson's language) matching in the unit.
+GATE_KINDS = ("rule", "evidence", "query")
+# Where a query's match must lie in the unit: in the body of a loop (a for or while statement,
+# or the element or condition of a comprehension), or in the body of an `async def`.
+GATE_WITHIN = ("loop", "async-function")
+MAX_GATES = 12
+MAX_QUERY_CHARS = 2000
 # A situation is a short snippet, not a second example.
 MAX_SITUATIONS = 12
 MAX_SITUATION_LINES = 6
@@ -66,6 +82,20 @@ class Example:
     setup: str
     before: str
     after: str
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One ingredient of a unit: a rule that fires in it, a detector, or a query that matches."""
+
+    kind: str  # one of GATE_KINDS
+    value: str  # the rule or detector id, or the query's text
+    within: str = ""  # a query's: one of GATE_WITHIN, or anywhere in the unit
+
+    @property
+    def token(self) -> str:
+        where = f" within:{self.within}" if self.within else ""
+        return f"{self.kind}:{self.value}{where}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +133,11 @@ class Lesson:
     refresher: RefresherQuestion | None = None
     # Short code snippets of places where the lesson applies, read by the model (not shown).
     situations: tuple[str, ...] = ()
+    # The model relates a unit to this lesson only if the unit holds one of `applies_if` (when
+    # any are given), and never if it holds one of `satisfied_if`: it already does what the
+    # lesson teaches (a breadth-first walk that already uses a deque).
+    applies_if: tuple[Gate, ...] = ()
+    satisfied_if: tuple[Gate, ...] = ()
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 2)
@@ -266,6 +301,45 @@ def _situations(data: Mapping[str, Any], line: int) -> tuple[str, ...]:
             ) from None
         out.append(code)
     return tuple(out)
+
+
+def _gates(data: Mapping[str, Any], key: str, line: int) -> tuple[Gate, ...]:
+    """Validate a gate list: each item one of `rule: ID`, `evidence: ID` or `query: TEXT`.
+
+    Whether the ids exist and the queries compile is checked against the analyzers by
+    ``cross_check`` (this module needs nothing from them).
+    """
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise _Invalid(line, f"'{key}' must be a list of gates (rule:, evidence: or query:)")
+    if len(value) > MAX_GATES:
+        raise _Invalid(line, f"'{key}' lists at most {MAX_GATES} gates")
+    gates = []
+    for number, item in enumerate(value, start=1):
+        kinds = [k for k in item if k in GATE_KINDS] if isinstance(item, dict) else []
+        if not isinstance(item, dict) or len(kinds) != 1:
+            raise _Invalid(line, f"{key} gate {number} must be one of rule:, evidence: or query:")
+        kind = kinds[0]
+        unknown = sorted(set(item) - {kind, "within"})
+        if unknown:
+            raise _Invalid(line, f"{key} gate {number}: unknown key '{unknown[0]}'")
+        text, within = item[kind], item.get("within", "")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_QUERY_CHARS:
+            raise _Invalid(
+                line,
+                f"{key} gate {number}: '{kind}' needs a non-empty string (at most "
+                f"{MAX_QUERY_CHARS} characters)",
+            )
+        if within and (kind != "query" or within not in GATE_WITHIN):
+            raise _Invalid(
+                line,
+                f"{key} gate {number}: 'within' goes with a query and is one of "
+                f"{', '.join(GATE_WITHIN)}",
+            )
+        gates.append(Gate(kind, text.strip(), within))
+    return tuple(gates)
 
 
 def _refresher(value: object, line: int) -> RefresherQuestion | None:
@@ -437,6 +511,8 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
         key_lines=key_lines,
         refresher=_refresher(data.get("refresher"), line_of("refresher")),
         situations=_situations(data, line_of("situations")),
+        applies_if=_gates(data, "applies-if", line_of("applies-if")),
+        satisfied_if=_gates(data, "satisfied-if", line_of("satisfied-if")),
     )
 
 
@@ -482,13 +558,38 @@ def load_catalog(extra_dirs: Sequence[str | Path] = (), *, include_builtin: bool
     return catalog
 
 
-def cross_check(catalog: Catalog, rule_lessons: Mapping[str, str]) -> list[LessonProblem]:
-    """Check references: rule -> lesson, lesson -> skill, lesson -> rule, prerequisite cycles.
+def cross_check(
+    catalog: Catalog,
+    rule_lessons: Mapping[str, str],
+    detectors: Collection[str] = (),
+    query_problem: Callable[[str], str | None] | None = None,
+) -> list[LessonProblem]:
+    """Check references: rules, skills, prerequisites (no cycles) and the gates of lessons.
 
-    ``rule_lessons`` maps each rule id to the lesson id it links (plain data, so that this module
+    The gates are `applies-if` / `satisfied-if`. ``rule_lessons`` maps each rule id to the
+    lesson id it links, ``detectors`` lists the evidence detectors' ids and ``query_problem``
+    says what is wrong with a gate's query (plain data and a callable, so that this module
     needs nothing from the analyzers).
     """
     problems: list[LessonProblem] = []
+    for lesson in catalog.lessons.values():
+        for key, gates in (
+            ("applies-if", lesson.applies_if),
+            ("satisfied-if", lesson.satisfied_if),
+        ):
+            for gate in gates:
+                wrong = None
+                if gate.kind == "rule" and gate.value not in rule_lessons:
+                    wrong = f"unknown rule '{gate.value}'"
+                elif gate.kind == "evidence" and detectors and gate.value not in detectors:
+                    wrong = f"unknown evidence detector '{gate.value}'"
+                elif gate.kind == "query" and query_problem is not None:
+                    found = query_problem(gate.value)
+                    wrong = f"query {found}" if found else None
+                if wrong is not None:
+                    problems.append(
+                        LessonProblem(lesson.path, lesson.line_of(key), f"{key}: {wrong}")
+                    )
     explained = {rule for lesson in catalog.lessons.values() for rule in lesson.rules}
     for rule_id, lesson_id in sorted(rule_lessons.items()):
         if lesson_id not in catalog.lessons:

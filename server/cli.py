@@ -12,10 +12,17 @@ from typing import Any
 import click
 
 from lessonlens import __version__
+from lessonlens.analyzers import language_for_id
 from lessonlens.analyzers.engine import AnalysisOptions, rule_set
 from lessonlens.analyzers.languages import LANGUAGES
 from lessonlens.analyzers.model import Rule
-from lessonlens.lessons.catalog import Catalog, cross_check, load_catalog, load_skills
+from lessonlens.lessons.catalog import (
+    Catalog,
+    LessonProblem,
+    cross_check,
+    load_catalog,
+    load_skills,
+)
 from lessonlens.server import fixes
 from lessonlens.server.check import (
     CheckError,
@@ -251,7 +258,7 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
     from lessonlens.analyzers.languages import language_for_path
     from lessonlens.server.check import RelatedNote
     from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE
-    from lessonlens.server.related import ModelService
+    from lessonlens.server.related import ModelService, document_units, lens_for
     from lessonlens.server.sources import Skipped, read_source
 
     service = ModelService(device=device)
@@ -259,6 +266,8 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
         click.echo(f"lessonlens: related lessons unavailable: {service.message}", err=True)
         return
     work = []
+    verdicts = []
+    lessons = list(catalog.lessons.values())
     parsers: dict[str, parsing.Parser] = {}
     for index, file in enumerate(report.files):
         spec = language_for_path(file.path)
@@ -272,19 +281,21 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
         if parser is None:
             parser = parsers[spec.id] = parsing.new_parser(rule_set(spec).grammar)
         tree = parsing.parse(parser, data)
-        for unit in spec.code_units(tree.root_node, data):
-            if not any(
-                r.finding.span.overlaps(unit.span.start_byte, unit.span.end_byte)
-                for r in file.findings
-            ):
-                work.append((index, unit))
+        gates = service.gates(lessons, spec)
+        units, allowed = document_units(gates, spec, tree.root_node, data, file.analysis)
+        spans = [(r.finding.span.start_byte, r.finding.span.end_byte) for r in file.findings]
+        # Where a rule already teaches, no lens: such units need not be embedded at all.
+        for unit, verdict in zip(units, allowed, strict=True):
+            if not any(unit.span.overlaps(a, b) for a, b in spans):
+                work.append((index, unit, spans))
+                verdicts.append(verdict)
     relations = service.relate(
-        [unit for _, unit in work], list(catalog.lessons.values()), catalog.skills
+        [unit for _, unit, _ in work], lessons, catalog.skills, verdicts=verdicts
     )
     notes: dict[int, list[RelatedNote]] = {}
     threshold = service.calibration.lens_threshold
-    for (index, unit), relation in zip(work, relations, strict=True):
-        best = relation.lens(threshold)
+    for (index, unit, spans), relation in zip(work, relations, strict=True):
+        best = lens_for(relation, threshold, spans)
         if best is not None:
             notes.setdefault(index, []).append(
                 RelatedNote(
@@ -373,7 +384,7 @@ def lessons_check(folders: tuple[Path, ...]) -> None:
     config = _config_here()
     dirs = list(folders) or list(config.lesson_dirs)
     catalog = load_catalog(dirs)
-    problems = [*catalog.problems, *cross_check(catalog, _rule_lessons())]
+    problems = [*catalog.problems, *_cross_check(catalog)]
     for problem in problems:
         click.echo(str(problem), err=not problem.warning)
     errors = [p for p in problems if not p.warning]
@@ -867,6 +878,16 @@ def _config_here() -> Config:
 
 def _rule_lessons() -> dict[str, str]:
     return {rule.id: rule.lesson_id for rule in all_rules().values()}
+
+
+def _cross_check(catalog: Catalog) -> list[LessonProblem]:
+    """References, and the lessons' gates against the analyzers (Python, for now)."""
+    from lessonlens.server.applicability import query_problem
+
+    spec = language_for_id("python")
+    assert spec is not None
+    detectors = [d.id for d in rule_set(spec).detectors]
+    return cross_check(catalog, _rule_lessons(), detectors, lambda text: query_problem(spec, text))
 
 
 __all__ = ["main"]

@@ -32,6 +32,9 @@ from typing import Any
 import numpy as np
 import platformdirs
 
+from lessonlens.analyzers import parsing
+from lessonlens.analyzers.engine import Analysis, valid_utf8
+from lessonlens.analyzers.languages import LanguageSpec
 from lessonlens.analyzers.model import CodeUnit
 from lessonlens.analyzers.python.units import line_pairs
 from lessonlens.lessons.catalog import Lesson, Skill
@@ -43,6 +46,7 @@ from lessonlens.model_runtime.encoder import (
     load_encoder,
 )
 from lessonlens.model_runtime.store import ModelUnavailable
+from lessonlens.server.applicability import Applicability, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +68,29 @@ class Calibration:
     skill_threshold: float = 0.5
 
     @classmethod
-    def load(cls) -> Calibration:
-        """The committed calibration for the shipped model; defaults when it is absent."""
+    def load(cls, variant: str | None = None) -> Calibration:
+        """The committed calibration of a model variant (fp32, int8, fp16); defaults without one.
+
+        Each variant scores a little differently (int8 rounds the weights), so each has its own
+        curve and thresholds, fitted on the development split (benchmarks/retrieval_eval.py).
+        """
         try:
             data = json.loads(
                 resources.files("lessonlens.model_runtime").joinpath("calibration.json").read_text()
             )
         except (FileNotFoundError, ValueError):
             return cls()
-        known = {k: float(v) for k, v in data.items() if k in cls.__dataclass_fields__}
+        if not isinstance(data, dict):
+            return cls()
+        # One entry per variant; a flat file (one calibration for all) is read as it is.
+        entry = data if "lesson_a" in data else data.get(variant or "fp32", data.get("fp32", {}))
+        if not isinstance(entry, dict):
+            return cls()
+        known = {
+            k: float(v)
+            for k, v in entry.items()
+            if k in cls.__dataclass_fields__ and isinstance(v, int | float)
+        }
         return cls(**known)
 
 
@@ -123,6 +141,10 @@ class RelatedLesson:
     cosine: float
     relevance: float  # calibrated probability that the lesson fits the unit
     score: float  # relevance x (1 - mastery) x priority weight
+    # Why: the unit's line pair closest to the lesson, and the code that made the lesson
+    # applicable (what its `applies-if` gate matched), when it has one.
+    matched: str = ""
+    because: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +213,21 @@ class LessonIndex:
             vectors @ self._skill_matrix.T, self._skill_owners, self._skill_ids
         )
 
+    def gated_scores(
+        self,
+        vectors: Sequence[np.ndarray],
+        verdicts: Sequence[Mapping[str, Verdict]] | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`unit_scores`, with -1 for every lesson a unit's verdicts rule out."""
+        lesson_cos, skill_cos = self.unit_scores(vectors)
+        if verdicts is not None:
+            for row, allowed in enumerate(verdicts):
+                for col, lesson_id in enumerate(self._lesson_ids):
+                    verdict = allowed.get(lesson_id)
+                    if verdict is not None and not verdict.allowed:
+                        lesson_cos[row, col] = -1.0
+        return lesson_cos, skill_cos
+
     def unit_scores(self, vectors: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """Cosine per unit and lesson, and per unit and skill, over each unit's texts."""
         lesson_cos = np.full((len(vectors), len(self._lesson_ids)), -1.0, dtype=np.float32)
@@ -207,11 +244,16 @@ class LessonIndex:
         vectors: Sequence[np.ndarray],
         mastery: Callable[[str], float] = lambda _skill: 0.0,
         priority: Callable[[str], str] = lambda _skill: "medium",
+        verdicts: Sequence[Mapping[str, Verdict]] | None = None,
     ) -> list[UnitRelations]:
-        """`vectors[i]` holds the embeddings of `unit_texts(units[i])`."""
+        """`vectors[i]` holds the embeddings of `unit_texts(units[i])`.
+
+        With ``verdicts`` (from `applicability.Applicability`), a lesson whose ingredients the
+        unit lacks, or that the unit already follows, is never related to it.
+        """
         cal = self.calibration
         lesson_ids, skill_ids = self._lesson_ids, self._skill_ids
-        lesson_cos, skill_cos = self.unit_scores(vectors)
+        lesson_cos, skill_cos = self.gated_scores(vectors, verdicts)
         relevance = _sigmoid(cal.lesson_a * lesson_cos + cal.lesson_b)
         confidence = _sigmoid(cal.skill_a * skill_cos + cal.skill_b)
         weights = {}
@@ -222,17 +264,29 @@ class LessonIndex:
             )
         out: list[UnitRelations] = []
         for row, unit in enumerate(units):
-            related = [
-                RelatedLesson(
-                    lesson_id,
-                    self.lessons[lesson_id].title,
-                    float(lesson_cos[row, col]),
-                    float(relevance[row, col]),
-                    float(relevance[row, col]) * weights[lesson_id],
+            texts = unit_texts(unit)
+            per_text = self.lesson_cosines(vectors[row])[1] if len(vectors[row]) else None
+            related = []
+            for col, lesson_id in enumerate(lesson_ids):
+                if relevance[row, col] < cal.list_threshold:
+                    continue
+                matched = ""
+                if per_text is not None and len(per_text) == len(texts) > 1:
+                    # The line pair closest to the lesson (the whole unit is texts[0]).
+                    matched = texts[1 + int(np.argmax(per_text[1:, col]))]
+                verdict = verdicts[row].get(lesson_id) if verdicts is not None else None
+                because = verdict.code if verdict is not None else ""
+                related.append(
+                    RelatedLesson(
+                        lesson_id,
+                        self.lessons[lesson_id].title,
+                        float(lesson_cos[row, col]),
+                        float(relevance[row, col]),
+                        float(relevance[row, col]) * weights[lesson_id],
+                        matched,
+                        because,
+                    )
                 )
-                for col, lesson_id in enumerate(lesson_ids)
-                if relevance[row, col] >= cal.list_threshold
-            ]
             related.sort(key=lambda r: (-r.score, -r.relevance, r.lesson_id))
             tags = [
                 SkillTag(skill_id, float(confidence[row, col]))
@@ -312,6 +366,7 @@ class ModelService:
         self._encoder: Any = None
         self._index: LessonIndex | None = None
         self._index_key: tuple[int, int] | None = None
+        self._gates: dict[tuple[str, int], Applicability] = {}
         self.message = "not loaded"
         self.description = ""
 
@@ -334,8 +389,11 @@ class ModelService:
             f"{getattr(encoder, 'variant', '?')} on {getattr(encoder, 'provider', '?')}, "
             f"sha256 {encoder.identity[:12]}"
         )
+        self.calibration = Calibration.load(getattr(encoder, "variant", None))
         batching = BatchingEncoder(encoder)
-        self._encoder = CachedEncoder(batching, self.cache_dir)
+        with self._lock:
+            self._index = None  # its relevance curve is the variant's
+            self._encoder = CachedEncoder(batching, self.cache_dir)
         self.message = f"model ready ({self.description})"
         return True
 
@@ -354,6 +412,15 @@ class ModelService:
                 self._index_key = key
             return self._index
 
+    def gates(self, lessons: Sequence[Lesson], spec: LanguageSpec) -> Applicability:
+        """The catalog's `applies-if` / `satisfied-if` gates, compiled once per catalog."""
+        key = (spec.id, hash(tuple((x.id, x.applies_if, x.satisfied_if) for x in lessons)))
+        with self._lock:
+            gates = self._gates.get(key)
+            if gates is None:
+                gates = self._gates[key] = Applicability(lessons, spec)
+            return gates
+
     def relate(
         self,
         units: Sequence[CodeUnit],
@@ -361,11 +428,42 @@ class ModelService:
         skills: Mapping[str, Skill],
         mastery: Callable[[str], float] = lambda _skill: 0.0,
         priority: Callable[[str], str] = lambda _skill: "medium",
+        verdicts: Sequence[Mapping[str, Verdict]] | None = None,
     ) -> list[UnitRelations]:
         index = self.index(lessons, skills)
         if index is None or not units:
             return []
-        return index.relate(units, embed_units(self._encoder.embed, units), mastery, priority)
+        vectors = embed_units(self._encoder.embed, units)
+        return index.relate(units, vectors, mastery, priority, verdicts)
+
+
+def document_units(
+    gates: Applicability,
+    spec: LanguageSpec,
+    root: parsing.Node,
+    data: bytes,
+    analysis: Analysis | None,
+) -> tuple[list[CodeUnit], list[Mapping[str, Verdict]]]:
+    """A document's units and, per unit, whether each lesson may be related to it.
+
+    The one path for every caller: `check --related`, the editor's lens and hover, the
+    retrieval benchmark and the head trainer all take units and applicability from here, from
+    the same tree, analysis and gates, then `relate` and `lens_for`; so they cannot disagree.
+    """
+    if spec.code_units is None:
+        return [], []
+    units = spec.code_units(root, valid_utf8(data))
+    return units, gates.allowed(gates.unit_ingredients(root, analysis, units))
+
+
+def lens_for(
+    relations: UnitRelations, threshold: float, rule_spans: Sequence[tuple[int, int]]
+) -> RelatedLesson | None:
+    """The "Related lesson" a unit shows, or None: none where a rule already teaches in it."""
+    unit = relations.unit
+    if any(unit.span.overlaps(start, end) for start, end in rule_spans):
+        return None
+    return relations.lens(threshold)
 
 
 def _load_onnx(device: str, folder: Path | None, *, interactive: bool) -> Encoder:

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,6 +34,7 @@ from lessonlens.analyzers.engine import (
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
 from lessonlens.analyzers.model import CodeUnit, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog, load_skills
+from lessonlens.server.applicability import Verdict
 from lessonlens.server.coach import Coach
 from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
 from lessonlens.server.documents import Document
@@ -42,7 +43,13 @@ from lessonlens.server.priorities import effective_priority, silenced_skills
 from lessonlens.server.profile import build_profile
 from lessonlens.server.progress import default_data_dir
 from lessonlens.server.refreshers import Refresher, refresher_for
-from lessonlens.server.related import ModelService, UnitRelations
+from lessonlens.server.related import (
+    ModelService,
+    RelatedLesson,
+    UnitRelations,
+    document_units,
+    lens_for,
+)
 from lessonlens.server.settings import Settings
 from lessonlens.server.xapi import SyncResult, cursor_file, lrs_credentials, sync
 
@@ -111,7 +118,7 @@ class _State:
     relations_revision: int = -1
     relations_task: asyncio.Task[None] | None = None
     # The latest analysed snapshot waiting for the model: (revision, tree copy, bytes).
-    relations_pending: tuple[int, parsing.Tree, bytes] | None = None
+    relations_pending: tuple[int, parsing.Tree, bytes, Analysis | None] | None = None
     # Unit name -> the text last tagged, so only changed units count as practice.
     practiced: dict[str, str] | None = None
 
@@ -370,7 +377,7 @@ class Session:
                 document.tree = new_tree
                 self._publish(state, analysis, revision, version, data, new_tree)
                 # Copied now, before the next edit moves the tree under the model thread.
-                self._schedule_relations(state, revision, new_tree.copy(), data)
+                self._schedule_relations(state, revision, new_tree.copy(), data, analysis)
             if self.coach is not None:
                 # After publishing: hints are judged by what was known before this edit, and
                 # the events are written off the event loop, so no request waits on them.
@@ -732,15 +739,20 @@ class Session:
             tree = state.analysed_tree
             if state.open and tree is not None and state.result is not None:
                 self._schedule_relations(
-                    state, state.analysed_revision, tree.copy(), state.analysed_data
+                    state, state.analysed_revision, tree.copy(), state.analysed_data, state.analysis
                 )
 
     def _schedule_relations(
-        self, state: _State, revision: int, tree: parsing.Tree, data: bytes
+        self,
+        state: _State,
+        revision: int,
+        tree: parsing.Tree,
+        data: bytes,
+        analysis: Analysis | None,
     ) -> None:
         if self.model is None or not self.model.ready or not state.open:
             return
-        state.relations_pending = (revision, tree, data)
+        state.relations_pending = (revision, tree, data, analysis)
         if state.relations_task is None or state.relations_task.done():
             loop = asyncio.get_running_loop()
             state.relations_task = loop.create_task(self._relate(state))
@@ -757,10 +769,10 @@ class Session:
                 continue  # typed again meanwhile: wait for the next pause
             if state.relations_pending is None:
                 break
-            revision, tree, data = state.relations_pending
+            revision, tree, data, analysis = state.relations_pending
             state.relations_pending = None
             try:
-                relations = await self._relate_in_slices(state, tree, data)
+                relations = await self._relate_in_slices(state, tree, data, analysis)
             except Exception:
                 log.exception("relating %s to lessons failed", state.document.uri)
                 continue
@@ -772,7 +784,7 @@ class Session:
             self.on_related(state.document.uri)
 
     async def _relate_in_slices(
-        self, state: _State, tree: parsing.Tree, data: bytes
+        self, state: _State, tree: parsing.Tree, data: bytes, analysis: Analysis | None
     ) -> list[UnitRelations] | None:
         """A few units at a time, stepping aside while an edit is analysed.
 
@@ -783,8 +795,8 @@ class Session:
         spec = state.document.language
         if spec.code_units is None:
             return []
-        units = await loop.run_in_executor(
-            self._model_executor, spec.code_units, tree.root_node, valid_utf8(data)
+        units, verdicts = await loop.run_in_executor(
+            self._model_executor, self._units, spec, tree.root_node, data, analysis
         )
         relations: list[UnitRelations] = []
         start = 0
@@ -799,13 +811,27 @@ class Session:
                 return None
             relations.extend(
                 await loop.run_in_executor(
-                    self._model_executor, self._relate_units, units[start:end]
+                    self._model_executor, self._relate_units, units[start:end], verdicts[start:end]
                 )
             )
             start = end
         return relations
 
-    def _relate_units(self, units: Sequence[CodeUnit]) -> list[UnitRelations]:
+    def _units(
+        self,
+        spec: LanguageSpec,
+        root: parsing.Node,
+        data: bytes,
+        analysis: Analysis | None,
+    ) -> tuple[list[CodeUnit], list[Mapping[str, Verdict]]]:
+        if self.model is None:
+            return [], []
+        gates = self.model.gates(list(self.catalog.lessons.values()), spec)
+        return document_units(gates, spec, root, data, analysis)
+
+    def _relate_units(
+        self, units: Sequence[CodeUnit], verdicts: Sequence[Mapping[str, Verdict]]
+    ) -> list[UnitRelations]:
         if self.model is None:
             return []
         coach = self.coach
@@ -815,7 +841,12 @@ class Session:
             return estimate.p_known if estimate is not None else 0.0
 
         return self.model.relate(
-            units, list(self.catalog.lessons.values()), self._skills, mastery, self._priority
+            units,
+            list(self.catalog.lessons.values()),
+            self._skills,
+            mastery,
+            self._priority,
+            verdicts,
         )
 
     def _record_practice(self, state: _State, relations: Sequence[UnitRelations]) -> None:
@@ -850,12 +881,11 @@ class Session:
         if self.model is None or result is None or not state.relations:
             return []
         threshold = self.model.calibration.lens_threshold
+        spans = [(f.span.start_byte, f.span.end_byte) for f in result.hints]
         candidates = []
         for relations in state.relations:
             unit = relations.unit
-            if any(f.span.overlaps(unit.span.start_byte, unit.span.end_byte) for f in result.hints):
-                continue  # a rule already teaches here
-            best = relations.lens(threshold)
+            best = lens_for(relations, threshold, spans)  # none where a rule already teaches
             if best is None or unit.span.start_row in taken:
                 continue
             lesson = self.lesson(best.lesson_id)
@@ -879,16 +909,45 @@ class Session:
             if not relations.lessons:
                 return None
             lines = [f"**Related lessons** for `{relations.unit.name}`", ""]
+            shown = []
             for r in relations.lessons[:3]:
                 lesson = self.lesson(r.lesson_id)
                 if lesson is None:
                     continue
+                shown.append((r, lesson))
                 lines.append(
                     f"- [{lesson.title}]({lesson.url}): {lesson.summary} "
                     f"_(relevance {r.relevance:.0%})_"
                 )
+            if shown:
+                lines.extend(["", "---", self._related_why(*shown[0])])
             return "\n".join(lines)
         return None
+
+    def _related_why(self, related: RelatedLesson, lesson: Lesson) -> str:
+        """Why the first related lesson is shown: relevance, what matched, mastery, priority."""
+        skill = self._skills.get(lesson.skill_id)
+        skill_name = skill.name if skill else lesson.skill_id
+        matched = " ".join(related.matched.split())
+        if len(matched) > 80:
+            matched = matched[:77] + "..."
+        what = f"its closest code here is `{matched}`" if matched else "this code resembles it"
+        because = (
+            f" It applies here (`{related.because}`), and nothing here already follows it. "
+            if related.because
+            else " "
+        )
+        estimate = (
+            " " + self.coach.why(lesson.skill_id, self._priority(lesson.skill_id))
+            if self.coach is not None
+            else " Your progress is not recorded, so it is not adjusted to your mastery."
+        )
+        priority = self._priority(lesson.skill_id)
+        return (
+            f"_Why you see this: the model rates **{lesson.title}** {related.relevance:.0%} "
+            f"relevant to this code; {what}.{because}It is about **{skill_name}**, a "
+            f"{priority} priority for your team.{estimate}_"
+        )
 
     def profile(self) -> dict[str, object]:
         """The developer's own progress, as the editors' progress view shows it."""
