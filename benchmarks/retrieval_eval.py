@@ -1,18 +1,25 @@
-"""How well do code units find their lessons and skills? BM25 against the model (fp32, int8).
+"""Do code units find their lessons, and is the "Related lesson" lens right? BM25 vs the model.
 
     .venv/bin/python benchmarks/retrieval_eval.py             # figures on the test split
     .venv/bin/python benchmarks/retrieval_eval.py --calibrate # refit model_runtime/calibration.json
 
-The labelled set is tests/data/related_units.yaml. Every system gets its thresholds from the
-development split (the lens threshold maximises F0.5, a precision-leaning F score, over units that
-should get a lesson or nothing; the skill threshold maximises F1); the figures come from the test
-split only. Each unit goes through the same renderer the product uses (analyzers' code units).
-Where the head was trained on the development units (model_runtime/train_head.py), the model's
-thresholds and calibration are fitted on each unit's scores from the training that held it out
-(model_runtime/held_out_scores.npz), not on the shipped head's own scores of units it has seen.
+The labelled set is tests/data/related_units.yaml. Every unit goes through the product's own path
+(`server/related.py`): its code is parsed and analysed, its units and each lesson's
+applicability (the lessons' `applies-if` / `satisfied-if` gates) come from `document_units`, and
+the model's lens is `LessonIndex.relate` then `lens_for` at the variant's shipped calibration. So
+what is measured here is what `check --related` and the editor show.
 
-Printed per system: MRR@5 and recall@3 over units that should get a lesson, precision and
-coverage of the "Related lesson" code lens at its threshold, and micro F1 of skill tags.
+Calibration (`--calibrate`), per model variant (fp32, int8, fp16), on the development split only:
+a logistic curve from cosine to relevance over the (unit, applicable lesson) pairs, and the lens
+threshold: the lowest relevance at which the lens's precision on dev reaches `LENS_PRECISION`
+(precision first); the hover's list starts where it reaches `LIST_PRECISION`. BM25's thresholds
+are fitted on dev likewise. Figures come from the test split only.
+
+Printed per system: MRR@5 and recall@3 over units that should get a lesson; the lens's precision
+and coverage (the share of units that should get a lesson that get a right lens); lenses on near
+misses (units that only resemble a lesson or already follow it: `near_miss` in the set, or the
+lesson's `satisfied-if`); skill-tag F1. Then the same restricted to units where no rule fires
+(where a rule fires, the product shows the rule's hint and no lens).
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +38,13 @@ import numpy as np
 from lessonlens.lessons.catalog import load_catalog, load_skills
 from lessonlens.model_runtime.encoder import OnnxEncoder
 from lessonlens.model_runtime.evalset import Item, load_items
-from lessonlens.model_runtime.store import model_dir, open_model
+from lessonlens.model_runtime.store import ModelUnavailable, model_dir, open_model
 from lessonlens.server.related import (
     Calibration,
     LessonIndex,
     embed_units,
     fit_logistic,
+    lens_for,
     lesson_texts,
 )
 
@@ -44,6 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "model_runtime" / "calibration.json"
 HEAD = ROOT / "model_runtime" / "head.npz"
 HELD_OUT = ROOT / "model_runtime" / "held_out_scores.npz"
+VARIANTS = ("fp32", "int8", "fp16")
+# The lens shows from the lowest relevance at which its precision on dev reaches this.
+LENS_PRECISION = 0.9
+# The hover lists lessons from where the best one is right 3 times in 4.
+LIST_PRECISION = 0.75
+MIN_SHOWN = 10
 
 
 # ----------------------------------------------------------------------------- scoring systems
@@ -87,38 +101,86 @@ class Bm25:
         skill = np.array([self._skills.get_scores(tokens(i.unit.text)) for i in items])
         return lesson, skill
 
+    def lenses(self, items: Sequence[Item], threshold: float) -> list[str | None]:
+        lessons, _ = self.scores(items)
+        return [
+            self.lesson_ids[int(np.argmax(row))] if row.max() >= threshold else None
+            for row in lessons
+        ]
+
 
 class Model:
-    def __init__(self, variant: str, calibration: Calibration | None = None) -> None:
-        self.name = f"model {variant}"
+    """One variant of the built model, read through the product's `LessonIndex`."""
+
+    def __init__(
+        self, variant: str, calibration: Calibration | None = None, gated: bool = True
+    ) -> None:
+        self.variant = variant
+        self.gated = gated
+        self.name = f"model {variant}" + ("" if gated else " ungated")
         self.encoder = OnnxEncoder(open_model(model_dir(), variant))
         catalog = load_catalog([])
         self.index = LessonIndex(
-            self.encoder, list(catalog.lessons.values()), load_skills(), calibration
+            self.encoder,
+            list(catalog.lessons.values()),
+            load_skills(),
+            calibration or Calibration.load(variant),
         )
         self.lesson_ids, _ = self.index.lesson_cosines(np.zeros((1, self.encoder.dim)))
         self.skill_ids, _ = self.index.skill_cosines(np.zeros((1, self.encoder.dim)))
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def vectors(self, items: Sequence[Item]) -> list[np.ndarray]:
+        missing = [i for i in items if i.id not in self._vectors]
+        if missing:
+            for item, vectors in zip(
+                missing, embed_units(self.encoder.embed, [i.unit for i in missing]), strict=True
+            ):
+                self._vectors[item.id] = vectors
+        return [self._vectors[i.id] for i in items]
 
     def scores(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
-        vectors = embed_units(self.encoder.embed, [i.unit for i in items])
-        return self.index.unit_scores(vectors)
+        """Cosines per unit and lesson (-1 where the lesson's gates rule it out), and per skill."""
+        verdicts = [i.verdicts for i in items] if self.gated else None
+        return self.index.gated_scores(self.vectors(items), verdicts)
 
     def dev_scores(self, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
-        """Scores to fit thresholds on: held out from the head's training where it saw them.
+        """Scores to fit the calibration on: held out from the head's training where it saw them.
 
-        A head trained on the development units (train_head.py, one fold held out per
-        training) leaves each unit's scores from the training that did not see it; the shipped
-        head's own scores of those units are too good to set a threshold by.
+        A head trained on the development units (train_head.py --labelled, one fold held out
+        per training) leaves each unit's scores from the training that did not see it; the
+        shipped head's own scores of those units are too good to set a threshold by.
         """
-        if not HELD_OUT.is_file():
+        if self.variant != "fp32" or not HELD_OUT.is_file():
             return self.scores(items)
         data = np.load(HELD_OUT)
         if str(data["head_sha256"]) != hashlib.sha256(HEAD.read_bytes()).hexdigest():
             print(f"{HELD_OUT.name} is for another head: retrain or delete it", file=sys.stderr)
             return self.scores(items)
         row = {str(unit_id): number for number, unit_id in enumerate(data["ids"])}
-        picked = [row[i.id] for i in items]
-        return data["lessons"][picked], data["skills"][picked]
+        lessons = data["lessons"][[row[i.id] for i in items]]
+        if self.gated:
+            for r, item in enumerate(items):
+                for c, lesson_id in enumerate(self.lesson_ids):
+                    verdict = item.verdicts.get(lesson_id)
+                    if verdict is not None and not verdict.allowed:
+                        lessons[r, c] = -1.0
+        return lessons, data["skills"][[row[i.id] for i in items]]
+
+    def lenses(self, items: Sequence[Item], threshold: float | None = None) -> list[str | None]:
+        """The lens each unit shows, exactly as the product decides it (rules aside)."""
+        cal = self.index.calibration
+        limit = cal.lens_threshold if threshold is None else threshold
+        relations = self.index.relate(
+            [i.unit for i in items],
+            self.vectors(items),
+            verdicts=[i.verdicts for i in items] if self.gated else None,
+        )
+        out = []
+        for relation in relations:
+            lens = lens_for(relation, limit, [])
+            out.append(lens.lesson_id if lens is not None else None)
+        return out
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -139,7 +201,7 @@ def mrr_at(ranked: list[list[str]], items: Sequence[Item], k: int) -> float:
                 rr = 1.0 / pos
                 break
         values.append(rr)
-    return float(np.mean(values))
+    return float(np.mean(values)) if values else 0.0
 
 
 def recall_at(ranked: list[list[str]], items: Sequence[Item], k: int) -> float:
@@ -148,26 +210,56 @@ def recall_at(ranked: list[list[str]], items: Sequence[Item], k: int) -> float:
         for order, item in zip(ranked, items, strict=True)
         if item.lessons
     ]
-    return float(np.mean(values))
+    return float(np.mean(values)) if values else 0.0
 
 
-def lens(
-    scores: np.ndarray, ids: Sequence[str], items: Sequence[Item], threshold: float
-) -> tuple[float, float, float]:
-    """Precision, coverage (share of units with lessons that get a right lens) and F0.5."""
-    shown = right = 0
-    for row, item in zip(scores, items, strict=True):
-        best = int(np.argmax(row))
-        if row[best] >= threshold:
-            shown += 1
-            right += ids[best] in item.lessons
-    wanted = sum(1 for i in items if i.lessons)
-    precision = right / shown if shown else 1.0
-    coverage = right / wanted if wanted else 0.0
-    beta2 = 0.25
-    denominator = beta2 * precision + coverage
-    f05 = (1 + beta2) * precision * coverage / denominator if denominator else 0.0
-    return precision, coverage, f05
+@dataclass
+class LensFigures:
+    shown: int
+    right: int
+    wanted: int  # units that should get a lesson
+    near_miss_lenses: int  # lenses naming a lesson the unit only resembles or already follows
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.shown if self.shown else 1.0
+
+    @property
+    def coverage(self) -> float:
+        return self.right / self.wanted if self.wanted else 0.0
+
+
+def lens_figures(lenses: Sequence[str | None], items: Sequence[Item]) -> LensFigures:
+    shown = right = near = 0
+    for lesson, item in zip(lenses, items, strict=True):
+        if lesson is None:
+            continue
+        shown += 1
+        right += lesson in item.lessons
+        near += lesson in item.near_miss or lesson in item.followed
+    return LensFigures(shown, right, sum(1 for i in items if i.lessons), near)
+
+
+def top_lenses(scores: np.ndarray, ids: Sequence[str], threshold: float) -> list[str | None]:
+    return [ids[int(np.argmax(row))] if row.max() >= threshold else None for row in scores]
+
+
+def lowest_precise_threshold(
+    values: np.ndarray,
+    lenses_at: Callable[[float], Sequence[str | None]],
+    items: Sequence[Item],
+    target: float = LENS_PRECISION,
+) -> float:
+    """The lowest threshold at which the lens's precision on ``items`` reaches ``target``.
+
+    Only thresholds that show at least MIN_SHOWN lenses count: above them, one unit decides.
+    """
+    candidates = sorted(set(np.round(values[values > 0].ravel(), 4).tolist()))
+    for t in candidates:
+        figures = lens_figures(lenses_at(t), items)
+        if figures.shown >= MIN_SHOWN and figures.precision >= target:
+            return float(t)
+    return float(candidates[-1] + 1e-4) if candidates else 1.0
 
 
 def skill_f1(
@@ -195,42 +287,53 @@ class Figures:
     name: str
     mrr5: float
     recall3: float
-    lens_precision: float
-    lens_coverage: float
+    lens: LensFigures
+    quiet_lens: LensFigures  # units where no rule fires
+    quiet_mrr5: float
     skill_f1: float
-    lens_threshold: float
-    skill_threshold: float
 
 
 def evaluate(system: Bm25 | Model, dev: list[Item], test: list[Item]) -> Figures:
-    dev_lessons, dev_skills = (
-        system.dev_scores(dev) if isinstance(system, Model) else system.scores(dev)
-    )
-    lens_t = best_threshold(
-        dev_lessons.max(axis=1), lambda t: lens(dev_lessons, system.lesson_ids, dev, t)[2]
-    )
-    skill_t = best_threshold(dev_skills, lambda t: skill_f1(dev_skills, system.skill_ids, dev, t))
-    lessons, skills = system.scores(test)
+    if isinstance(system, Model):
+        dev_skills = system.dev_scores(dev)[1]
+        lenses = system.lenses(test)
+        skill_t = system.index.calibration.skill_threshold
+        skill_a, skill_b = system.index.calibration.skill_a, system.index.calibration.skill_b
+        skill_p = 1 / (1 + np.exp(-(skill_a * system.scores(test)[1] + skill_b)))
+        f1 = skill_f1(skill_p, system.skill_ids, test, skill_t)
+    else:
+        dev_lessons, dev_skills = system.scores(dev)
+        lens_t = lowest_precise_threshold(
+            dev_lessons.max(axis=1),
+            lambda t: top_lenses(dev_lessons, system.lesson_ids, t),
+            dev,
+        )
+        skill_t = best_threshold(
+            dev_skills, lambda t: skill_f1(dev_skills, system.skill_ids, dev, t)
+        )
+        lenses = system.lenses(test, lens_t)
+        f1 = skill_f1(system.scores(test)[1], system.skill_ids, test, skill_t)
+    lessons, _ = system.scores(test)
     ranked = ranks(lessons, system.lesson_ids)
-    precision, coverage, _ = lens(lessons, system.lesson_ids, test, lens_t)
+    quiet = [n for n, item in enumerate(test) if not item.rules]
     return Figures(
         system.name,
         mrr_at(ranked, test, 5),
         recall_at(ranked, test, 3),
-        precision,
-        coverage,
-        skill_f1(skills, system.skill_ids, test, skill_t),
-        lens_t,
-        skill_t,
+        lens_figures(lenses, test),
+        lens_figures([lenses[n] for n in quiet], [test[n] for n in quiet]),
+        mrr_at([ranked[n] for n in quiet], [test[n] for n in quiet], 5),
+        f1,
     )
 
 
 def calibrate(model: Model, dev: list[Item]) -> Calibration:
-    """Fit the logistic curves and thresholds that ship in model_runtime/calibration.json."""
+    """Fit one variant's curves and thresholds (model_runtime/calibration.json) on dev."""
     lessons, skills = model.dev_scores(dev)
-    x = lessons.ravel().tolist()
-    y = [int(lid in item.lessons) for item in dev for lid in model.lesson_ids]
-    lesson_a, lesson_b = fit_logistic(x, y)
+    applicable = lessons > -1.0
+    x = lessons[applicable].tolist()
+    truth = np.array([[lid in item.lessons for lid in model.lesson_ids] for item in dev])
+    lesson_a, lesson_b = fit_logistic(x, truth[applicable].astype(int).tolist())
     sx = skills.ravel().tolist()
     sy = [int(sid in item.skills) for item in dev for sid in model.skill_ids]
     skill_a, skill_b = fit_logistic(sx, sy)
@@ -238,49 +341,94 @@ def calibrate(model: Model, dev: list[Item]) -> Calibration:
     def prob(a: float, b: float, values: np.ndarray) -> np.ndarray:
         return np.asarray(1 / (1 + np.exp(-(a * values + b))))
 
-    lesson_p = prob(lesson_a, lesson_b, lessons)
+    lesson_p = np.where(applicable, prob(lesson_a, lesson_b, lessons), 0.0)
     skill_p = prob(skill_a, skill_b, skills)
-    lens_t = best_threshold(
-        lesson_p.max(axis=1), lambda t: lens(lesson_p, model.lesson_ids, dev, t)[2]
+    lens_t = lowest_precise_threshold(
+        lesson_p.max(axis=1), lambda t: top_lenses(lesson_p, model.lesson_ids, t), dev
+    )
+    list_t = lowest_precise_threshold(
+        lesson_p.max(axis=1),
+        lambda t: top_lenses(lesson_p, model.lesson_ids, t),
+        dev,
+        LIST_PRECISION,
     )
     skill_t = best_threshold(skill_p, lambda t: skill_f1(skill_p, model.skill_ids, dev, t))
     return Calibration(
         lesson_a=round(lesson_a, 4),
         lesson_b=round(lesson_b, 4),
         lens_threshold=round(lens_t, 4),
-        list_threshold=round(min(lens_t, 0.5 * lens_t + 0.5 * float(np.median(lesson_p))), 4),
+        list_threshold=round(min(lens_t, list_t), 4),
         skill_a=round(skill_a, 4),
         skill_b=round(skill_b, 4),
         skill_threshold=round(skill_t, 4),
     )
 
 
+def _models(variants: Sequence[str], calibrations: Mapping[str, Calibration]) -> list[Model]:
+    out = []
+    for variant in variants:
+        try:
+            out.append(Model(variant, calibrations.get(variant)))
+        except (ModelUnavailable, Exception) as exc:  # fp16 needs a provider that runs it
+            print(f"model {variant}: not evaluated ({exc})", file=sys.stderr)
+    return out
+
+
+def _row(name: str, mrr5: float, recall3: float, lens: LensFigures, f1: str) -> str:
+    return (
+        f"{name:20} {mrr5:7.3f} {recall3:9.3f} {lens.precision:10.3f} {lens.coverage:9.3f} "
+        f"{lens.right:>4}/{lens.shown:<4} {lens.near_miss_lenses:>11} {f1:>9}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--calibrate", action="store_true", help="Refit calibration.json (fp32).")
+    parser.add_argument(
+        "--calibrate", action="store_true", help="Refit calibration.json for every variant."
+    )
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="Model variants.")
     args = parser.parse_args(argv)
     items = load_items()
     dev = [i for i in items if i.split == "dev"]
     test = [i for i in items if i.split == "test"]
-    print(f"{len(items)} units: {len(dev)} dev, {len(test)} test")
-    if args.calibrate:
-        cal = calibrate(Model("fp32"), dev)
-        CALIBRATION.write_text(json.dumps(cal.__dict__, indent=2) + "\n")
-        print(f"wrote {CALIBRATION}: {cal}")
-    rows = [evaluate(system, dev, test) for system in (Bm25(), Model("fp32"), Model("int8"))]
+    empty = [i for i in test if not i.lessons]
     print(
-        f"{'system':12} {'MRR@5':>7} {'recall@3':>9} {'lens prec':>10} {'lens cov':>9} "
-        f"{'skill F1':>9}"
+        f"{len(items)} units: {len(dev)} dev, {len(test)} test "
+        f"({len(test) - len(empty)} with lessons, {sum(1 for i in empty if i.near_miss)} "
+        f"near misses, {sum(1 for i in empty if not i.near_miss)} ordinary; "
+        f"{sum(1 for i in test if not i.rules)} where no rule fires)"
     )
+    variants = [v for v in args.variants.split(",") if v]
+    calibrations: dict[str, Calibration] = {}
+    if args.calibrate:
+        for model in _models(variants, {}):
+            calibrations[model.variant] = calibrate(model, dev)
+            print(f"{model.variant}: {calibrations[model.variant]}")
+        stored = {v: c.__dict__ for v, c in calibrations.items()}
+        CALIBRATION.write_text(json.dumps(stored, indent=2) + "\n")
+        print(f"wrote {CALIBRATION}")
+    systems: list[Bm25 | Model] = [Bm25()]
+    models = _models(variants, calibrations)
+    systems += models
+    if models:
+        systems.append(Model(models[0].variant, calibrations.get(models[0].variant), gated=False))
+    rows = [evaluate(system, dev, test) for system in systems]
+    header = (
+        f"{'system':20} {'MRR@5':>7} {'recall@3':>9} {'lens prec':>10} {'lens cov':>9} "
+        f"{'right/shown':>11} {'near misses':>11} {'skill F1':>9}"
+    )
+    print("\nTest split, every unit (the lens as if no rule fired):")
+    print(header)
     for f in rows:
-        print(
-            f"{f.name:12} {f.mrr5:7.3f} {f.recall3:9.3f} {f.lens_precision:10.3f} "
-            f"{f.lens_coverage:9.3f} {f.skill_f1:9.3f}"
-        )
-    bm25, fp32, int8 = rows
+        print(_row(f.name, f.mrr5, f.recall3, f.lens, f"{f.skill_f1:.3f}"))
+    print("\nTest split, units where no rule fires (where the lens is what the product shows):")
+    print(header)
+    for f in rows:
+        print(_row(f.name, f.quiet_mrr5, float("nan"), f.quiet_lens, ""))
     print(
-        f"fp32 MRR@5 above BM25: {fp32.mrr5 - bm25.mrr5:+.3f}; "
-        f"int8 - fp32: {int8.mrr5 - fp32.mrr5:+.3f}"
+        "\nnear misses = lenses naming a lesson the unit only resembles or already follows "
+        "(near_miss labels, satisfied-if gates); lens thresholds: "
+        + ", ".join(f"{m.variant} {m.index.calibration.lens_threshold:.3f}" for m in models)
     )
     return 0
 

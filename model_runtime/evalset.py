@@ -7,14 +7,19 @@ the product's own renderer. Build and evaluation tooling: nothing at run time im
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from lessonlens.analyzers import parsing
+from lessonlens.analyzers.engine import AnalysisOptions, analyze_tree
 from lessonlens.analyzers.languages import language_for_id
 from lessonlens.analyzers.model import CodeUnit
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.server.applicability import Applicability, Verdict
+from lessonlens.server.related import document_units
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "tests" / "data" / "related_units.yaml"
 
@@ -27,6 +32,18 @@ class Item:
     skills: tuple[str, ...]
     unit: CodeUnit
     source: str  # "CPython 3.11.7 Lib/difflib.py, SequenceMatcher.quick_ratio", or "written ..."
+    # Lessons the unit resembles but that would be wrong for it (it already follows them, or
+    # the situation only looks like theirs); with `lessons: []`, a near miss.
+    near_miss: tuple[str, ...] = ()
+    # As the product decides: each lesson's applicability to the unit (its gates), and the
+    # rules that fire in it (where one does, the product shows no lens).
+    verdicts: Mapping[str, Verdict] = field(default_factory=dict)
+    rules: tuple[str, ...] = ()
+
+    @property
+    def followed(self) -> frozenset[str]:
+        """Lessons whose `satisfied-if` gates show the unit already follows them."""
+        return frozenset(k for k, v in self.verdicts.items() if v.followed is not None)
 
     @property
     def source_file(self) -> str | None:
@@ -38,17 +55,32 @@ class Item:
 
 
 def load_items(path: Path = DEFAULT_PATH) -> list[Item]:
+    """The labelled units, each read as `check --related` and the editor read it."""
     spec = language_for_id("python")
     assert spec is not None and spec.code_units is not None
     parser = parsing.new_parser(parsing.language(spec.grammar))
+    gates = Applicability(load_catalog([]).lessons.values(), spec)
+    options = AnalysisOptions()
     items = []
     for entry in yaml.safe_load(path.read_text("utf-8")):
         source = textwrap.dedent(entry["code"]).encode()
-        units = spec.code_units(parsing.parse(parser, source).root_node, source)
+        tree = parsing.parse(parser, source)
+        analysis = analyze_tree(tree, source, spec, options)
+        units, verdicts = document_units(gates, spec, tree.root_node, source, analysis)
         if not units:
             raise ValueError(f"{entry['id']}: no code unit in its code")
         # The excerpt's own unit: the outermost one (a class, not its methods).
-        unit = max(units, key=lambda u: u.span.end_byte - u.span.start_byte)
+        row = max(
+            range(len(units)), key=lambda i: units[i].span.end_byte - units[i].span.start_byte
+        )
+        unit = units[row]
+        rules = sorted(
+            {
+                f.rule_id
+                for f in analysis.findings
+                if unit.span.overlaps(f.span.start_byte, f.span.end_byte)
+            }
+        )
         items.append(
             Item(
                 entry["id"],
@@ -57,6 +89,9 @@ def load_items(path: Path = DEFAULT_PATH) -> list[Item]:
                 tuple(entry["skills"]),
                 unit,
                 entry["source"],
+                tuple(entry.get("near_miss", ())),
+                verdicts[row],
+                tuple(rules),
             )
         )
     return items
