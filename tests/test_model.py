@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from samples import WALKER
+from samples import RELATED, RELATED_LESSON, RELATED_UNIT, WALKER
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.languages import language_for_id
@@ -40,7 +40,7 @@ from lessonlens.model_runtime.store import (
     open_model,
 )
 from lessonlens.server.cli import main
-from lessonlens.server.related import LessonIndex, ModelService, unit_texts
+from lessonlens.server.related import Calibration, LessonIndex, ModelService, unit_texts
 
 STDLIB = Path(json.__file__).parent
 PYTHON = language_for_id("python")
@@ -116,14 +116,14 @@ def test_each_labelled_unit_is_held_out_by_exactly_one_training_and_lessons_are_
     from collections import Counter
 
     from lessonlens.model_runtime.evalset import load_items
-    from lessonlens.model_runtime.train_head import SOUP, folds
+    from lessonlens.model_runtime.train_head import FOLDS, folds
 
     dev = [i for i in load_items() if i.split == "dev"]
-    fold = folds(dev, SOUP)
-    assert set(fold) == {i.id for i in dev} and set(fold.values()) == set(range(SOUP))
+    fold = folds(dev, FOLDS)
+    assert set(fold) == {i.id for i in dev} and set(fold.values()) == set(range(FOLDS))
     for lesson in {i.lessons[0] for i in dev if i.lessons}:
         counts = Counter(fold[i.id] for i in dev if i.lessons[:1] == (lesson,))
-        assert max(counts.values()) - min(counts.get(f, 0) for f in range(SOUP)) <= 1, lesson
+        assert max(counts.values()) - min(counts.get(f, 0) for f in range(FOLDS)) <= 1, lesson
 
 
 def test_averaged_trainings_merge_to_the_mean_of_their_updates() -> None:
@@ -474,28 +474,30 @@ def test_check_related_adds_the_models_lessons_to_every_format(
 ) -> None:
     from test_formats import validate_sarif
 
-    (tmp_path / "graph.py").write_text(WALKER)
+    (tmp_path / "settings.py").write_text(RELATED)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("LESSONLENS_MODEL_DIR", str(shipped))
-    plain = CliRunner().invoke(main, ["check", "--format", fmt, "graph.py"])
-    result = CliRunner().invoke(main, ["check", "--related", "--format", fmt, "graph.py"])
+    plain = CliRunner().invoke(main, ["check", "--format", fmt, "settings.py"])
+    result = CliRunner().invoke(main, ["check", "--related", "--format", fmt, "settings.py"])
     assert result.exit_code == 0, result.output
-    assert "deque" not in plain.output  # no rule fires here: only the model relates it
+    lesson = load_catalog([]).lessons[RELATED_LESSON]
+    assert lesson.title.split(",")[0] not in plain.output  # no rule fires: only the model speaks
+    line = RELATED.splitlines().index(RELATED_UNIT) + 1
     if fmt == "json":
         (file,) = json.loads(result.output)["files"]
         (related,) = file["related"]
-        assert related["unit"] == "walk" and related["line"] == 4
-        assert related["lesson"]["id"] == "deque-queue"
+        assert related["line"] == line
+        assert related["lesson"]["id"] == RELATED_LESSON
     elif fmt == "sarif":
         log = json.loads(result.output)
         validate_sarif(log)
         (run,) = log["runs"]
         (note,) = run["results"]
-        assert note["ruleId"] == "related/deque-queue"
+        assert note["ruleId"] == f"related/{RELATED_LESSON}"
         rule = run["tool"]["driver"]["rules"][note["ruleIndex"]]
-        assert rule["helpUri"].endswith("#collections.deque")
+        assert rule["helpUri"] == lesson.links[0].url
     else:
-        assert "Use collections.deque for a queue" in result.output
+        assert lesson.title.split(",")[0] in result.output  # GitHub's annotations escape commas
         assert "area" not in result.output
 
 
@@ -533,3 +535,14 @@ def test_model_build_if_missing_rebuilds_a_model_built_with_another_head(
     assert started == [folder] and result.exit_code == 1
     unchanged = CliRunner().invoke(main, ["model", "build", "--if-missing", "--dir", str(shipped)])
     assert unchanged.exit_code == 0 and "built and verified" in unchanged.output
+
+
+def test_each_variant_loads_its_own_calibration(shipped: Path) -> None:
+    """int8 rounds the weights, so its scores differ: it is calibrated on its own."""
+    fp32, int8 = Calibration.load("fp32"), Calibration.load("int8")
+    assert fp32 != int8
+    assert 0.0 < int8.list_threshold <= int8.lens_threshold < 1.0
+    for device, variant in (("cpu", "int8"),):
+        service = ModelService(device=device, folder=shipped, cache_dir=None)
+        assert service.load(), service.message
+        assert service.calibration == Calibration.load(variant)
