@@ -19,8 +19,8 @@ def render(rows):
 """
 
 
-# A breadth-first walk: the deque lesson's situation, and no rule fires in it. The model relates
-# it to that lesson (tests/test_model.py, tests/test_model_lsp.py).
+# A breadth-first walk that already drains a deque: it resembles the deque lesson more than any
+# code does, and must never be told to use one (tests/test_model_lsp.py).
 WALKER = """\
 from collections import deque
 
@@ -40,3 +40,21 @@ def walk(graph, start):
 def area(width, height):
     return width * height
 """
+
+# A unit that a lesson fits and no rule speaks to: `check --related` and the editor's lens name
+# the lesson; the code that made it apply is RELATED_INGREDIENT. Edits after RELATED_EDIT practise
+# the lesson's skill.
+RELATED = """\
+def describe(prices):
+    for name in prices.keys():
+        print(f"{name}: {prices[name]:.2f}")
+
+
+def area(width, height):
+    return width * height
+"""
+RELATED_UNIT = "def describe(prices):"
+RELATED_LESSON = "dict-iteration"
+RELATED_INGREDIENT = "for name in prices.keys():"
+RELATED_EDIT = 'print(f"{name}: {prices[name]:.2f}")'
+RELATED_EDIT_TEXT = '\n        print(f"{name} is on sale")'

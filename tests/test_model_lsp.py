@@ -8,14 +8,26 @@ confident match and no rule finding gets a "Related lesson" code lens and its na
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from samples import WALKER
+from samples import (
+    RELATED,
+    RELATED_EDIT,
+    RELATED_EDIT_TEXT,
+    RELATED_INGREDIENT,
+    RELATED_LESSON,
+    RELATED_UNIT,
+    WALKER,
+)
 from test_lsp import (
     SAMPLE,
     SERVER,
@@ -27,6 +39,8 @@ from test_lsp import (
     uri_for,
     vscode,
 )
+
+from lessonlens.lessons.catalog import load_catalog
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 
@@ -84,36 +98,36 @@ async def related_lens(editor: Editor, uri: str) -> list[types.CodeLens]:
 
 async def test_a_unit_with_a_confident_match_gets_one_related_lesson(lsp: RecordingClient) -> None:
     editor = await Editor.start(lsp, vscode(), options={"modelDevice": "cpu"})
-    uri = uri_for("walker.py")
-    editor.open(uri, WALKER)
-    await editor.diagnostics(uri)
+    uri = uri_for("related.py")
+    editor.open(uri, RELATED)
+    assert await editor.diagnostics(uri) == []  # no rule speaks here: only the model does
     lenses = await related_lens(editor, uri)
     assert len(lenses) == 1
     (lens,) = lenses
+    lesson = load_catalog([]).lessons[RELATED_LESSON]
     assert lens.command is not None
-    assert (
-        lens.command.title == "Related lesson: Use collections.deque for a queue, not list.pop(0)"
-    )
+    assert lens.command.title == f"Related lesson: {lesson.title}"
     assert lens.command.command == "lessonlens.showLesson"
-    assert list(lens.command.arguments or []) == [["deque-queue"]]
-    assert lens.range.start.line == WALKER.splitlines().index("def walk(graph, start):")
+    assert list(lens.command.arguments or []) == [[RELATED_LESSON]]
+    assert lens.range.start.line == RELATED.splitlines().index(RELATED_UNIT)
     # Hovering the unit's name lists its related lessons, with their links.
-    where = editor.range_of(uri, "walk(graph").start
-    hover = await editor.hover(uri, types.Position(where.line, where.character + 1))
+    name = RELATED_UNIT.split("def ")[1].split("(")[0]
+    where = editor.range_of(uri, f"def {name}").start
+    hover = await editor.hover(uri, types.Position(where.line, where.character + 5))
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert "Related lessons" in hover.contents.value
-    assert "collections.html#collections.deque" in hover.contents.value
+    assert lesson.url in hover.contents.value
 
 
 async def test_skills_the_model_sees_in_changed_code_are_recorded_as_practice(
     lsp: RecordingClient, own_progress_store: Path
 ) -> None:
     editor = await Editor.start(lsp, vscode(), options={"modelDevice": "cpu"})
-    uri = uri_for("walker.py")
-    editor.open(uri, WALKER)
+    uri = uri_for("related.py")
+    editor.open(uri, RELATED)
     await related_lens(editor, uri)  # the first look: what was there, not what was done
-    where = editor.range_of(uri, "yield node")
-    editor.change(uri, [(types.Range(where.end, where.end), "\n        print(node)")])
+    where = editor.range_of(uri, RELATED_EDIT)
+    editor.change(uri, [(types.Range(where.end, where.end), RELATED_EDIT_TEXT)])
     await editor.diagnostics(uri)
     store = own_progress_store / "progress.sqlite3"
 
@@ -126,7 +140,8 @@ async def test_skills_the_model_sees_in_changed_code_are_recorded_as_practice(
             ).fetchall()
 
     await until(lambda: bool(practiced()), "a practice event", TIMEOUT)
-    assert ("python.collections", "model") in practiced()
+    skill = load_catalog([]).lessons[RELATED_LESSON].skill_id
+    assert (skill, "model") in practiced()
 
 
 async def test_with_the_model_off_nothing_loads(lsp: RecordingClient) -> None:
@@ -159,3 +174,68 @@ async def test_without_a_model_everything_else_works(lsp: RecordingClient) -> No
     assert not any(
         lens.command and lens.command.title.startswith("Related lesson") for lens in lenses
     )
+
+
+async def test_check_related_and_the_editor_show_the_same_lenses(
+    lsp: RecordingClient, tmp_path: Path, shipped: Path
+) -> None:
+    """One path: the same files get the same related lessons from the CLI and from the editor."""
+    files = {"related.py": RELATED, "walker.py": WALKER}
+    for folder in (Path(__file__).parent.parent / "examples" / "sample_project" / "inventory",):
+        files.update({p.name: p.read_text("utf-8") for p in sorted(folder.glob("*.py"))})
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    cli = subprocess.run(
+        [sys.executable, "-m", "lessonlens", "check", "--related", "--format", "json", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LESSONLENS_MODEL_DIR": str(shipped)},
+        check=False,
+    )
+    assert cli.returncode == 0, cli.stderr
+    from_cli = {
+        (Path(f["path"]).name, note["line"] - 1, note["lesson"]["id"])
+        for f in json.loads(cli.stdout)["files"]
+        for note in f["related"]
+    }
+    editor = await Editor.start(lsp, vscode(), options={"modelDevice": "cpu"})
+    await until(lambda: load_ended(lsp) is not None, "the model to load", TIMEOUT)
+    from_editor = set()
+    for name, text in files.items():
+        uri = (tmp_path / name).as_uri()
+        refreshes = lsp.lens_refreshes
+        editor.open(uri, text)
+        await editor.diagnostics(uri)
+        await until(
+            lambda before=refreshes: lsp.lens_refreshes > before,
+            f"related lessons of {name}",
+            TIMEOUT,
+        )
+        for lens in await editor.lenses(uri):
+            if lens.command and lens.command.title.startswith("Related lesson:"):
+                (lesson_id,) = (lens.command.arguments or [[]])[0]
+                from_editor.add((name, lens.range.start.line, lesson_id))
+    assert from_cli == from_editor
+    assert ("related.py", RELATED.splitlines().index(RELATED_UNIT), RELATED_LESSON) in from_cli
+    # The walker already uses a deque: the deque lesson is not related to it anywhere.
+    assert not any(lesson == "deque-queue" for name, _, lesson in from_cli if name == "walker.py")
+
+
+async def test_the_related_hover_says_why(lsp: RecordingClient) -> None:
+    editor = await Editor.start(lsp, vscode(), options={"modelDevice": "cpu"})
+    uri = uri_for("related.py")
+    editor.open(uri, RELATED)
+    await editor.diagnostics(uri)
+    await related_lens(editor, uri)
+    name = RELATED_UNIT.split("def ")[1].split("(")[0]
+    where = editor.range_of(uri, f"def {name}").start
+    hover = await editor.hover(uri, types.Position(where.line, where.character + 5))
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    text = hover.contents.value
+    assert "Related lessons" in text
+    why = text.split("---")[-1]
+    assert "Why you see this" in why
+    assert "relevant to this code" in why
+    assert f"`{RELATED_INGREDIENT}`" in why  # what in the unit made the lesson apply
+    assert "priority for your team" in why
