@@ -219,6 +219,7 @@ class LensFigures:
     right: int
     wanted: int  # units that should get a lesson
     near_miss_lenses: int  # lenses naming a lesson the unit only resembles or already follows
+    follows_lenses: int  # of those, lenses naming a lesson whose satisfied-if gate holds
 
     @property
     def precision(self) -> float:
@@ -230,14 +231,15 @@ class LensFigures:
 
 
 def lens_figures(lenses: Sequence[str | None], items: Sequence[Item]) -> LensFigures:
-    shown = right = near = 0
+    shown = right = near = follows = 0
     for lesson, item in zip(lenses, items, strict=True):
         if lesson is None:
             continue
         shown += 1
         right += lesson in item.lessons
         near += lesson in item.near_miss or lesson in item.followed
-    return LensFigures(shown, right, sum(1 for i in items if i.lessons), near)
+        follows += lesson in item.followed
+    return LensFigures(shown, right, sum(1 for i in items if i.lessons), near, follows)
 
 
 def top_lenses(scores: np.ndarray, ids: Sequence[str], threshold: float) -> list[str | None]:
@@ -377,7 +379,8 @@ def _models(variants: Sequence[str], calibrations: Mapping[str, Calibration]) ->
 def _row(name: str, mrr5: float, recall3: float, lens: LensFigures, f1: str) -> str:
     return (
         f"{name:20} {mrr5:7.3f} {recall3:9.3f} {lens.precision:10.3f} {lens.coverage:9.3f} "
-        f"{lens.right:>4}/{lens.shown:<4} {lens.near_miss_lenses:>11} {f1:>9}"
+        f"{lens.right:>4}/{lens.shown:<4} {lens.near_miss_lenses:>11} {lens.follows_lenses:>7} "
+        f"{f1:>9}"
     )
 
 
@@ -415,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [evaluate(system, dev, test) for system in systems]
     header = (
         f"{'system':20} {'MRR@5':>7} {'recall@3':>9} {'lens prec':>10} {'lens cov':>9} "
-        f"{'right/shown':>11} {'near misses':>11} {'skill F1':>9}"
+        f"{'right/shown':>11} {'near misses':>11} {'follows':>7} {'skill F1':>9}"
     )
     print("\nTest split, every unit (the lens as if no rule fired):")
     print(header)
@@ -427,7 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_row(f.name, f.quiet_mrr5, float("nan"), f.quiet_lens, ""))
     print(
         "\nnear misses = lenses naming a lesson the unit only resembles or already follows "
-        "(near_miss labels, satisfied-if gates); lens thresholds: "
+        "(near_miss labels, satisfied-if gates); follows = of those, lenses on a unit that "
+        "already follows the lesson (its satisfied-if gate holds); lens thresholds: "
         + ", ".join(f"{m.variant} {m.index.calibration.lens_threshold:.3f}" for m in models)
     )
     return 0
