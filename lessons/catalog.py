@@ -9,16 +9,20 @@ built-in lesson with the same id.
 from __future__ import annotations
 
 import ast
+import os
 import re
+import stat
 import textwrap
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
+
+from lessonlens.lessons.markup import active_content
 
 LEVELS = ("beginner", "intermediate", "advanced")
 MODALITIES = ("hint", "worked-example", "practice-challenge", "deep-dive")
@@ -29,9 +33,17 @@ SECTIONS = ("Why it matters", "Before and after", "Try it at work", "Learn more"
 # About a 90-second read at ~230 words a minute, code blocks not counted.
 MAX_PROSE_WORDS = 400
 
+# Lesson folders come from the repository's config: what is read from them is bounded. A lesson
+# is a 90-second read of a few kilobytes; the cap leaves room for long examples.
+MAX_LESSON_BYTES = 256 * 1024
+# The deepest a lesson's front matter needs is 3 (a list of mappings holding a list).
+MAX_NESTING = 8
+
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-_HEADING = re.compile(r"^## +(?P<title>.+?)\s*$", re.MULTILINE)
+# Both match at most once per line start and never backtrack over a line (a lazy title followed
+# by `\s*$`, or a fence scanned to the end of the text for each opener, took seconds per file).
+_HEADING = re.compile(r"^## +(?P<title>[^\n]*)$", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^```(?P<info>[^\n`]*)$", re.MULTILINE)
 _REQUIRED = ("id", "title", "skill", "level", "modality", "summary", "rules", "links")
 _OPTIONAL = (
     "claims",
@@ -54,6 +66,31 @@ MAX_QUERY_CHARS = 2000
 MAX_SITUATIONS = 12
 MAX_SITUATION_LINES = 6
 _REFRESHER_KEYS = ("question", "options", "answer")
+
+
+class _Fence(NamedTuple):
+    start: int
+    end: int
+    info: str
+    code: str
+
+
+def _fences(text: str) -> list[_Fence]:
+    """The ```` ``` ```` code blocks of a text, in one pass over its fence lines.
+
+    A block opens at a line of three backticks and an info string (no backtick in it) and
+    closes at the next line of three backticks and nothing else.
+    """
+    found: list[_Fence] = []
+    opener: re.Match[str] | None = None
+    for line in _FENCE_LINE.finditer(text):
+        if opener is None:
+            opener = line
+        elif not line["info"].strip(" \t"):
+            code = text[opener.end() + 1 : line.start()]
+            found.append(_Fence(opener.start(), line.end(), opener["info"], code))
+            opener = None
+    return found
 
 
 @dataclass(frozen=True)
@@ -149,7 +186,12 @@ class Lesson:
 
     @property
     def prose_words(self) -> int:
-        return len(_FENCE.sub("", self.body).split())
+        prose, start = [], 0
+        for fence in _fences(self.body):
+            prose.append(self.body[start : fence.start])
+            start = fence.end
+        prose.append(self.body[start:])
+        return len("".join(prose).split())
 
 
 @dataclass(frozen=True)
@@ -169,6 +211,9 @@ class Catalog:
     skills: dict[str, Skill]
     lessons: dict[str, Lesson] = field(default_factory=dict)
     problems: list[LessonProblem] = field(default_factory=list)
+    # Raw HTML and links that are not http(s) in team lessons: errors for `lessons check`. The
+    # lessons still load; the server neutralises them before showing them (lessons/markup.py).
+    active_content: list[LessonProblem] = field(default_factory=list)
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return self.lessons.get(lesson_id)
@@ -256,6 +301,24 @@ def _split_front_matter(text: str) -> tuple[str, str, int]:
     front = text[4 : end + 1]
     body = text[end + 5 :]
     return front, body, front.count("\n") + 3
+
+
+def _check_nesting(front: str) -> None:
+    """Refuse front matter nested deeper than ``MAX_NESTING`` before it is built.
+
+    PyYAML's parser is a state machine, but building the data recurses once per level: a few
+    kilobytes of ``[[[[...`` exhaust the stack. The events come from the parser, so this walk
+    is linear and never recurses.
+    """
+    depth = 0
+    for event in yaml.parse(front, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                line = event.start_mark.line + 2 if event.start_mark else 2
+                raise _Invalid(line, f"front matter is nested deeper than {MAX_NESTING} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _front_matter_lines(front: str) -> dict[str, int]:
@@ -385,30 +448,30 @@ def _refresher(value: object, line: int) -> RefresherQuestion | None:
 
 def _parse_body(body: str, first_line: int) -> tuple[dict[str, str], Example]:
     headings = list(_HEADING.finditer(body))
-    titles = [h["title"] for h in headings]
+    titles = [h["title"].strip() for h in headings]
     if titles != list(SECTIONS):
         missing = [s for s in SECTIONS if s not in titles]
         detail = f"missing {missing}" if missing else f"found {titles}"
         # Point at the first heading that is not the expected one (or the end of the body).
         wrong = next(
-            (h for h, want in zip(headings, SECTIONS, strict=False) if h["title"] != want), None
+            (h for h, t, want in zip(headings, titles, SECTIONS, strict=False) if t != want), None
         )
         offset = wrong.start() if wrong is not None else len(body.rstrip())
         line = first_line + body[:offset].count("\n")
         raise _Invalid(line, f"body sections must be {list(SECTIONS)} in order; {detail}")
     sections: dict[str, str] = {}
-    for index, heading in enumerate(headings):
+    for index, (heading, title) in enumerate(zip(headings, titles, strict=True)):
         end = headings[index + 1].start() if index + 1 < len(headings) else len(body)
-        sections[heading["title"]] = body[heading.end() : end].strip()
+        sections[title] = body[heading.end() : end].strip()
     example_start = headings[1].end()
     blocks: dict[str, str] = {}
-    for fence in _FENCE.finditer(sections["Before and after"]):
-        words = fence["info"].split()
+    for fence in _fences(sections["Before and after"]):
+        words = fence.info.split()
         if len(words) >= 2 and words[0] == "python" and words[1] in ("setup", "before", "after"):
             if words[1] in blocks:
                 line = first_line + body[:example_start].count("\n")
                 raise _Invalid(line, f"more than one 'python {words[1]}' block")
-            blocks[words[1]] = fence["code"]
+            blocks[words[1]] = fence.code
     for role in ("before", "after"):
         if role not in blocks:
             line = first_line + body[:example_start].count("\n")
@@ -429,6 +492,9 @@ def parse_lesson(text: str, path: str, *, builtin: bool = True) -> Lesson:
         return _parse_lesson(text, path, builtin)
     except _Invalid as exc:
         raise LessonParseError(LessonProblem(path, exc.line, exc.message)) from None
+    except RecursionError:
+        # Nesting is bounded before building; this is the net under whatever else recurses.
+        raise LessonParseError(LessonProblem(path, 1, "too deeply nested to read")) from None
 
 
 class LessonParseError(Exception):
@@ -440,6 +506,7 @@ class LessonParseError(Exception):
 def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
     front, body, body_line = _split_front_matter(text)
     try:
+        _check_nesting(front)
         data = yaml.safe_load(front)
         key_lines = _front_matter_lines(front)
     except yaml.YAMLError as exc:
@@ -520,20 +587,71 @@ def _lesson_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.name.upper() != "README.MD")
 
 
+def _read_lesson(file: Path) -> str:
+    """The text of a lesson file: a regular file of at most ``MAX_LESSON_BYTES``, in UTF-8.
+
+    A named pipe would block ``open`` until a writer comes and a device (a link to /dev/zero)
+    never ends: so ``stat`` first (opening some devices acts), open without blocking, check the
+    opened file again (it may have been swapped) and never read past the cap.
+    """
+    if not stat.S_ISREG(os.stat(file).st_mode):
+        raise _Invalid(0, "not a regular file (a named pipe, a device or a folder): not read")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(file, flags), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise _Invalid(0, "not a regular file (a named pipe, a device or a folder): not read")
+        data = handle.read(MAX_LESSON_BYTES + 1)
+    if len(data) > MAX_LESSON_BYTES:
+        raise _Invalid(
+            0, f"larger than {MAX_LESSON_BYTES // 1024} KiB (a lesson is a 90-second read)"
+        )
+    return data.decode("utf-8")
+
+
+def _load_file(file: Path, builtin: bool, catalog: Catalog) -> Lesson | None:
+    """One lesson, or ``None`` with the reason in ``catalog.problems``.
+
+    Whatever is wrong with a file costs that file only.
+    """
+    try:
+        text = _read_lesson(file)
+        lesson = parse_lesson(text, str(file), builtin=builtin)
+    except LessonParseError as exc:
+        problem = exc.problem
+    except _Invalid as exc:
+        problem = LessonProblem(str(file), exc.line, exc.message)
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = LessonProblem(str(file), 0, f"cannot read: {exc}")
+    except Exception as exc:  # the boundary: a bug here must not take the catalog down
+        problem = LessonProblem(str(file), 0, f"cannot load: {type(exc).__name__}: {exc}")
+    else:
+        if not builtin:
+            catalog.active_content.extend(_active_content(lesson, text))
+        return lesson
+    catalog.problems.append(problem)
+    return None
+
+
+def _active_content(lesson: Lesson, text: str) -> list[LessonProblem]:
+    """Raw HTML and non-http(s) links in what an editor shows of a team lesson, by file line."""
+    shown = [(lesson.title, lesson.line_of("title")), (lesson.summary, lesson.line_of("summary"))]
+    if lesson.refresher is not None:
+        question = "\n\n".join((lesson.refresher.question, *lesson.refresher.options))
+        shown.append((question, lesson.line_of("refresher")))
+    found = [(line, what) for markdown, line in shown for _, what in active_content(markdown)]
+    raw_body = text.split("\n---\n", 1)[1]
+    body_line = text[: len(text) - len(raw_body)].count("\n") + 1
+    found += [(body_line + offset, what) for offset, what in active_content(raw_body)]
+    return [LessonProblem(lesson.path, line, what) for line, what in found]
+
+
 def _read_folder(folder: Path, builtin: bool, catalog: Catalog) -> None:
     if not folder.is_dir():
         catalog.problems.append(LessonProblem(str(folder), 0, "lesson folder not found"))
         return
     for file in _lesson_files(folder):
-        try:
-            text = file.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            catalog.problems.append(LessonProblem(str(file), 0, f"cannot read: {exc}"))
-            continue
-        try:
-            lesson = parse_lesson(text, str(file), builtin=builtin)
-        except LessonParseError as exc:
-            catalog.problems.append(exc.problem)
+        lesson = _load_file(file, builtin, catalog)
+        if lesson is None:
             continue
         previous = catalog.lessons.get(lesson.id)
         if previous is not None and previous.builtin == builtin:

@@ -1,0 +1,380 @@
+"""Team lessons are untrusted input: a repository's `lesson-dirs` reach CI and every editor.
+
+A lesson folder may hold a named pipe, a link to a device, deeply nested front matter, a huge
+file or one built to make regular expressions backtrack, and Markdown with active content. None
+of it may hang or crash `lessonlens check`, `lessons check` or the language server; a broken
+file is reported by name and the rest load; active content is an error for `lessons check` and
+is neutralised before the server sends a team lesson to the editor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markdown_it import MarkdownIt
+from samples import MEMBERSHIP
+
+from lessonlens.lessons.catalog import builtin_folder, cross_check, load_catalog
+
+TEMPLATE = (builtin_folder() / "set-membership.md").read_text("utf-8")
+CLI = [sys.executable, "-c", "from lessonlens.server.cli import main; main()"]
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+
+
+def lesson(lesson_id: str = "team-tip", *, body_extra: str = "", **front: str) -> str:
+    """A valid lesson (the set-membership one, renamed), with extra prose or replaced keys."""
+    text = TEMPLATE.replace("id: set-membership", f"id: {lesson_id}", 1)
+    for key, value in front.items():
+        start = text.index(f"\n{key}: ") + 1
+        end = text.index("\n", start)
+        text = text[:start] + f"{key}: {value}" + text[end:]
+    return text.replace("## Try it at work\n", f"## Try it at work\n{body_extra}", 1)
+
+
+def deeply_nested() -> str:
+    """About 5.5 KB of front matter nested 600 deep: the reported RecursionError."""
+    return lesson("deep").replace("claims: [faster]\n", "claims: " + "[" * 600 + "]" * 600 + "\n")
+
+
+def fence_storm() -> str:
+    """About 100 KB of unclosed fence openers: each one made the old fence regex scan to the end."""
+    return lesson("fences").replace(
+        "## Try it at work", "```python\n" * 10_400 + "## Try it at work"
+    )
+
+
+def spaced_heading() -> str:
+    """A 64 KB heading of spaces: the old heading regex backtracked over them quadratically."""
+    return lesson("spaces").replace("## Learn more", "## Learn more" + " " * 64_000 + "x")
+
+
+def hostile_folder(folder: Path) -> Path:
+    """A team folder with one good lesson and every kind of trouble beside it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "team-tip.md").write_text(lesson(), "utf-8")
+    os.mkfifo(folder / "fifo.md")
+    (folder / "zero.md").symlink_to("/dev/zero")
+    (folder / "deep.md").write_text(deeply_nested(), "utf-8")
+    (folder / "huge.md").write_text(lesson("huge", body_extra="word " * 60_000 + "\n"), "utf-8")
+    (folder / "fences.md").write_text(fence_storm(), "utf-8")
+    (folder / "spaces.md").write_text(spaced_heading(), "utf-8")
+    return folder
+
+
+BROKEN = ("fifo.md", "zero.md", "deep.md", "huge.md")
+
+
+def run(args: list[str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in its own process, so that a hang is a failure and not a stuck suite."""
+    try:
+        return subprocess.run(
+            [*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"`lessonlens {' '.join(args)}` still running after {timeout} s")
+
+
+# ---------------------------------------------------------------------- the loader
+
+
+@needs_fifo
+def test_lessons_check_names_each_broken_file_and_loads_the_rest(tmp_path: Path) -> None:
+    team = hostile_folder(tmp_path / "team")
+    done = run(["lessons", "check", str(team)], tmp_path)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output
+    assert f"{team / 'fifo.md'}:0: error: not a regular file" in output
+    assert f"{team / 'zero.md'}:0: error: not a regular file" in output
+    assert f"{team / 'huge.md'}:0: error: larger than 256 KiB" in output
+    assert f"{team / 'deep.md'}:" in output and "nested deeper than" in output
+    assert done.returncode == 1
+    assert " lessons, " in done.stdout  # the summary line: the run finished
+
+
+@needs_fifo
+def test_check_prints_its_report_with_hostile_lessons_in_the_repository(tmp_path: Path) -> None:
+    hostile_folder(tmp_path / "team")
+    (tmp_path / ".lessonlens.toml").write_text('lesson-dirs = ["team"]\n')
+    (tmp_path / "good.py").write_text(MEMBERSHIP)
+    done = run(["check", ".", "--no-cache", "--select", "PY001", "--format", "json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert [f["path"] for f in report["files"] if f["findings"]] == ["good.py"]
+    skipped = [line for line in done.stderr.splitlines() if "lesson skipped:" in line]
+    for name in BROKEN:
+        assert any(f"{Path('team') / name}:" in line for line in skipped), (name, done.stderr)
+
+
+def test_deep_front_matter_costs_its_own_file_only(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "deep.md").write_text(deeply_nested(), "utf-8")
+    (team / "team-tip.md").write_text(lesson(), "utf-8")
+    catalog = load_catalog([team])
+    assert "team-tip" in catalog.lessons
+    [problem] = [p for p in catalog.problems if p.path.endswith("deep.md")]
+    assert "nested deeper than" in problem.message
+    lines = deeply_nested().split("\n")
+    assert problem.line == 1 + lines.index(next(x for x in lines if x.startswith("claims:")))
+
+
+def test_oversized_lesson_is_refused_unread(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "huge.md").write_text(lesson("huge", body_extra="word " * 60_000 + "\n"), "utf-8")
+    catalog = load_catalog([team])
+    assert "huge" not in catalog.lessons
+    assert [p.message for p in catalog.problems if p.path.endswith("huge.md")] == [
+        "larger than 256 KiB (a lesson is a 90-second read)"
+    ]
+
+
+@pytest.mark.parametrize("make", [fence_storm, spaced_heading], ids=["fences", "heading"])
+def test_pathological_lessons_load_in_linear_time(tmp_path: Path, make: Any) -> None:
+    """A hang guard, not a speed target: the old regexes took 12-40 s on these files."""
+    team = tmp_path / "team"
+    team.mkdir()
+    text = make()
+    (team / f"{text.split(chr(10))[1].split(': ')[1]}.md").write_text(text, "utf-8")
+    started = time.perf_counter()
+    catalog = load_catalog([team], include_builtin=False)
+    cross_check(catalog, {})  # counts the words of prose, outside code fences
+    assert time.perf_counter() - started < 2
+    assert len(catalog.lessons) + len(catalog.problems) == 1
+
+
+# ---------------------------------------------------------------------- active content
+
+HOSTILE = lesson(
+    "hostile",
+    summary="Sets are fast <img src=x onerror=alert(1)>",
+    body_extra=(
+        "<script>alert(document.cookie)</script>\n"  # line 1 of the section
+        "\n"
+        "Read [the docs](javascript:alert(1)) and [more](data:text/html,<b>x</b>).\n"  # 3
+        "\n"
+        'Run [this](command:workbench.action.terminal.new "go") or '
+        '<a href="https://x.example" onclick="steal()">that</a>.\n'  # 5
+        "\n"
+        "[local](file:///etc/passwd) and ![pic](vbscript:msgbox)\n"  # 7
+        "\n"
+        "Code is fine: `<script>` and [ok](https://docs.python.org/3/).\n"  # 9
+        "\n"
+    ),
+)
+
+
+def test_lessons_check_flags_active_content_with_file_and_line(tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "hostile.md").write_text(HOSTILE, "utf-8")
+    done = run(["lessons", "check", str(team)], tmp_path)
+    first = HOSTILE.split("\n").index("## Try it at work") + 2  # the first added line
+    summary_line = HOSTILE.split("\n").index(next(x for x in HOSTILE.split("\n") if "onerror" in x))
+    path = team / "hostile.md"
+    expected = [
+        (summary_line + 1, "raw HTML"),
+        (first, "raw HTML"),
+        (first + 2, "javascript:"),
+        (first + 2, "data:"),
+        (first + 4, "command:"),
+        (first + 4, "raw HTML"),
+        (first + 6, "file:"),
+        (first + 6, "vbscript:"),
+    ]
+    errors = [line for line in done.stderr.splitlines() if ": error: " in line]
+    for line, what in expected:
+        assert any(e.startswith(f"{path}:{line}: error: ") and what in e for e in errors), (
+            line,
+            what,
+            errors,
+        )
+    assert not any(f"{path}:{first + 8}:" in e for e in errors), errors  # code and https
+    assert done.returncode == 1
+
+
+# ---------------------------------------------------------------------- the language server
+
+
+class Client:
+    """A bare stdio JSON-RPC client whose every wait is bounded: a silent server fails the test."""
+
+    def __init__(self, cwd: Path, options: dict[str, Any]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", "from lessonlens.server.cli import main; main(['serve'])"],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.next_id = 0
+        threading.Thread(target=self._read, daemon=True).start()
+        root = cwd.as_uri()
+        capabilities = {"textDocument": {"diagnostic": {}, "hover": {}}}
+        self.request(
+            "initialize",
+            {
+                "processId": os.getpid(),
+                "rootUri": root,
+                "capabilities": capabilities,
+                "initializationOptions": options,
+            },
+        )
+        self.notify("initialized", {})
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        assert stream is not None
+        while True:
+            length = 0
+            while (line := stream.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            if not line:
+                return
+            self.messages.put(json.loads(stream.read(length)))
+
+    def _send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.process.stdin is not None
+        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        self.process.stdin.flush()
+
+    def notify(self, method: str, params: Any) -> None:
+        self._send({"method": method, "params": params})
+
+    def request(self, method: str, params: Any, timeout: float = 10) -> Any:
+        self.next_id += 1
+        self._send({"id": self.next_id, "method": method, "params": params})
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = self.messages.get(timeout=left)
+            except queue.Empty:
+                break
+            if "method" in message and "id" in message:  # a request from the server
+                self._send({"id": message["id"], "result": None})
+            elif message.get("id") == self.next_id:
+                assert "error" not in message, message
+                return message.get("result")
+        pytest.fail(f"{method} not answered within {timeout} s")
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    clients: list[Client] = []
+
+    def start(cwd: Path, options: dict[str, Any] | None = None) -> Client:
+        clients.append(Client(cwd, options or {}))
+        return clients[-1]
+
+    yield start
+    for client in clients:
+        client.close()
+
+
+def open_membership(client: Client, root: Path) -> tuple[str, dict[str, Any]]:
+    (root / "good.py").write_text(MEMBERSHIP)
+    uri = (root / "good.py").as_uri()
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": MEMBERSHIP}},
+    )
+    report = client.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
+    assert [d["code"] for d in report["items"]] == ["PY001"]
+    return uri, {"textDocument": {"uri": uri}, "position": {"line": 3, "character": 14}}
+
+
+def hover_until(client: Client, params: dict[str, Any], wanted: str) -> str:
+    """The hover's Markdown once it shows ``wanted`` (team lessons load in the background)."""
+    deadline = time.monotonic() + 15
+    markdown = ""
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        answer = client.request("textDocument/hover", params, timeout=5)
+        assert time.monotonic() - started < 5
+        markdown = answer["contents"]["value"] if answer else ""
+        if wanted in markdown:
+            return markdown
+        time.sleep(0.2)
+    pytest.fail(f"the hover never showed {wanted!r}; last: {markdown[:300]!r}")
+
+
+@needs_fifo
+@pytest.mark.parametrize(
+    ("source", "trouble"),
+    [
+        ("repository config", "everything"),
+        ("editor settings", "everything"),
+        ("editor settings", "a named pipe"),  # alone: it no longer hides behind another fault
+    ],
+)
+def test_server_answers_with_hostile_lessons_in_a_lesson_folder(
+    tmp_path: Path, serve: Any, source: str, trouble: str
+) -> None:
+    team = hostile_folder(tmp_path / "team")
+    if trouble == "a named pipe":
+        for path in team.iterdir():
+            if path.name != "fifo.md":
+                path.unlink()
+    # The good team lesson replaces the built-in one, so that the hover shows when it loaded.
+    (team / "team-tip.md").unlink(missing_ok=True)
+    (team / "set-membership.md").write_text(
+        TEMPLATE.replace("title: Test membership", "title: Team-approved test membership"), "utf-8"
+    )
+    options = {}
+    if source == "repository config":
+        (tmp_path / ".lessonlens.toml").write_text('lesson-dirs = ["team"]\n')
+    else:
+        options = {"lessonDirs": [str(team)]}
+    client = serve(tmp_path, options)
+    _, params = open_membership(client, tmp_path)
+    hover_until(client, params, "Team-approved test membership")
+    # Still answering after the catalog loaded.
+    assert client.request("textDocument/diagnostic", {"textDocument": params["textDocument"]})
+
+
+def test_hover_neutralises_active_content_of_team_lessons(tmp_path: Path, serve: Any) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "set-membership.md").write_text(
+        HOSTILE.replace("id: hostile", "id: set-membership"), "utf-8"
+    )
+    client = serve(tmp_path, {"lessonDirs": [str(team)]})
+    _, params = open_membership(client, tmp_path)
+    markdown = hover_until(client, params, "alert(document.cookie)")
+    parser = MarkdownIt("commonmark")
+    parser.validateLink = lambda url: True  # see every link, as a lenient client would
+    hrefs: list[str] = []
+    for token in parser.parse(markdown):
+        assert token.type != "html_block", token.content
+        for child in token.children or ():
+            assert child.type != "html_inline", child.content
+            if child.type in ("link_open", "image"):
+                hrefs.append(str(child.attrs.get("href", child.attrs.get("src", ""))))
+    assert hrefs and all(h.startswith(("https://", "http://")) for h in hrefs), hrefs
+    assert "https://docs.python.org/3/" in hrefs  # the safe link stays a link
+    # Nothing is hidden: the text of what was neutralised is still there to read.
+    assert "the docs" in markdown and "onerror" in markdown
+
+
+def test_built_in_lessons_reach_the_hover_unchanged(tmp_path: Path, serve: Any) -> None:
+    client = serve(tmp_path)
+    _, params = open_membership(client, tmp_path)
+    body = next(iter(load_catalog().lessons["set-membership"].body.split("\n\n")))
+    hover_until(client, params, body)
