@@ -16,7 +16,7 @@ This measures whether that choice pays for itself, and what the model costs the 
    the product's own batching (32 texts, at most 1,024 padded tokens a batch: long units go a
    few to a batch). The engines take turns, pass by pass, so that a neighbour's load spreads
    over all of them;
-3. cache hits: ``CachedEncoder`` over the int8 encoder with an empty temporary diskcache: one
+3. cache hits: ``CachedEncoder`` over the int8 encoder with an empty temporary cache: one
    unit already cached, and all of them in one call;
 4. the language server's RSS with the model loaded (after it has embedded a ~500-line file), next
    to the same server with ``modelDevice: off``;
@@ -502,7 +502,7 @@ def print_agreement(
 
 
 def cache_benchmark(folder: Path, workload: Workload) -> None:
-    section("cache hits: CachedEncoder over ONNX int8, empty temporary diskcache")
+    section("cache hits: CachedEncoder over ONNX int8, empty temporary cache")
     files = open_model(folder, "int8")
     with tempfile.TemporaryDirectory(prefix="model-bench-cache-") as cache_dir:
         cached = CachedEncoder(OnnxEncoder(files, CPU, DEFAULT_BATCH), Path(cache_dir))

@@ -2,7 +2,8 @@
 
 `Encoder` is the small protocol the rest of the product sees. `OnnxEncoder` is the real one;
 `BatchingEncoder` lets concurrent callers (several documents, or thousands of units in `check`)
-share batches; `CachedEncoder` keeps embeddings on disk keyed by model hash and text hash.
+share batches; `CachedEncoder` keeps embeddings on disk keyed by model hash and text hash (raw
+float32 with a checksum, never pickled).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import hashlib
 import logging
 import os
 import queue
+import sqlite3
+import struct
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -21,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .store import MAX_TOKENS, ModelFiles, ModelUnavailable, model_dir, open_model
+from .store import MANIFEST_NAME, MAX_TOKENS, ModelFiles, ModelUnavailable, model_dir, open_model
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +183,14 @@ class OnnxEncoder:
         self.provider = self._session.get_providers()[0]
         self._ort = ort
         self._dim = files.manifest.dim
+        # The manifest is a file on disk too: its dimension must be the graph's, or every row
+        # would be written into a wrong-sized matrix later, in the middle of `check --related`.
+        declared = self._session.get_outputs()[0].shape[-1]
+        if isinstance(declared, int) and declared != self._dim:
+            raise ModelUnavailable(
+                f"the model manifest {files.folder / MANIFEST_NAME} says dim {self._dim} but "
+                f"{files.model_path.name} gives {declared}: run `lessonlens model build`"
+            )
 
     @property
     def identity(self) -> str:
@@ -244,6 +255,8 @@ def load_encoder(
             encoder = OnnxEncoder(files, CUDA, max(batch_size, 256), threads, batch_tokens=65536)
         else:
             encoder = OnnxEncoder(files, choice.provider, batch_size, threads)
+    except ModelUnavailable:
+        raise
     except Exception as exc:  # onnxruntime raises its own exception types for a bad graph
         raise ModelUnavailable(f"cannot load {files.model_path}: {exc}") from exc
     log.info(
@@ -347,69 +360,117 @@ def text_key(identity: str, text: str) -> str:
     return identity[:16] + ":" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class CachedEncoder(_Wrapper):
-    """Embeddings kept on disk (diskcache), keyed by model hash and text hash.
+# An embedding on disk: magic, dimension, a digest bound to the model and the text, then the
+# raw float32 row. What another process (or person) wrote there is checked, never trusted.
+_MAGIC = b"LLE1"
+_HEADER = struct.Struct("<4sI16s")
 
-    A unit that did not change costs a lookup, not an inference, across sessions. A cache that
-    cannot be opened or read costs speed only: it is switched off and the encoder answers.
+
+def _vector_digest(identity: str, key: str, row: bytes) -> bytes:
+    return hashlib.blake2b(key.encode() + row, key=identity.encode()[:64], digest_size=16).digest()
+
+
+class CachedEncoder(_Wrapper):
+    """Embeddings kept on disk (SQLite), keyed by model hash and text hash.
+
+    A unit that did not change costs a lookup, not an inference, across sessions. The cache can
+    only cost speed: a value is raw float32 bytes behind a header (dimension, and a digest of
+    model, text and row), never unpickled; one that fails a check is a miss and is replaced.
+    A cache that cannot be opened or read is switched off and the encoder answers.
     """
 
-    def __init__(self, encoder: Encoder, folder: Path | None, size_limit: int = 256 << 20):
+    MAX_ENTRIES = 150_000
+
+    def __init__(self, encoder: Encoder, folder: Path | None):
         super().__init__(encoder)
-        self._cache: Any = None
+        self._cache: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
         if folder is not None:
             try:
-                import diskcache
-
-                self._cache = diskcache.Cache(str(folder), size_limit=size_limit)
-            except Exception as exc:  # sqlite3.DatabaseError and friends for a corrupt file
+                folder.mkdir(parents=True, exist_ok=True)
+                self._cache = self._open(folder / "embeddings.db")
+            except (sqlite3.Error, OSError) as exc:  # a corrupt file, a folder we cannot write
                 log.warning("embedding cache %s unusable (%s): continuing without it", folder, exc)
         self.hits = 0
         self.misses = 0
+
+    def _open(self, path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=2.0, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, value BLOB)")
+            db.execute(
+                "DELETE FROM vectors WHERE rowid <= (SELECT max(rowid) FROM vectors) - ?",
+                (self.MAX_ENTRIES,),
+            )
+        except sqlite3.Error:
+            db.close()
+            raise
+        return db
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         keys = [text_key(self.identity, t) for t in texts]
         missing: list[int] = []
         for i, key in enumerate(keys):
-            blob = self._get(key)
-            if blob is not None and len(blob) == self.dim * 4:
-                out[i] = np.frombuffer(blob, dtype=np.float32)
+            row = self._row(key, self._get(key))
+            if row is not None:
+                out[i] = row
             else:
                 missing.append(i)
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
         if missing:
             fresh = self._encoder.embed([texts[i] for i in missing])
-            for row, i in enumerate(missing):
-                out[i] = fresh[row]
-                self._set(keys[i], fresh[row].astype(np.float32).tobytes())
+            for n, i in enumerate(missing):
+                out[i] = fresh[n]
+                data = fresh[n].astype("<f4").tobytes()
+                digest = _vector_digest(self.identity, keys[i], data)
+                self._set(keys[i], _HEADER.pack(_MAGIC, self.dim, digest) + data)
         return out
+
+    def _row(self, key: str, blob: bytes | None) -> np.ndarray | None:
+        """The cached row if the entry is exactly what this model wrote for this text."""
+        if blob is None or len(blob) != _HEADER.size + 4 * self.dim:
+            return None
+        magic, dim, digest = _HEADER.unpack_from(blob)
+        data = blob[_HEADER.size :]
+        if magic != _MAGIC or dim != self.dim or digest != _vector_digest(self.identity, key, data):
+            return None
+        row = np.frombuffer(data, dtype="<f4")
+        return row if bool(np.all(np.isfinite(row))) else None
 
     def _get(self, key: str) -> bytes | None:
         if self._cache is None:
             return None
         try:
-            value = self._cache.get(key)
-        except Exception as exc:
+            with self._lock:
+                found = self._cache.execute(
+                    "SELECT value FROM vectors WHERE key = ?", (key,)
+                ).fetchone()
+        except sqlite3.Error as exc:
             self._disable(exc)
             return None
-        return value if isinstance(value, bytes) else None
+        return found[0] if found is not None and isinstance(found[0], bytes) else None
 
     def _set(self, key: str, value: bytes) -> None:
         if self._cache is None:
             return
         try:
-            self._cache.set(key, value)
-        except Exception as exc:
+            with self._lock:
+                self._cache.execute(
+                    "INSERT OR REPLACE INTO vectors (key, value) VALUES (?, ?)", (key, value)
+                )
+        except sqlite3.Error as exc:
             self._disable(exc)
 
     def _disable(self, exc: Exception) -> None:
         log.warning("embedding cache failed (%s): continuing without it", exc)
         with contextlib.suppress(Exception):
-            self._cache.close()
+            self.close()
         self._cache = None
 
     def close(self) -> None:
         if self._cache is not None:
-            self._cache.close()
+            with self._lock:
+                self._cache.close()

@@ -104,27 +104,52 @@ class Manifest:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Manifest:
+    def from_json(cls, data: Any) -> Manifest:
+        """The manifest in ``data``, checked field by field; ValueError names what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
         if data.get("format") != FORMAT:
             raise ValueError(f"manifest format {data.get('format')!r}, expected {FORMAT}")
+        source = _field(data, "source", dict)
+        variants = _field(data, "variants", dict)
+        for name, v in variants.items():
+            if not isinstance(v, dict):
+                raise ValueError(f"variants.{name}: expected an object")
+            file = _field(v, "file", str)
+            if Path(file).name != file or file in ("", ".", ".."):
+                raise ValueError(f"variants.{name}.file: expected a file name, got {file!r}")
+        head = data.get("head_sha256")
+        dim = _field(data, "dim", int)
+        if dim <= 0:
+            raise ValueError(f"dim: expected a positive integer, got {dim}")
         return cls(
-            source_package=data["source"]["package"],
-            source_version=data["source"]["version"],
-            source_sha256=data["source"]["sha256"],
-            head_sha256=data.get("head_sha256"),
-            opset=int(data["opset"]),
-            dim=int(data["dim"]),
-            max_tokens=int(data["max_tokens"]),
-            tokenizer_sha256=data["tokenizer_sha256"],
+            source_package=_field(source, "package", str),
+            source_version=_field(source, "version", str),
+            source_sha256=_field(source, "sha256", str),
+            head_sha256=head if isinstance(head, str) else None,
+            opset=_field(data, "opset", int),
+            dim=dim,
+            max_tokens=_field(data, "max_tokens", int),
+            tokenizer_sha256=_field(data, "tokenizer_sha256", str),
             variants={
                 name: VariantInfo(
-                    str(v["file"]), str(v["sha256"]), float(v["cosine"]), str(v["verified_against"])
+                    _field(v, "file", str),
+                    _field(v, "sha256", str),
+                    float(_field(v, "cosine", (int, float))),
+                    _field(v, "verified_against", str),
                 )
-                for name, v in data["variants"].items()
+                for name, v in variants.items()
             },
-            built_at=data["built_at"],
-            builder=data["builder"],
+            built_at=_field(data, "built_at", str),
+            builder=_field(data, "builder", str),
         )
+
+
+def _field(data: dict[str, Any], key: str, kind: Any) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"{key}: missing or of the wrong type")
+    return value
 
 
 @dataclass(frozen=True)
@@ -142,13 +167,25 @@ class ModelFiles:
         return self.manifest.variants[self.variant].sha256
 
 
+# A manifest is a couple of kilobytes; anything far larger is not one.
+MAX_MANIFEST_BYTES = 1 << 20
+
+
 def read_manifest(folder: Path) -> Manifest:
+    """The folder's manifest; any way it can be missing or wrong is ModelUnavailable.
+
+    `model build --if-missing` rebuilds on that, so a manifest of any shape heals.
+    """
     path = folder / MANIFEST_NAME
     if not path.is_file():
         raise ModelUnavailable(f"no model at {folder}: run `lessonlens model build`")
     try:
-        return Manifest.from_json(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError) as exc:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES:
+            raise ValueError(f"larger than {MAX_MANIFEST_BYTES} bytes")
+        return Manifest.from_json(json.loads(raw))
+    except (OSError, ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ModelUnavailable(
             f"the model manifest {path} is unreadable ({exc}): run `lessonlens model build`"
         ) from exc

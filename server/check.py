@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +32,7 @@ from lessonlens.analyzers import (
 from lessonlens.analyzers.engine import EVERY_RULE, rule_selected, rule_set
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
 from lessonlens.analyzers.model import Rule
+from lessonlens.server.analysis_cache import AnalysisCache
 from lessonlens.server.config import DEFAULT_EXCLUDE
 from lessonlens.server.sources import Skipped, Source, read_source
 
@@ -191,40 +191,6 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("lessonlens")) / "analysis"
 
 
-class AnalysisCache:
-    """A diskcache store of analyses; any failure of the cache degrades to no cache."""
-
-    def __init__(self, directory: Path) -> None:
-        self._cache: Any = None
-        try:
-            import diskcache
-
-            self._cache = diskcache.Cache(str(directory), size_limit=512 * 2**20)
-        except Exception:
-            self._cache = None
-
-    def get(self, key: str) -> Analysis | None:
-        if self._cache is None:
-            return None
-        try:
-            blob = self._cache.get(key)
-            return pickle.loads(blob) if isinstance(blob, bytes) else None
-        except Exception:
-            return None
-
-    def set(self, key: str, analysis: Analysis) -> None:
-        if self._cache is None:
-            return
-        try:
-            self._cache.set(key, pickle.dumps(analysis, protocol=pickle.HIGHEST_PROTOCOL))
-        except Exception:
-            return
-
-    def close(self) -> None:
-        if self._cache is not None:
-            self._cache.close()
-
-
 def cache_key(data: bytes, spec: LanguageSpec, options: AnalysisOptions) -> str:
     digest = hashlib.sha256(data)
     digest.update(
@@ -270,7 +236,7 @@ def _analyse_one(
     analysed = file_options(options, path)
     key = cache_key(source.data, spec, analysed) if store is not None else ""
     if store is not None:
-        analysis = store.get(key)
+        analysis = store.get(key, len(source.data))
         hit = analysis is not None
     if analysis is None:
         analysis = analyze(source.data, spec, unfiltered(analysed))

@@ -98,9 +98,7 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
         "ignore": lambda k, v: _string_list(path, prefix, k, v),
         "fail-on": lambda k, v: _string_list(path, prefix, k, v),
         "exclude": lambda k, v: _string_list(path, prefix, k, v),
-        "lesson-dirs": lambda k, v: tuple(
-            (path.parent / d).resolve() for d in _string_list(path, prefix, k, v)
-        ),
+        "lesson-dirs": lambda k, v: _folders(path, k, v, prefix),
         "target-python": lambda k, v: _version(path, f"{prefix}{k}", v),
         "max-file-size": lambda k, v: _positive_int(path, f"{prefix}{k}", v),
         "skill-priorities": lambda k, v: _priorities(path, f"{prefix}{k}", v),
@@ -147,14 +145,49 @@ def _priorities(path: Path, key: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
+# A project's config is a few hundred bytes; a file far larger is not a config anyone wrote.
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML table; every way it can be unreadable is a ConfigError naming the file.
+
+    The file comes with the repository, so it is input like any other: bounded in size, decoded
+    strictly, and nesting too deep for the parser is a message, not a RecursionError.
+    """
     try:
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(path, "(file)", f"larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, "(file)", f"not UTF-8 text (byte {exc.start})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, "(file)", f"not valid TOML: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(path, "(file)", f"cannot read: {exc.strerror}") from exc
+    except RecursionError as exc:
+        raise ConfigError(path, "(file)", "not valid TOML: nested too deeply") from exc
+
+
+def _table(path: Path, key: str, value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(path, key, "expected a table")
+    return value
+
+
+def _folders(path: Path, key: str, value: Any, prefix: str) -> tuple[Path, ...]:
+    folders = []
+    for name in _string_list(path, prefix, key, value):
+        try:
+            folders.append((path.parent / name).resolve())
+        except (OSError, ValueError, RuntimeError) as exc:  # a NUL byte, a symlink loop
+            raise ConfigError(path, f"{prefix}{key}", f"not a usable folder: {name!r}") from exc
+    return tuple(folders)
 
 
 def find_config(start: Path) -> Config:
@@ -166,20 +199,23 @@ def find_config(start: Path) -> Config:
         dotfile = candidate / ".lessonlens.toml"
         pyproject = candidate / "pyproject.toml"
         project_data = _read_toml(pyproject) if pyproject.is_file() else None
-        if project_data is not None and target_from_project is None:
-            requires = project_data.get("project", {}).get("requires-python")
-            if isinstance(requires, str):
+        tool: dict[str, Any] = {}
+        if project_data is not None:
+            project = _table(pyproject, "project", project_data.get("project"))
+            tool = _table(pyproject, "tool", project_data.get("tool"))
+            requires = project.get("requires-python")
+            if requires is not None and not isinstance(requires, str):
+                raise ConfigError(pyproject, "project.requires-python", "expected a string")
+            if requires is not None and target_from_project is None:
                 target_from_project = requires_python_floor(requires)
         values: dict[str, Any] | None = None
         source: Path | None = None
         if dotfile.is_file():
             source = dotfile
             values = _parse(dotfile, _read_toml(dotfile), "")
-        elif project_data is not None and "lessonlens" in project_data.get("tool", {}):
-            table = project_data["tool"]["lessonlens"]
-            if not isinstance(table, dict):
-                raise ConfigError(pyproject, "tool.lessonlens", "expected a table")
+        elif "lessonlens" in tool:
             source = pyproject
+            table = _table(pyproject, "tool.lessonlens", tool["lessonlens"])
             values = _parse(pyproject, table, "tool.lessonlens.")
         if values is not None and source is not None:
             values.setdefault("target_python", target_from_project)

@@ -167,7 +167,7 @@ def test_corrupt_cache_does_not_crash(project: Path, tmp_path: Path) -> None:
     expected = findings(report("pkg", "--no-cache"))
     report("pkg", "--cache-dir", str(cache))
     databases = list(cache.glob("*.db"))
-    assert databases, "diskcache keeps its index in an sqlite file"
+    assert databases, "the cache is an sqlite file"
     for database in databases:
         database.write_bytes(b"this is not an sqlite database\x00\xff" * 64)
     for leftover in cache.glob("*.db-*"):  # the write-ahead log would otherwise repair it
