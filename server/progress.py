@@ -22,6 +22,7 @@ import enum
 import hashlib
 import hmac
 import logging
+import math
 import os
 import secrets
 import sqlite3
@@ -45,6 +46,14 @@ UNKNOWN_EMAIL = "unknown@localhost"
 # How long a writer waits for another process's transaction before giving up. Our transactions
 # last milliseconds, so reaching this means something else holds the database.
 BUSY_TIMEOUT_S = 10.0
+# How long opening the store waits for another process that is opening it (checking, moving a
+# damaged file aside, migrating: milliseconds). A process stopped while holding the lock file
+# (a debugger, SIGSTOP) would otherwise hang every other lessonlens.
+LOCK_WAIT_S = 5.0
+SALT_BYTES = 32
+# lessonlens writes SALT_BYTES random bytes; a shorter file was truncated or written by hand, and
+# an empty or short key would let anyone with a list of emails recompute the pseudonyms.
+MIN_SALT_BYTES = 16
 
 
 class EventKind(enum.Enum):
@@ -109,7 +118,22 @@ class ProgressStore(Protocol):
 
 
 class ProgressStoreError(Exception):
-    """The store cannot be used: closed, or written by a newer lessonlens."""
+    """The store cannot be used; the message names the file.
+
+    Closed, unusable (a folder, a newer or foreign schema), locked too long by another process,
+    or a damaged salt.
+    """
+
+
+class WriteFailed(ProgressStoreError):
+    """A write that did not happen now but may later: the database was busy, the disk full.
+
+    ``busy`` is another process holding the database, which is routine and worth no notice.
+    """
+
+    def __init__(self, message: str, *, busy: bool) -> None:
+        super().__init__(message)
+        self.busy = busy
 
 
 # Ordered migrations: entry N (0-based) takes a database from schema version N to N + 1, and
@@ -167,10 +191,16 @@ class SqliteProgressStore:
     """
 
     def __init__(
-        self, path: Path | None = None, *, on_notice: Callable[[str], None] | None = None
+        self,
+        path: Path | None = None,
+        *,
+        on_notice: Callable[[str], None] | None = None,
+        busy_timeout_s: float = BUSY_TIMEOUT_S,
     ) -> None:
         self.path = path if path is not None else default_data_dir() / DATABASE_NAME
         self._on_notice = on_notice
+        self._busy_timeout_s = busy_timeout_s
+        self._told_skipped = False
         self._lock = threading.Lock()
         self._closed = False
         self._connection, self._file_id = self._open()
@@ -185,8 +215,16 @@ class SqliteProgressStore:
         if not events:
             return
         rows = [_row(event) for event in events]  # validate all before writing any
-        with self._lock, self._transaction() as connection:
-            connection.executemany(_INSERT, rows)
+        try:
+            with self._lock, self._transaction() as connection:
+                connection.executemany(_INSERT, rows)
+        except sqlite3.DatabaseError as error:
+            # Busy, locked, full, read-only, an I/O error, damage found mid-session: nothing was
+            # written, and a later try may succeed (another process may move a damaged file
+            # aside). Which one it was decides only whether it is worth a notice.
+            code = error.sqlite_errorcode & 0xFF
+            busy = code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            raise WriteFailed(f"could not write to {self.path}: {error}", busy=busy) from error
 
     def events(
         self, developer: str, *, skill_id: str | None = None, since: float | None = None
@@ -202,8 +240,19 @@ class SqliteProgressStore:
         query = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY time, seq"
         with self._lock:
             rows: list[_Row] = self._current().execute(query, params).fetchall()
-        # An unknown kind was written by a newer lessonlens; this one has no use for it.
-        return [_event(row) for row in rows if row[1] in _KINDS]
+        found: list[Event] = []
+        skipped = 0
+        for row in rows:
+            if row[1] not in _KINDS:
+                continue  # written by a newer lessonlens; this one has no use for it
+            event = _event(row)
+            if event is None:
+                skipped += 1
+            else:
+                found.append(event)
+        if skipped:
+            self._skipped(skipped)
+        return found
 
     def developers(self) -> list[str]:
         with self._lock:
@@ -265,7 +314,27 @@ class SqliteProgressStore:
             self._connection, self._file_id = self._open()
         return self._connection
 
+    def _skipped(self, count: int) -> None:
+        """One bad row (written by hand, or by a faulty tool) costs that row, never the store."""
+        log.warning("skipped %d unreadable events in %s", count, self.path)
+        if not self._told_skipped:
+            self._told_skipped = True
+            self._notice(
+                f"lessonlens: {count} events in {self.path} could not be read and were skipped "
+                "(changed by hand or by another tool); the rest of your progress is used."
+            )
+
     def _open(self) -> tuple[sqlite3.Connection, tuple[int, int]]:
+        try:
+            return self._open_checked()
+        except (sqlite3.Error, OSError) as error:
+            reason = "it is a folder, not a file" if self.path.is_dir() else str(error)
+            raise ProgressStoreError(
+                f"lessonlens cannot use the progress database {self.path}: {reason}. Move it "
+                "aside (or delete it) to start a fresh store."
+            ) from error
+
+    def _open_checked(self) -> tuple[sqlite3.Connection, tuple[int, int]]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Check, move aside and create under one lock shared by all processes. Without it, two
         # processes that both found the file damaged would each move "it" aside, and the second
@@ -286,6 +355,7 @@ class SqliteProgressStore:
                 connection.execute("PRAGMA synchronous = NORMAL")
                 connection.execute("PRAGMA secure_delete = ON")
                 _migrate(connection, self.path)
+                _check_columns(connection, self.path)
             except BaseException:
                 connection.close()
                 raise
@@ -294,9 +364,11 @@ class SqliteProgressStore:
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread=False: the language server calls from worker threads; self._lock
         # serialises the calls. isolation_level=None: transactions are explicit.
-        return sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        connection = sqlite3.connect(
+            self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
         )
+        connection.text_factory = _text
+        return connection
 
     def _move_aside(self, connection: sqlite3.Connection) -> Path:
         """Move the damaged database and its companion files aside; close ``connection``.
@@ -368,6 +440,29 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         raise
 
 
+def _check_columns(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse, at open and with its path, an ``events`` table that is not ours.
+
+    Another tool's, or one changed by hand: refused once, rather than failing every read and write.
+    """
+    present = {str(row[1]) for row in connection.execute("PRAGMA table_info(events)")}
+    missing = sorted(set(_COLUMNS.split(", ")) - present)
+    if missing:
+        raise ProgressStoreError(
+            f"{path} is not a lessonlens progress database (its events table has no "
+            f"{', '.join(missing)}). Move it aside (or delete it) to start a fresh store."
+        )
+
+
+def _text(data: bytes) -> str | bytes:
+    # SQLite hands back whatever bytes a TEXT value holds; one value that is not UTF-8 would fail
+    # the whole read. Left as bytes, it fails only its own row's check in _event.
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
 def _user_version(connection: sqlite3.Connection) -> int:
     version: int = connection.execute("PRAGMA user_version").fetchone()[0]
     return version
@@ -390,8 +485,20 @@ def _row(event: Event) -> _Row:
     )
 
 
-def _event(row: _Row) -> Event:
+def _event(row: _Row) -> Event | None:
+    """The event a row holds, or None for a row that is not one (SQLite does not enforce types)."""
     event_id, kind, developer, skill_id, at, rule_id, lesson_id, language, repository, correct = row
+    texts = (event_id, developer, skill_id, language)
+    optional = (rule_id, lesson_id, repository)
+    if (
+        not all(isinstance(value, str) for value in texts)
+        or not all(value is None or isinstance(value, str) for value in optional)
+        or isinstance(at, bool)
+        or not isinstance(at, int | float)
+        or not math.isfinite(at)
+        or correct not in (None, 0, 1)
+    ):
+        return None
     return Event(
         _KINDS[kind],
         developer,
@@ -411,6 +518,14 @@ def _file_id(path: Path) -> tuple[int, int]:
     return status.st_dev, status.st_ino
 
 
+def _held_too_long(lock_path: Path) -> str:
+    return (
+        f"another process has held {lock_path} for more than {LOCK_WAIT_S:g} s (opening the "
+        "progress store takes milliseconds): a lessonlens that is stopped or stuck. End it, "
+        "or try again."
+    )
+
+
 if sys.platform == "win32":
     import msvcrt
 
@@ -419,7 +534,10 @@ if sys.platform == "win32":
         with open(lock_path, "a+b") as handle:
             handle.seek(0)
             # LK_LOCK retries for about 10 seconds, then raises OSError.
-            msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+            except OSError:
+                raise ProgressStoreError(_held_too_long(lock_path)) from None
             try:
                 yield
             finally:
@@ -434,7 +552,15 @@ else:
         # flock is released by the kernel when the process dies, so a writer killed while opening
         # cannot leave the store locked.
         with open(lock_path, "a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ProgressStoreError(_held_too_long(lock_path)) from None
+                    time.sleep(0.05)
             try:
                 yield
             finally:
@@ -460,15 +586,13 @@ def local_salt(data_dir: Path) -> bytes:
     """
     target = data_dir / SALT_NAME
     with contextlib.suppress(FileNotFoundError):
-        salt = target.read_bytes()
-        if salt:
-            return salt
+        return _checked_salt(target, target.read_bytes())
     data_dir.mkdir(parents=True, exist_ok=True)
     temporary = data_dir / f"{SALT_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
+            handle.write(secrets.token_bytes(SALT_BYTES))
             handle.flush()
             os.fsync(handle.fileno())
         try:
@@ -481,7 +605,22 @@ def local_salt(data_dir: Path) -> bytes:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
-    return target.read_bytes()
+    return _checked_salt(target, target.read_bytes())
+
+
+def _checked_salt(path: Path, salt: bytes) -> bytes:
+    """The salt, or an error that says how to recover: never a short key, never a silent reset.
+
+    Replacing a damaged salt quietly would orphan the developer's history without a word; using
+    it would make every pseudonym recomputable from a list of emails.
+    """
+    if len(salt) < MIN_SALT_BYTES:
+        raise ProgressStoreError(
+            f"{path} holds {len(salt)} bytes, too few for the salt of your pseudonym (lessonlens "
+            f"writes {SALT_BYTES}): it was truncated or replaced. Delete it to start a new "
+            "pseudonym; progress recorded under the old one stays under the old one."
+        )
+    return salt
 
 
 def _git_email(repo_root: Path | None) -> str | None:
@@ -511,6 +650,8 @@ def developer_pseudonym(repo_root: Path | None, team_salt: str | None, data_dir:
     With a team salt every machine of one developer agrees, so a team can merge shared progress;
     with the local salt the pseudonym is stable on this machine only.
     """
+    if team_salt is not None and not team_salt.strip():
+        raise ProgressStoreError("the project's team-salt is empty: set it to the team's secret")
     salt = team_salt.encode("utf-8") if team_salt else local_salt(data_dir)
     return pseudonym(_git_email(repo_root) or UNKNOWN_EMAIL, salt)
 

@@ -27,10 +27,13 @@ identical statement: the LRS keeps one copy.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import http.client
 import json
 import os
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -55,6 +58,8 @@ _VERBS = "http://adlnet.gov/expapi/verbs/"
 _ACTIVITIES = "http://adlnet.gov/expapi/activities/"
 _RETRIED_STATUSES = frozenset({408, 429})
 _MAX_MESSAGE = 300
+# The most of an answer read: a page of 500 statements is well under 2 MiB.
+_MAX_BODY = 16 * 1024 * 1024
 
 
 def _verb(name: str) -> dict[str, Any]:
@@ -256,6 +261,91 @@ def _lrs_message(body: bytes) -> str:
     return text[:_MAX_MESSAGE]
 
 
+class _Deadline:
+    """Ends one HTTP request when its time is up, whatever its socket is waiting for.
+
+    urllib's timeout bounds each socket operation, so an LRS that sends a byte every few
+    seconds would hold a request forever. When the time is up, the sockets of the request are
+    shut down, which wakes the read with an end of file. (``socket.socket.shutdown`` on an SSL
+    socket's descriptor: ``SSLSocket.shutdown`` would change its state under the reading thread.)
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        return max(0.001, self.at - time.monotonic())
+
+    def watch(self, connected: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(connected)
+            if self.expired:
+                self._expire_locked()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            self._expire_locked()
+
+    def _expire_locked(self) -> None:
+        for connected in self._sockets:
+            with contextlib.suppress(OSError):  # already closed
+                socket.socket.shutdown(connected, socket.SHUT_RDWR)
+
+
+class _Watched:
+    """An urllib handler whose connections answer to a ``_Deadline``."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        deadline = self.deadline
+
+        class Connection(http_class):  # type: ignore[misc]
+            def connect(self) -> None:
+                self.timeout = deadline.left()
+                super().connect()
+                deadline.watch(self.sock)
+
+        return super().do_open(Connection, req, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTP(_Watched, urllib.request.HTTPHandler):
+    pass
+
+
+class _WatchedHTTPS(_Watched, urllib.request.HTTPSHandler):
+    pass
+
+
+def _answered_ids(body: bytes) -> set[str] | None:
+    """The statement ids in an answer to POST /statements, or None if it is not a list of them.
+
+    xAPI 1.0.3 answers with the "Array of Statement id(s)" stored; Ralph lists only those it
+    stored now, and answers 204 with no body when it held them all already.
+    """
+    if not body.strip():
+        return set()
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(answer, list) or not all(isinstance(i, str) for i in answer):
+        return None
+    return {i.lower() for i in answer}
+
+
 class _Client:
     def __init__(
         self,
@@ -285,18 +375,60 @@ class _Client:
 
     def post(self, statements: Sequence[dict[str, Any]]) -> None:
         """Send one batch; returns once the LRS holds every statement in it."""
-        status, message = self._send(statements)
+        status, message, body = self._send(statements)
         if status == 409 and len(statements) > 1:
             # An LRS rejects the whole batch when one id exists with other content (an
             # older lessonlens wrote it). Send one by one so that the others are stored.
             for one in statements:
                 self.post([one])
             return
-        if status == 409 or status < 300:
-            return  # 409 for one statement: the LRS already has one with this id
+        if status == 409:
+            return  # for one statement: the LRS already has one with this id
+        if status < 300:
+            # Only the ids back prove the LRS stored them: a proxy's or a broken LRS's "200" with
+            # anything else would move the cursor past events that never arrived. An id left
+            # out (the LRS had it already, as after a lost answer) is asked for by id.
+            sent = {str(s["id"]).lower() for s in statements}
+            answered = _answered_ids(body)
+            if answered is None or not answered <= sent:
+                raise LrsError(
+                    f"the LRS at {_redacted(self.endpoint)} answered HTTP {status} with something "
+                    f"else than the ids of the statements sent ({_lrs_message(body)}); they "
+                    "count as not sent"
+                )
+            for missing in sorted(sent - answered):
+                if not self._holds(missing):
+                    raise LrsError(
+                        f"the LRS at {_redacted(self.endpoint)} answered HTTP {status} but does "
+                        f"not hold statement {missing}; it counts as not sent"
+                    )
+            return
         raise LrsError(
             f"the LRS at {_redacted(self.endpoint)} refused the statements: "
             f"HTTP {status}: {message or '(no message)'}"
+        )
+
+    def _holds(self, statement_id_: str) -> bool:
+        """Whether the LRS holds the statement with this id (GET /statements?statementId=)."""
+        url = f"{self.endpoint}?statementId={_quote(statement_id_)}"
+        status, message, body = self._call("GET", url, None, "answer")
+        if status == 404:
+            return False
+        if status >= 300:
+            raise LrsError(
+                f"the LRS at {_redacted(self.endpoint)} refused to show a statement: "
+                f"HTTP {status}: {message or '(no message)'}"
+            )
+        try:
+            found = json.loads(body)
+        except ValueError:
+            return False
+        # The statement itself, as xAPI says; Ralph wraps it in a statement list.
+        listed = found.get("statements") if isinstance(found, dict) else None
+        candidates = listed if isinstance(listed, list) else [found]
+        return any(
+            isinstance(one, dict) and str(one.get("id", "")).lower() == statement_id_
+            for one in candidates
         )
 
     def get(self, url: str) -> Any:
@@ -314,29 +446,43 @@ class _Client:
                 f"the LRS at {_redacted(self.endpoint)} answered with something not JSON"
             ) from exc
 
-    def _send(self, statements: Sequence[dict[str, Any]]) -> tuple[int, str]:
+    def _send(self, statements: Sequence[dict[str, Any]]) -> tuple[int, str, bytes]:
         body = json.dumps(list(statements)).encode()
-        status, message, _ = self._call("POST", self.endpoint, body, "take the statements")
-        return status, message
+        return self._call("POST", self.endpoint, body, "take the statements")
 
     def _call(self, method: str, url: str, body: bytes | None, what: str) -> tuple[int, str, bytes]:
-        """Status, LRS message and body; retries 5xx, 408, 429 and network errors with backoff."""
+        """Status, LRS message and body; retries 5xx, 408, 429 and network errors with backoff.
+
+        Each try has ``timeout_s`` in all, from connecting to the answer's last byte.
+        """
         failure = ""
         for attempt in range(self.retries + 1):
             if attempt:
                 self.sleep(min(self.backoff_s * 2 ** (attempt - 1), 30.0))
             request = urllib.request.Request(url, data=body, headers=self.headers, method=method)
+            deadline = _Deadline(self.timeout_s)
+            opener = urllib.request.build_opener(_WatchedHTTP(deadline), _WatchedHTTPS(deadline))
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    return int(response.status), "", response.read()
+                with opener.open(request, timeout=self.timeout_s) as response:
+                    answer = response.read(_MAX_BODY + 1)
+                    if len(answer) > _MAX_BODY:
+                        raise LrsError(
+                            f"the LRS at {_redacted(self.endpoint)} answered with more than "
+                            f"{_MAX_BODY} bytes"
+                        )
+                    return int(response.status), "", answer
             except urllib.error.HTTPError as error:
-                status, message = error.code, _lrs_message(error.read())
+                status, message = error.code, _lrs_message(error.read(_MAX_MESSAGE * 16))
                 if status < 500 and status not in _RETRIED_STATUSES:
                     return status, message, b""
                 failure = f"HTTP {status}: {message}"
             except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
                 # The reason only: the error text never holds the request headers.
                 failure = str(getattr(error, "reason", error))
+                if deadline.expired:
+                    failure = f"no complete answer within {self.timeout_s:g} s"
+            finally:
+                deadline.cancel()
         raise LrsError(
             f"the LRS at {_redacted(self.endpoint)} did not {what} after "
             f"{self.retries + 1} tries: {failure}"

@@ -573,10 +573,10 @@ def test_an_empty_file_is_a_fresh_store_not_damage(db: Path) -> None:
 
 
 def test_a_file_that_cannot_be_opened_is_an_error_not_damage(db: Path) -> None:
-    # Unreadable is not damaged: nothing is moved, the error reaches the caller.
+    # Unreadable is not damaged: nothing is moved, the error (naming the file) reaches the caller.
     db.mkdir()
     notices: list[str] = []
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(ProgressStoreError, match="is a folder"):
         open_store(db, notices)
     assert db.is_dir()
     assert notices == []
