@@ -23,6 +23,7 @@ class Setting:
     description: str
     enum: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int | None = None
 
 
 def _meta(description: str, **kwargs: Any) -> dict[str, Setting]:
@@ -52,8 +53,10 @@ class Settings:
         default=0,
         metadata=_meta(
             "Wait this long after the last keystroke before analysing. 0 analyses at once; raise "
-            "it on slow machines.",
+            "it on slow machines (at most 5000).",
             minimum=0,
+            # Every pull request waits this long: an hour-long debounce is a hung editor.
+            maximum=5000,
         ),
     )
     lesson_dirs: tuple[str, ...] = field(
@@ -143,10 +146,14 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
             ok = False
         if ok and meta.minimum is not None and value < meta.minimum:
             ok = False
+        if ok and meta.maximum is not None and value > meta.maximum:
+            ok = False
         if not ok:
             article = "an" if kind[0] in "aeiou" else "a"
             expected = f"one of {', '.join(meta.enum)}" if meta.enum else f"{article} {kind}"
-            if meta.minimum is not None:
+            if meta.minimum is not None and meta.maximum is not None:
+                expected += f" from {meta.minimum} to {meta.maximum}"
+            elif meta.minimum is not None:
                 expected += f" >= {meta.minimum}"
             errors.append(f"{PREFIX}.{key}: expected {expected}, got {json.dumps(value)}")
             continue
@@ -180,6 +187,8 @@ def vscode_configuration() -> dict[str, Any]:
             entry["enum"] = list(meta.enum)
         if meta.minimum is not None:
             entry["minimum"] = meta.minimum
+        if meta.maximum is not None:
+            entry["maximum"] = meta.maximum
         properties[f"{PREFIX}.{wire_name(spec.name)}"] = entry
     return {"title": "lessonlens", "properties": properties}
 
