@@ -225,9 +225,16 @@ class _Walk:
         self.problems: list[Problem] = []
         self.failed: set[str] = set()
 
-    def run(self, node: parsing.Node, byte_range: tuple[int, int] | None) -> None:
-        """Walk ``node``; with ``byte_range``, keep only hits that start inside it."""
+    def run(self, node: parsing.Node, ranges: Sequence[tuple[int, int]] | None) -> None:
+        """Walk ``node``; with ``ranges`` (sorted byte ranges), keep only hits starting in one.
+
+        One cursor walks from the first range's start to the last one's end: a cursor's byte
+        range costs a scan of the siblings before it, so one walk per range over thousands of
+        top-level definitions would be quadratic.
+        """
         options, errors = self.options, self.errors
+        byte_range = (ranges[0][0], ranges[-1][1]) if ranges else None
+        starts = [r[0] for r in ranges] if ranges else []
         for index, captures in parsing.matches(self.rules.query, node, byte_range):
             owner = self.rules.owners[index]
             if owner.id in self.failed:
@@ -255,9 +262,7 @@ class _Walk:
                 continue
             if is_rule and self._suppressed(owner, hit.span.start_byte):
                 continue
-            if byte_range is not None and not (
-                byte_range[0] <= hit.span.start_byte < byte_range[1]
-            ):
+            if ranges and not _starts_inside(ranges, starts, hit.span.start_byte):
                 continue
             key = (owner.id, hit.span.start_byte, hit.span.end_byte)
             if isinstance(owner, Rule):
@@ -407,16 +412,18 @@ class UnitCache:
             cached = None if unit in broken else self.units.get(key)
             if cached is None:
                 fresh.append(unit)
-                walk.run(root, (unit[0], unit[1]))
             else:
                 units[key] = cached
                 moved = _shifted(cached, unit[2], unit[0])
                 findings.extend(moved[0])
                 evidence.extend(moved[1])
         reuse_glue = self.glue is not None and glue_key == self.glue_key
-        if not reuse_glue:
-            for start, end in _glue_runs(unit_pieces, glue_pieces):
-                walk.run(root, (start, end))
+        runs = _runs([*unit_pieces, *glue_pieces], {*fresh, *([] if reuse_glue else glue_pieces)})
+        if len(runs) <= MAX_SEPARATE_WALKS:
+            for run in runs:
+                walk.run(root, [run])
+        elif runs:
+            walk.run(root, runs)
         walked = walk.result()
         findings.extend(walked.findings)
         evidence.extend(walked.evidence)
@@ -451,18 +458,29 @@ class UnitCache:
         )
 
 
-def _glue_runs(unit_pieces: list[_Piece], glue_pieces: list[_Piece]) -> list[tuple[int, int]]:
-    """Byte ranges covering the glue, merged wherever no unit lies between two glue pieces."""
+# Above this many runs of pieces to walk (the first analysis of a file, a change to the file's
+# fingerprint), one walk from the first to the last costs less than a walk per run: each
+# ranged walk first scans past the top-level nodes before its range.
+MAX_SEPARATE_WALKS = 32
+
+
+def _runs(pieces: list[_Piece], walked: set[_Piece]) -> list[tuple[int, int]]:
+    """Byte ranges covering the ``walked`` pieces, merged wherever no other piece lies between."""
     runs: list[tuple[int, int]] = []
-    previous_was_glue = False
-    marked = [*((p, False) for p in unit_pieces), *((p, True) for p in glue_pieces)]
-    for piece, is_glue in sorted(marked):
-        if is_glue and previous_was_glue and runs:
+    previous_walked = False
+    for piece in sorted(pieces):
+        is_walked = piece in walked
+        if is_walked and previous_walked:
             runs[-1] = (runs[-1][0], piece[1])
-        elif is_glue:
+        elif is_walked:
             runs.append((piece[0], piece[1]))
-        previous_was_glue = is_glue
+        previous_walked = is_walked
     return runs
+
+
+def _starts_inside(ranges: Sequence[tuple[int, int]], starts: list[int], offset: int) -> bool:
+    index = bisect_right(starts, offset) - 1
+    return index >= 0 and offset < ranges[index][1]
 
 
 _Bucket = tuple[list[Finding], list[SkillEvidence]]

@@ -242,31 +242,41 @@ _BINDING_BLOCKS = frozenset(
 
 def _collect_module_bindings(node: Node, source: bytes, out: set[str]) -> None:
     # Conditional definitions count (``try: from x import any`` / ``except: def any``), so this
-    # descends into if/try/with blocks, but never into function or class bodies.
-    for child in node.named_children:
-        kind = child.type
-        if kind in ("function_definition", "class_definition"):
-            name = child.child_by_field_name("name")
-            if name is not None:
-                out.add(_text(name, source))
-        elif kind == "expression_statement":
-            for assignment in child.named_children:
-                target = assignment.child_by_field_name("left")
-                if assignment.type != "assignment" or target is None:
-                    continue
-                if target.type == "identifier":
-                    out.add(_text(target, source))
-                elif target.type in ("pattern_list", "tuple_pattern"):
-                    out.update(
-                        _text(n, source) for n in target.named_children if n.type == "identifier"
-                    )
-        elif kind == "import_from_statement" and any(
-            c.type == "wildcard_import" for c in child.named_children
-        ):
-            # ``from os import *`` brings in ``os.open``: any builtin may be shadowed.
-            out.add("*")
-        elif kind in _BINDING_BLOCKS:
-            _collect_module_bindings(child, source, out)
+    # descends into if/try/with blocks, but never into function or class bodies. A stack, not
+    # recursion: a file may nest blocks deeper than Python's recursion limit.
+    stack = [node]
+    while stack:
+        for child in stack.pop().named_children:
+            _collect_statement_bindings(child, source, out, stack)
+
+
+def _collect_statement_bindings(
+    child: Node, source: bytes, out: set[str], blocks: list[Node]
+) -> None:
+    """Names one module-level statement binds; blocks to descend into go on ``blocks``."""
+    kind = child.type
+    if kind in ("function_definition", "class_definition"):
+        name = child.child_by_field_name("name")
+        if name is not None:
+            out.add(_text(name, source))
+    elif kind == "expression_statement":
+        for assignment in child.named_children:
+            target = assignment.child_by_field_name("left")
+            if assignment.type != "assignment" or target is None:
+                continue
+            if target.type == "identifier":
+                out.add(_text(target, source))
+            elif target.type in ("pattern_list", "tuple_pattern"):
+                out.update(
+                    _text(n, source) for n in target.named_children if n.type == "identifier"
+                )
+    elif kind == "import_from_statement" and any(
+        c.type == "wildcard_import" for c in child.named_children
+    ):
+        # ``from os import *`` brings in ``os.open``: any builtin may be shadowed.
+        out.add("*")
+    elif kind in _BINDING_BLOCKS:
+        blocks.append(child)
 
 
 def _parameter_names(scope: Node, source: bytes) -> set[str]:
