@@ -8,22 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, BinaryIO
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from lessonlens import __version__
 from lessonlens.lsp import convert
-from lessonlens.server.coach import Coach
-from lessonlens.server.config import find_config
+from lessonlens.lsp.framing import (
+    CHUNK_BYTES,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    FrameReader,
+    Refused,
+    envelope_problem,
+)
+from lessonlens.server.coach import WRITE_TRY_S, Coach
+from lessonlens.server.config import ConfigError, find_config
 from lessonlens.server.progress import (
     SqliteProgressStore,
     default_data_dir,
@@ -32,7 +44,7 @@ from lessonlens.server.progress import (
     repository_id,
 )
 from lessonlens.server.related import ModelService
-from lessonlens.server.session import DocumentResult, Session, uri_to_path
+from lessonlens.server.session import AnalysisFailed, DocumentResult, Session, uri_to_path
 from lessonlens.server.settings import PREFIX, parse_settings
 
 log = logging.getLogger(__name__)
@@ -44,6 +56,8 @@ I_KNOW_THIS = "lessonlens.iKnowThis"
 ANSWER_REFRESHER = "lessonlens.answerRefresher"
 FIX_APPLIED = "lessonlens.fixApplied"
 PROGRESS_REQUEST = "lessonlens/progress"
+# The progress view's answer, at the latest: reading waits for the coach's writer at most a try.
+PROGRESS_WAIT_S = 5.0
 
 
 class LessonLensProtocol(LanguageServerProtocol):
@@ -65,6 +79,26 @@ class LessonLensProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield handler, (params,), None
 
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Run a handler as pygls does, after forgetting the futures of handlers that are done.
+
+        pygls 2.1.1 keeps each handler's future in ``_request_futures`` until a request's
+        answer removes it, so a notification's future (a coroutine's, a thread's, a
+        generator's: every didChange leaves one or two, with its params) stays forever and
+        memory grows ~2 KB per edit (``benchmarks/soak.py`` measures it). Pruned here, not in
+        a done callback: pygls's ``shutdown`` cancels futures while iterating over the dict.
+        """
+        for done in [key for key, future in list(self._request_futures.items()) if future.done()]:
+            self._request_futures.pop(done, None)
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         if data.get("method") == PROGRESS_REQUEST and "params" not in data:
             # A request without params is valid JSON-RPC; pygls cannot structure it.
@@ -76,9 +110,38 @@ class LessonLensProtocol(LanguageServerProtocol):
                 self._send_response(data["id"], None, error.to_response_error())
             raise
 
+    def refuse(self, refused: Refused) -> None:
+        """Answer what could not be read as a request: JSON-RPC 2.0 says ``id: null`` then.
+
+        Sent as a plain object: pygls's converter drops a None id from ``ResponseErrorMessage``.
+        """
+        log.warning("refused a message: %s", refused.message)
+        error = {"code": refused.code, "message": refused.message}
+        self._send_data({"jsonrpc": "2.0", "id": None, "error": error})
+
+    def receive(self, body: bytes, frames: FrameReader) -> None:
+        """One frame's body: parsed, its envelope checked, then handed to pygls.
+
+        Parsed without pygls's ``object_hook``, which structured any nested object with a
+        ``jsonrpc`` key as a message; only the top level is a message.
+        """
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            self.refuse(Refused(PARSE_ERROR, f"Parse error: {exc}"))
+            frames.resync(body)
+            return
+        problem = envelope_problem(data)
+        if problem is not None:
+            self.refuse(Refused(INVALID_REQUEST, f"Invalid Request: {problem}"))
+            return
+        self.handle_message(self.structure_message(data))
+
 
 class LessonLensServer(LanguageServer):
     """A language server that owns one editor session."""
+
+    protocol: LessonLensProtocol
 
     def __init__(self) -> None:
         super().__init__("lessonlens", __version__, protocol_cls=LessonLensProtocol)
@@ -102,6 +165,56 @@ class LessonLensServer(LanguageServer):
         # Bumped whenever visibility changes without an edit (mute, dismiss, settings), so
         # that pull clients do not keep an "unchanged" report that is no longer true.
         self.generation = 0
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """The stdio server of pygls, with frames read by ``lsp/framing.py`` (see why there)."""
+        source = stdin or sys.stdin.buffer
+        read_some = getattr(source, "read1", source.read)
+        # Its own thread: a read blocks until the client writes, and must not hold a worker
+        # that analysis or the progress store is waiting for.
+        reading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lessonlens-stdin")
+
+        async def read() -> bytes:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(reading, read_some, CHUNK_BYTES)
+
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self.serve_frames(FrameReader(read)))
+        except BrokenPipeError:
+            log.error("the client has gone; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            reading.shutdown(wait=False)
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    def start_tcp(self, host: str, port: int) -> None:
+        """The TCP server of pygls (one client at a time), with the same framing as stdio."""
+
+        async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)
+            await self.serve_frames(FrameReader(partial(reader.read, CHUNK_BYTES)))
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(connection, host, port)
+            async with self._server:
+                await self._server.serve_forever()
+
+        with contextlib.suppress(asyncio.CancelledError):
+            asyncio.run(listen())
+
+    async def serve_frames(self, frames: FrameReader) -> None:
+        while (body := await frames.next()) is not None:
+            if isinstance(body, Refused):
+                self.protocol.refuse(body)
+                continue
+            try:
+                self.protocol.receive(body, frames)
+            except Exception as exc:
+                log.exception("unable to handle a message")
+                self._report_server_error(exc, JsonRpcException)
 
     @property
     def encoding(self) -> str:
@@ -166,9 +279,12 @@ class LessonLensServer(LanguageServer):
         sharing_before = self.session.settings.share_progress
         settings, errors = parse_settings(raw, self.session.settings)
         if errors:
+            # Each error starts with the setting's name ("lessonlens.debounceMs: expected ...").
+            names = [e.partition(":")[0] for e in errors if e.startswith(f"{PREFIX}.")]
+            which = f" ({', '.join(names)})" if names else ""
             self.notice(
-                f"lessonlens: {len(errors)} invalid setting{'s' if len(errors) > 1 else ''}; "
-                "defaults used (details in the output log)."
+                f"lessonlens: {len(errors)} invalid setting{'s' if len(errors) > 1 else ''}"
+                f"{which}; defaults used (details in the output log)."
             )
             for error in errors:
                 self.window_log_message(
@@ -211,16 +327,17 @@ def initialize(ls: LessonLensServer, params: types.InitializeParams) -> None:
 
 async def start_coach(ls: LessonLensServer) -> None:
     loop = asyncio.get_running_loop()
+
+    def notice(message: str) -> None:
+        # From the store's and the writer's threads: only the event loop writes to the client.
+        loop.call_soon_threadsafe(ls.notice, message)
+
     try:
-        coach = await loop.run_in_executor(None, make_coach, ls.session, ls.root_uri)
+        coach = await loop.run_in_executor(None, make_coach, ls.session, ls.root_uri, notice)
     except Exception as exc:  # hints still work without a progress store
+        # A notice, not only the log: the developer can act on it (the message says how).
         log.warning("progress tracking is off: %r", exc)
-        ls.window_log_message(
-            types.LogMessageParams(
-                type=types.MessageType.Warning,
-                message=f"lessonlens: progress tracking is off: {exc}",
-            )
-        )
+        ls.notice(f"lessonlens: progress tracking is off: {exc}")
         return
     finally:
         ls.coach_ready.set()
@@ -229,20 +346,32 @@ async def start_coach(ls: LessonLensServer) -> None:
         ls.visibility_changed(changed)
 
 
-def make_coach(session: Session, root_uri: str | None) -> Coach:
+def make_coach(
+    session: Session, root_uri: str | None, on_notice: Callable[[str], None] | None = None
+) -> Coach:
     """The developer behind this editor (a pseudonym), and the store their progress goes to."""
     root = uri_to_path(root_uri) if root_uri else None
     data_dir = default_data_dir()
-    config = find_config(root) if root is not None and root.is_dir() else None
+    try:
+        config = find_config(root) if root is not None and root.is_dir() else None
+    except ConfigError as exc:
+        # Tracking goes on with the defaults (the local salt); the session shows the notice
+        # when it analyses a document under that configuration.
+        log.warning("invalid project configuration, progress uses the defaults: %s", exc)
+        config = None
     team_salt = config.team_salt if config is not None else None
-    store = SqliteProgressStore(data_dir / "progress.sqlite3", on_notice=session.on_notice)
+    notice = on_notice or session.on_notice
     developer = developer_pseudonym(root, team_salt, data_dir)
     salt = team_salt.encode() if team_salt else local_salt(data_dir)
+    store = SqliteProgressStore(
+        data_dir / "progress.sqlite3", on_notice=notice, busy_timeout_s=WRITE_TRY_S
+    )
     return Coach(
         store,
         developer,
         session.skills,
         repository=repository_id(root, salt),
+        on_notice=notice,
     )
 
 
@@ -258,7 +387,7 @@ async def initialized(ls: LessonLensServer, params: types.InitializedParams) -> 
             ls.progress_support = False
     await start_coach(ls)
     ls.sync_task = asyncio.get_running_loop().create_task(sync_in_background(ls))
-    catalog = await asyncio.get_running_loop().run_in_executor(None, ls.session.load_lessons)
+    catalog = await asyncio.wrap_future(ls.session.reload_lessons())
     if ls.progress_support:
         ls.work_done_progress.end(
             token, types.WorkDoneProgressEnd(message=f"{len(catalog.lessons)} lessons ready")
@@ -358,6 +487,10 @@ async def did_change_configuration(
 
 
 def shutdown(ls: LessonLensServer, params: None) -> None:
+    # Never wait on a sync: its cursor moves only on the LRS's checked answer, so abandoning it
+    # loses nothing; the next sync sends those events again.
+    if ls.sync_task is not None:
+        ls.sync_task.cancel()
     ls.session.shutdown()
 
 
@@ -410,7 +543,14 @@ def did_close(ls: LessonLensServer, params: types.DidCloseTextDocumentParams) ->
 async def diagnostic(
     ls: LessonLensServer, params: types.DocumentDiagnosticParams
 ) -> types.DocumentDiagnosticReport:
-    result = await ls.session.analysis(params.text_document.uri)
+    try:
+        result = await ls.session.analysis(params.text_document.uri)
+    except AnalysisFailed as exc:
+        # Answered with the error (the client keeps its last report), and said in the log.
+        ls.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Error, message=f"lessonlens: {exc}")
+        )
+        raise JsonRpcInternalError(str(exc)) from exc
     if result is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
     result_id = ls.result_id(result)
@@ -497,7 +637,13 @@ def code_action(
     return actions
 
 
-def code_lens(ls: LessonLensServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+async def code_lens(ls: LessonLensServer, params: types.CodeLensParams) -> list[types.CodeLens]:
+    # Asked right after didOpen (Neovim does), the lenses wait for the first analysis rather
+    # than answer an empty list that the client keeps until its next refresh.
+    try:
+        await ls.session.analysis(params.text_document.uri)
+    except AnalysisFailed:
+        return []
     lenses = []
     for lens in ls.session.lenses(params.text_document.uri):
         where = types.Range(types.Position(lens.row, 0), types.Position(lens.row, 0))
@@ -530,27 +676,42 @@ def show_lesson(ls: LessonLensServer, target: Any) -> Any:
     return lessons if isinstance(target, list) else lessons[0]
 
 
+def _is_line(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _known_rule(ls: LessonLensServer, rule_id: Any, command: str) -> str:
+    if not isinstance(rule_id, str):
+        raise JsonRpcInvalidParams(f"{command}: the rule id must be a string")
+    if rule_id not in ls.session.rules:
+        raise JsonRpcInvalidParams(f"{command}: unknown rule {rule_id[:80]!r}")
+    return rule_id
+
+
 def dismiss(ls: LessonLensServer, uri: Any, rule_id: Any, line: Any) -> None:
-    if not isinstance(uri, str) or not isinstance(rule_id, str) or not isinstance(line, int):
-        raise JsonRpcInvalidParams("lessonlens.dismiss takes [uri, ruleId, line]")
+    if not isinstance(uri, str) or not _is_line(line):
+        raise JsonRpcInvalidParams("lessonlens.dismiss takes [uri, ruleId, line >= 0]")
+    rule_id = _known_rule(ls, rule_id, DISMISS)
     ls.visibility_changed(ls.session.dismiss(uri, rule_id, line))
 
 
 def mute_rule(ls: LessonLensServer, rule_id: Any) -> None:
-    if not isinstance(rule_id, str):
-        raise JsonRpcInvalidParams("lessonlens.muteRule takes [ruleId]")
+    rule_id = _known_rule(ls, rule_id, MUTE_RULE)
     ls.visibility_changed(ls.session.mute(rule_id))
 
 
 def i_know_this(ls: LessonLensServer, skill_id: Any) -> None:
     if not isinstance(skill_id, str):
         raise JsonRpcInvalidParams("lessonlens.iKnowThis takes [skillId]")
+    if skill_id not in ls.session.skills:
+        # Stored, an unknown id would be a skill in the developer's record that no lesson has.
+        raise JsonRpcInvalidParams(f"lessonlens.iKnowThis: unknown skill {skill_id[:80]!r}")
     ls.visibility_changed(ls.session.i_know_this(skill_id))
 
 
 def answer_refresher(ls: LessonLensServer, lesson_id: Any, index: Any) -> Any:
-    if not isinstance(lesson_id, str) or not isinstance(index, int):
-        raise JsonRpcInvalidParams("lessonlens.answerRefresher takes [lessonId, optionIndex]")
+    if not isinstance(lesson_id, str) or not _is_line(index):
+        raise JsonRpcInvalidParams("lessonlens.answerRefresher takes [lessonId, optionIndex >= 0]")
     answered = ls.session.answer_refresher(lesson_id, index)
     if answered is None:
         raise JsonRpcInvalidParams(f"no refresher for lesson {lesson_id}")
@@ -563,8 +724,9 @@ def answer_refresher(ls: LessonLensServer, lesson_id: Any, index: Any) -> Any:
 
 
 def fix_applied(ls: LessonLensServer, uri: Any, rule_id: Any, line: Any) -> None:
-    if not isinstance(uri, str) or not isinstance(rule_id, str) or not isinstance(line, int):
-        raise JsonRpcInvalidParams("lessonlens.fixApplied takes [uri, ruleId, line]")
+    if not isinstance(uri, str) or not _is_line(line):
+        raise JsonRpcInvalidParams("lessonlens.fixApplied takes [uri, ruleId, line >= 0]")
+    rule_id = _known_rule(ls, rule_id, FIX_APPLIED)
     ls.session.fix_applied(uri, rule_id, line)
 
 
@@ -573,7 +735,16 @@ async def progress(ls: LessonLensServer, params: Any) -> Any:
         await asyncio.wait_for(ls.coach_ready.wait(), timeout=30)
     except TimeoutError:
         log.warning("progress requested before the history loaded")
-    return ls.session.profile()
+    # Off the event loop, and bounded: another process may hold the store.
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(
+            loop.run_in_executor(None, ls.session.profile), timeout=PROGRESS_WAIT_S
+        )
+    except TimeoutError:
+        raise JsonRpcInternalError(
+            "lessonlens: the progress store is busy (another program is using it); try again"
+        ) from None
 
 
 def build_server() -> LessonLensServer:

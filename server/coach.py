@@ -20,7 +20,7 @@ import threading
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lessonlens.analyzers import Analysis, Finding
 from lessonlens.lessons.catalog import Skill
@@ -33,7 +33,7 @@ from lessonlens.server.learner import (
     treatment,
     why,
 )
-from lessonlens.server.progress import Event, EventKind, ProgressStore
+from lessonlens.server.progress import Event, EventKind, ProgressStore, ProgressStoreError
 from lessonlens.server.refreshers import RefresherSchedule
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,16 @@ log = logging.getLogger(__name__)
 # New hints a developer is shown per file per hour, at most: a file full of old code should
 # not bury someone in lessons the first time they open it.
 NEW_HINTS_PER_FILE_PER_HOUR = 10
+# The writer retries a write until it is stored, so one try need not wait long for another
+# process's lock; and requests that read the store, which take turns with the writer on its one
+# connection, then wait at most about this long. For the store's ``busy_timeout_s``.
+WRITE_TRY_S = 1.0
+# Between tries: from the first to the most, doubling.
+RETRY_FIRST_S, RETRY_MOST_S = 0.05, 2.0
+# How long a request (the progress view, a sync) waits for queued events to reach the store
+# before reading it, and how long closing waits for the writer: bounded, as every wait.
+FLUSH_WAIT_S = 1.0
+CLOSE_WAIT_S = 3.0
 
 
 def _key_lines(data: bytes) -> list[bytes]:
@@ -102,12 +112,31 @@ def opportunities(
     return found
 
 
+# A hint that comes or goes counts once the change has lasted this long (seen again in a later
+# analysis that parses, or by ``settle``), or when the document closes: typing passes through
+# parseable states where a hint briefly changes (a line half-indented, a name half-typed).
+SETTLE_S = 2.0
+
+_Key = tuple[str, bytes]
+
+
 @dataclass
 class _Seen:
-    """What the last analysis of one open document contained, to diff the next against."""
+    """What one open document held at its last recorded state, to diff the next against.
 
-    findings: Counter[tuple[str, bytes]]
-    evidence: Counter[tuple[str, bytes]]
+    Only analyses without an ERROR or MISSING node are diffed: while a line is half-typed, the
+    error swallows the code around it and its hints vanish without anything having been fixed.
+    """
+
+    findings: Counter[_Key]  # the hints as last recorded
+    evidence: Counter[_Key]
+    # The hints of the latest analysis that parsed, and when each that differs from
+    # ``findings`` started to differ.
+    latest: Counter[_Key] = field(default_factory=Counter)
+    since: dict[_Key, float] = field(default_factory=dict)
+    skills: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Whether the latest analysis parsed: a change is only confirmed by code that parses.
+    parses: bool = True
 
 
 class Coach:
@@ -120,8 +149,10 @@ class Coach:
         repository: str | None = None,
         language: str = "python",
         clock: Callable[[], float] = time.time,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
+        self.on_notice = on_notice or (lambda message: None)
         self.developer = developer
         self.repository = repository
         self.language = language
@@ -130,6 +161,8 @@ class Coach:
         self._params = params_for(skills)
         self._lock = threading.Lock()
         self._seen: dict[str, _Seen] = {}
+        # Analysis threads observe, the event loop settles and forgets.
+        self._seen_lock = threading.Lock()
         self._fixes: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
         self._shown: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
         self._new_hint_times: dict[str, deque[float]] = defaultdict(deque)
@@ -146,9 +179,15 @@ class Coach:
             self._learner.apply(event)
         self._estimates = self._learner.snapshots(self.clock())
         # Events reach the store from a writer thread: with several editor windows writing,
-        # SQLite's lock can take milliseconds, which no request should wait for.
+        # SQLite's lock can take milliseconds, which no request should wait for; and another
+        # process may hold it for long, or the disk fill up, and then the writer keeps the
+        # events and tries again. ``_unwritten`` counts the events queued but not yet stored.
         self._queue: queue.Queue[list[Event] | None] = queue.Queue()
         self._writer: threading.Thread | None = None
+        self._unwritten = 0
+        self._written = threading.Condition()
+        self._stopping = threading.Event()
+        self._closed = False
         if store is not None:
             self._writer = threading.Thread(
                 target=self._write_loop, name="lessonlens-progress", daemon=True
@@ -171,29 +210,83 @@ class Coach:
         )
 
     def _write_loop(self) -> None:
-        assert self.store is not None
-        while True:
-            batch = self._queue.get()
-            try:
-                if batch is None:
-                    return
-                self.store.record(batch)
-            except Exception as exc:
-                log.warning("could not record %d progress events: %r", len(batch or ()), exc)
-            finally:
-                self._queue.task_done()
+        while (batch := self._queue.get()) is not None:
+            self._write(batch)
 
-    def flush(self) -> None:
-        """Wait until every recorded event is in the store."""
-        if self._writer is not None and self._writer.is_alive():
-            self._queue.join()
+    def _write(self, batch: list[Event]) -> None:
+        """Store one batch, trying again until it is stored or the coach closes.
+
+        Batches go in order, one at a time, so a later one never overtakes a waiting one. A
+        failure other than a busy database (disk full, a read-only or vanished file) is told to
+        the developer once per outage: their progress waits in memory meanwhile.
+        """
+        assert self.store is not None
+        delay, told = RETRY_FIRST_S, False
+        while True:
+            try:
+                self.store.record(batch)
+                break
+            except ProgressStoreError as exc:
+                busy = getattr(exc, "busy", False)
+                log.log(
+                    logging.INFO if busy else logging.WARNING, "progress not stored yet: %s", exc
+                )
+                if not busy and not told:
+                    told = True
+                    self.on_notice(
+                        f"lessonlens: your progress cannot be saved right now ({exc}). It is "
+                        "kept and saved as soon as it can be; lost only if the editor closes first."
+                    )
+            except Exception:  # events that can never be stored: retrying would not help
+                log.exception("progress events dropped: %d", len(batch))
+                break
+            if self._stopping.wait(delay):
+                return  # closing: close() says how many events were not written
+            delay = min(delay * 2, RETRY_MOST_S)
+        if told:
+            log.warning("progress stored again after the failure")
+        with self._written:
+            self._unwritten -= len(batch)
+            self._written.notify_all()
+
+    def flush(self, timeout: float = FLUSH_WAIT_S) -> bool:
+        """Wait, at most ``timeout`` seconds, until every recorded event is in the store.
+
+        False if some are still waiting (another process holds the database, the disk is full):
+        a reader then sees the store without them.
+        """
+        with self._written:
+            return self._written.wait_for(lambda: self._unwritten == 0, timeout)
 
     def close(self) -> None:
-        """Write what is queued, stop the writer and close the store."""
+        """Record what open documents hold, write what is queued, stop the writer, close.
+
+        Waits at most ``CLOSE_WAIT_S`` for the writer, then says how many events were not
+        written (to the log, which goes to stderr: the editor's output panel).
+        """
+        if self._closed:  # on ``shutdown``, and again on ``exit``
+            return
+        self._closed = True
+        for uri in list(self._seen):
+            self.forget_document(uri)
+        stopped = True
         if self._writer is not None and self._writer.is_alive():
             self._queue.put(None)
-            self._writer.join(timeout=10)
-        if self.store is not None:
+            self._writer.join(timeout=CLOSE_WAIT_S)
+            self._stopping.set()
+            stopped = not self._writer.is_alive()
+        with self._written:
+            unwritten = self._unwritten
+        if unwritten:
+            where = getattr(self.store, "path", "the progress store")
+            log.warning(
+                "%d progress events were not written to %s (it stayed busy or failing): lost",
+                unwritten,
+                where,
+            )
+        # A writer still inside a try holds the store; the process is ending anyway, and SQLite
+        # keeps the file consistent whatever happens to an open connection.
+        if self.store is not None and stopped:
             self.store.close()
 
     def record(self, events: list[Event]) -> None:
@@ -202,6 +295,8 @@ class Coach:
             return
         with self._lock:
             if self._writer is not None:
+                with self._written:
+                    self._unwritten += len(events)
                 self._queue.put(list(events))
             self._events.extend(events)
             touched = {e.skill_id for e in events}
@@ -225,42 +320,94 @@ class Coach:
             self.record([self._event(EventKind.MASTERED, s) for s in mastered])
 
     def observe(self, uri: str, analysis: Analysis, data: bytes, *, opened: bool) -> None:
-        """Diff an analysis of ``uri`` against the last one and record what the edit did."""
-        lines = _key_lines(data)
-        findings = occurrence_keys(
-            ((f.rule_id, f.span.start_row) for f in analysis.findings), lines
-        )
-        evidence = occurrence_keys(
-            ((e.detector_id, e.span.start_row) for e in analysis.evidence), lines
-        )
-        before = self._seen.get(uri)
-        self._seen[uri] = _Seen(findings, evidence)
-        if opened or before is None:
-            return
-        evidence_skill = {e.detector_id: e.skill_id for e in analysis.evidence}
+        """Diff an analysis of ``uri`` against the last recorded state; record what lasted.
+
+        New good usage counts at once; a hint that appears or goes counts once the change has
+        lasted ``SETTLE_S``. An analysis with a parse error records nothing and moves nothing.
+        """
+        parses = not analysis.error_ranges
+        with self._seen_lock:
+            before = None if opened else self._seen.get(uri)
+            if before is not None:
+                before.parses = parses
+            if not parses:
+                return
+            lines = _key_lines(data)
+            findings = occurrence_keys(
+                ((f.rule_id, f.span.start_row) for f in analysis.findings), lines
+            )
+            evidence = occurrence_keys(
+                ((e.detector_id, e.span.start_row) for e in analysis.evidence), lines
+            )
+            if before is None:
+                # What a file holds when opened (or first parses) is no evidence.
+                self._seen[uri] = _Seen(findings, evidence, latest=findings)
+                return
+            before.skills.update({f.rule_id: (f.skill_id, f.lesson_id) for f in analysis.findings})
+            now = self.clock()
+            before.latest = findings
+            for key in findings.keys() | before.findings.keys() | before.since.keys():
+                if findings[key] == before.findings[key]:
+                    before.since.pop(key, None)
+                else:
+                    before.since.setdefault(key, now)
+            evidence_before, before.evidence = before.evidence, evidence
+            evidence_skill = {e.detector_id: e.skill_id for e in analysis.evidence}
+            events = self._settled(uri, before, now - SETTLE_S, evidence_before, evidence_skill)
+        self.record(events)
+
+    def settle(self, uri: str) -> None:
+        """Record the changes of ``uri`` that have lasted, if it parses now.
+
+        The session calls this ``SETTLE_S`` after an analysis, so that a fix is recorded
+        while the developer reads, not only at their next edit.
+        """
+        with self._seen_lock:
+            seen = self._seen.get(uri)
+            if seen is None or not seen.parses:
+                return
+            events = self._settled(uri, seen, self.clock() - SETTLE_S)
+        self.record(events)
+
+    def _settled(
+        self,
+        uri: str,
+        seen: _Seen,
+        before: float,
+        evidence_before: Counter[_Key] | None = None,
+        evidence_skill: Mapping[str, str] | None = None,
+    ) -> list[Event]:
+        """Events for the hints that changed before ``before``, and for new good usage."""
+        keys = [key for key, since in seen.since.items() if since <= before]
         found = opportunities(
-            before.findings,
-            findings,
-            before.evidence,
-            evidence,
-            {
-                **self._rule_skills,
-                **{f.rule_id: (f.skill_id, f.lesson_id) for f in analysis.findings},
-            },
-            evidence_skill,
+            Counter({key: seen.findings[key] for key in keys}),
+            Counter({key: seen.latest[key] for key in keys}),
+            evidence_before if evidence_before is not None else Counter(),
+            seen.evidence if evidence_before is not None else Counter(),
+            {**self._rule_skills, **seen.skills},
+            evidence_skill or {},
             set(),
         )
+        for key in keys:
+            seen.findings[key] = seen.latest[key]
+            seen.since.pop(key)
+        seen.findings = +seen.findings
         events: list[Event] = []
-        for seen in found:
-            kind = seen.kind
-            if kind is EventKind.ANTIPATTERN_FIXED and seen.key in self._fixes[uri]:
+        for opportunity in found:
+            kind = opportunity.kind
+            if kind is EventKind.ANTIPATTERN_FIXED and opportunity.key in self._fixes[uri]:
                 # The tool's quick fix, not the developer's: a learning opportunity only.
-                self._fixes[uri].discard(seen.key)
+                self._fixes[uri].discard(opportunity.key)
                 kind = EventKind.FIX_APPLIED
             events.append(
-                self._event(kind, seen.skill_id, rule_id=seen.rule_id, lesson_id=seen.lesson_id)
+                self._event(
+                    kind,
+                    opportunity.skill_id,
+                    rule_id=opportunity.rule_id,
+                    lesson_id=opportunity.lesson_id,
+                )
             )
-        self.record(events)
+        return events
 
     def know_rules(self, rules: Mapping[str, tuple[str, str]]) -> None:
         """Map each rule id to its (skill id, lesson id), for hints that left the text."""
@@ -277,8 +424,13 @@ class Coach:
         }
 
     def forget_document(self, uri: str) -> None:
-        self._seen.pop(uri, None)
-        self._fixes.pop(uri, None)
+        """The document closed: what it held when it last parsed is what the developer left."""
+        with self._seen_lock:
+            seen = self._seen.pop(uri, None)
+            parses = seen is not None and seen.parses
+            events = self._settled(uri, seen, float("inf")) if seen is not None and parses else []
+            self._fixes.pop(uri, None)
+        self.record(events)
 
     def fix_applied_key(self, uri: str, rule_id: str, line: bytes) -> None:
         """Note that the tool's quick fix removed the hint of ``rule_id`` on ``line``.

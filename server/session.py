@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -33,9 +33,10 @@ from lessonlens.analyzers.engine import (
 )
 from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
 from lessonlens.analyzers.model import CodeUnit, Rule
-from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog, load_skills
+from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog
+from lessonlens.lessons.markup import safe_markdown
 from lessonlens.server.applicability import Verdict
-from lessonlens.server.coach import Coach
+from lessonlens.server.coach import SETTLE_S, Coach
 from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
 from lessonlens.server.documents import Document
 from lessonlens.server.learner import Treatment
@@ -121,6 +122,8 @@ class _State:
     relations_pending: tuple[int, parsing.Tree, bytes, Analysis | None] | None = None
     # Unit name -> the text last tagged, so only changed units count as practice.
     practiced: dict[str, str] | None = None
+    # When the coach next looks whether hints that came or went have lasted.
+    settle: asyncio.TimerHandle | None = None
 
 
 # At most this many "Related lesson" lenses per file: the model suggests, it never crowds.
@@ -141,6 +144,39 @@ def uri_to_path(uri: str) -> Path | None:
 
 
 _PARSERS = threading.local()
+
+
+class AnalysisFailed(Exception):
+    """A document's analysis task ended with an error; requests waiting on it get this."""
+
+
+def _fail_waiters(state: _State, task: asyncio.Task[None]) -> None:
+    """A task that fails outside its own ``try`` must not leave pull requests waiting forever.
+
+    The next request schedules a new task, which may succeed (the fault may have passed).
+    """
+    if task.cancelled() or (error := task.exception()) is None:
+        return
+    log.error("analysis of %s failed", state.document.uri, exc_info=error)
+    waiters, state.waiters = state.waiters, []
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(
+                AnalysisFailed(f"analysis of {state.document.uri} failed: {error!r}")
+            )
+
+
+def _lesson_markdown(lesson: Lesson) -> str:
+    return f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}"
+
+
+def _shown(lesson: Lesson, markdown: str) -> str:
+    """A lesson's Markdown as the editor gets it.
+
+    A team lesson's (the repository's input) loses raw HTML and links that are not http(s);
+    the built-in lessons are ours.
+    """
+    return markdown if lesson.builtin else safe_markdown(markdown)
 
 
 def _is_test_file(uri: str, config: Config) -> bool:
@@ -205,11 +241,19 @@ class Session:
         )
         self._states: dict[str, _State] = {}
         self._configs: dict[Path, Config] = {}
-        self._catalog: Catalog | None = None
-        self._skills = load_skills()
+        # Team lesson files are the repository's input: they load on their own thread, never on
+        # the event loop. Until they have, the built-in lessons (ours, read here at start, before
+        # the loop serves anything) answer.
+        self._catalog = load_catalog()
+        self._lesson_dirs: tuple[Path, ...] = ()
+        self._lesson_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ll-lessons")
+        self._skills = self._catalog.skills
         self._muted: set[str] = set()
         self._dismissed: set[tuple[str, str, bytes]] = set()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lessonlens")
+        # Syncs to the LRS run on their own thread, which shutdown never waits for: a slow LRS
+        # must not hold up the editor, and the sync cursor moves only on a checked answer.
+        self._sync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ll-sync")
         # Set by ``start_coach`` once the workspace (and so the developer) is known.
         self.coach: Coach | None = None
         self._opened: set[tuple[str, str]] = set()
@@ -222,20 +266,33 @@ class Session:
         """The skill taxonomy (loaded at start; lessons load later)."""
         return self._skills
 
-    def load_lessons(self) -> Catalog:
+    def _wanted_lesson_dirs(self) -> tuple[Path, ...]:
         dirs: list[Path] = []
-        for config in self._configs.values():
+        for config in list(self._configs.values()):
             dirs.extend(d for d in config.lesson_dirs if d not in dirs)
         dirs.extend(Path(d).expanduser() for d in self.settings.lesson_dirs)
+        return tuple(dirs)
+
+    def load_lessons(self) -> Catalog:
+        """Load the catalog now, on the calling thread (never the event loop's)."""
+        dirs = self._wanted_lesson_dirs()
         catalog = load_catalog(dirs)
         for problem in catalog.errors:
             log.warning("lesson skipped: %s", problem)
-        self._catalog = catalog
+        for problem in catalog.active_content:
+            log.warning("lesson shown without its active content: %s", problem)
+        for lesson in catalog.lessons.values():
+            _shown(lesson, _lesson_markdown(lesson))  # sanitised here, not in the first hover
+        self._catalog, self._lesson_dirs = catalog, dirs
         return catalog
+
+    def reload_lessons(self) -> Future[Catalog]:
+        """Load the catalog on the lessons thread; loads run one at a time, the last one wins."""
+        return self._lesson_loader.submit(self.load_lessons)
 
     @property
     def catalog(self) -> Catalog:
-        return self._catalog if self._catalog is not None else self.load_lessons()
+        return self._catalog
 
     def lesson(self, lesson_id: str) -> Lesson | None:
         return self.catalog.lesson(lesson_id)
@@ -247,7 +304,7 @@ class Session:
         reanalyse = self._opted_in(settings.select) != self._opted_in(self.settings.select)
         self.settings = settings
         if lessons_changed:
-            self.load_lessons()
+            self.reload_lessons()
         if reanalyse:
             for uri in list(self._states):
                 self.schedule(uri)
@@ -264,6 +321,8 @@ class Session:
                 self.on_notice(f"lessonlens: invalid project configuration: {exc}")
                 config = Config(root=folder)
             self._configs[folder] = config
+            if any(d not in self._lesson_dirs for d in config.lesson_dirs):
+                self.reload_lessons()  # the project's own team lessons
         return config
 
     # ------------------------------------------------------------------ documents
@@ -324,6 +383,7 @@ class Session:
         state.dirty = True
         if state.task is None or state.task.done():
             state.task = asyncio.get_running_loop().create_task(self._run(uri, state))
+            state.task.add_done_callback(partial(_fail_waiters, state))
 
     async def analysis(self, uri: str) -> DocumentResult | None:
         """The result for the document's current revision, waiting for it if need be."""
@@ -386,6 +446,10 @@ class Session:
                     partial(self.coach.observe, uri, analysis, data, opened=state.first),
                 )
                 state.first = False
+                # A hint that came or went counts once it has lasted, edit or no edit.
+                if state.settle is not None:
+                    state.settle.cancel()
+                state.settle = loop.call_later(SETTLE_S, self.coach.settle, uri)
 
     def _publish(
         self,
@@ -542,11 +606,11 @@ class Session:
         if quiet:
             parts.append(f'**{lesson.title}**: {lesson.summary}\n\n_Use "Show lesson" to read it._')
         else:
-            parts.append(f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}")
+            parts.append(_lesson_markdown(lesson))
             if self.coach is not None and (finding.lesson_id, "hover") not in self._opened:
                 self._opened.add((finding.lesson_id, "hover"))
                 self.coach.lesson_opened(finding.skill_id, finding.lesson_id)
-        return "\n".join(parts) + f"\n\n---\n{why}\n"
+        return _shown(lesson, "\n".join(parts)) + f"\n\n---\n{why}\n"
 
     def refresher_for(self, finding: Finding) -> Refresher | None:
         """The lesson's one-question refresher, when its predicted recall has fallen."""
@@ -642,7 +706,7 @@ class Session:
         lesson = self.lesson(lesson_id)
         if lesson is None:
             return None
-        markdown = f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n"
+        markdown = _shown(lesson, _lesson_markdown(lesson)) + "\n"
         if self.coach is not None:
             self.coach.lesson_opened(lesson.skill_id, lesson.id)
         return {"id": lesson.id, "title": lesson.title, "markdown": markdown}
@@ -702,9 +766,9 @@ class Session:
         store, developer = coach.store, coach.developer
         username, password = lrs_credentials()
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, coach.flush)
+        await loop.run_in_executor(self._sync_executor, coach.flush)
         return await loop.run_in_executor(
-            self._executor,
+            self._sync_executor,
             partial(
                 sync,
                 store,
@@ -921,7 +985,8 @@ class Session:
                 )
             if shown:
                 lines.extend(["", "---", self._related_why(*shown[0])])
-            return "\n".join(lines)
+            markdown = "\n".join(lines)
+            return markdown if all(s.builtin for _, s in shown) else safe_markdown(markdown)
         return None
 
     def _related_why(self, related: RelatedLesson, lesson: Lesson) -> str:
@@ -970,6 +1035,8 @@ class Session:
 
         Then ``exit`` finds nothing left to flush (an open store checkpoints its log at exit).
         """
+        self._sync_executor.shutdown(wait=False, cancel_futures=True)
+        self._lesson_loader.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._model_executor.shutdown(wait=False, cancel_futures=True)
         if self.coach is not None:
