@@ -36,6 +36,9 @@ MAX_PROSE_WORDS = 400
 # Lesson folders come from the repository's config: what is read from them is bounded. A lesson
 # is a 90-second read of a few kilobytes; the cap leaves room for long examples.
 MAX_LESSON_BYTES = 256 * 1024
+# A lesson folder holds at most this many lessons; past it the folder is cut short with a problem
+# (a repository's folder of a million files must not stall the editor's start).
+MAX_LESSON_FILES = 2000
 # The deepest a lesson's front matter needs is 3 (a list of mappings holding a list).
 MAX_NESTING = 8
 
@@ -583,8 +586,22 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
     )
 
 
-def _lesson_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.md") if p.name.upper() != "README.MD")
+def _lesson_files(folder: Path, catalog: Catalog) -> list[Path]:
+    files: list[Path] = []
+    for path in folder.glob("*.md"):
+        if path.name.upper() == "README.MD":
+            continue
+        if len(files) == MAX_LESSON_FILES:
+            catalog.problems.append(
+                LessonProblem(
+                    str(folder),
+                    0,
+                    f"more than {MAX_LESSON_FILES} lessons in the folder: the rest skipped",
+                )
+            )
+            break
+        files.append(path)
+    return sorted(files)
 
 
 def _read_lesson(file: Path) -> str:
@@ -649,7 +666,7 @@ def _read_folder(folder: Path, builtin: bool, catalog: Catalog) -> None:
     if not folder.is_dir():
         catalog.problems.append(LessonProblem(str(folder), 0, "lesson folder not found"))
         return
-    for file in _lesson_files(folder):
+    for file in _lesson_files(folder, catalog):
         lesson = _load_file(file, builtin, catalog)
         if lesson is None:
             continue

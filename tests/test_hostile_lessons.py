@@ -139,6 +139,23 @@ def test_oversized_lesson_is_refused_unread(tmp_path: Path) -> None:
     ]
 
 
+def test_a_folder_of_too_many_lessons_is_cut_short_with_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lessonlens.lessons import catalog as module
+
+    monkeypatch.setattr(module, "MAX_LESSON_FILES", 3)
+    team = tmp_path / "team"
+    team.mkdir()
+    for n in range(5):
+        (team / f"team-{n}.md").write_text(lesson(f"team-{n}"), "utf-8")
+    catalog = load_catalog([team])
+    assert len([i for i in catalog.lessons if i.startswith("team-")]) == 3
+    assert [p.message for p in catalog.problems if p.path == str(team)] == [
+        "more than 3 lessons in the folder: the rest skipped"
+    ]
+
+
 @pytest.mark.parametrize("make", [fence_storm, spaced_heading], ids=["fences", "heading"])
 def test_pathological_lessons_load_in_linear_time(tmp_path: Path, make: Any) -> None:
     """A hang guard, not a speed target: the old regexes took 12-40 s on these files."""
