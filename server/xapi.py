@@ -455,6 +455,10 @@ class _Client:
 
         Each try has ``timeout_s`` in all, from connecting to the answer's last byte.
         """
+        if urllib.parse.urlsplit(url).scheme.lower() not in ("http", "https"):
+            # An LRS is a web service: never a local file or FTP, whoever names the address
+            # (the settings, or a hostile LRS's "more" link).
+            raise LrsError(f"the LRS address must be http or https, not {_redacted(url)!r}")
         failure = ""
         for attempt in range(self.retries + 1):
             if attempt:

@@ -654,3 +654,23 @@ def test_shutdown_does_not_wait_on_a_sync(
         assert not cursor_file(data_dir, lrs.url, developer).exists()
     finally:
         lrs.close()
+
+
+@pytest.mark.parametrize("address", ["file:///tmp/lrs", "ftp://127.0.0.1/xAPI/"])
+def test_an_lrs_address_that_is_not_http_is_refused_before_anything_is_sent(
+    address: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "lrs"
+    cursor = tmp_path / "cursor.json"
+    with SqliteProgressStore(tmp_path / DATABASE_NAME) as store:
+        _events(store, "dev", 2)
+        outcome, _ = _sync_within(
+            20,
+            store=store,
+            developer="dev",
+            lrs_url=address.replace("/tmp/lrs", str(target)),
+            cursor_path=cursor,
+        )
+    assert isinstance(outcome, LrsError), outcome
+    assert "http or https" in str(outcome)
+    assert not cursor.exists() and not target.exists()
