@@ -8,7 +8,9 @@ the lower bound of ``project.requires-python`` in the nearest pyproject.toml.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,8 +158,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
     strictly, and nesting too deep for the parser is a message, not a RecursionError.
     """
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        # A named pipe would block the open until a writer came, a device never ends: stat,
+        # open without blocking, and check what was opened.
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+        if regular:
+            flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+            with os.fdopen(os.open(path, flags), "rb") as handle:
+                regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+                data = handle.read(MAX_CONFIG_BYTES + 1) if regular else b""
+        if not regular:
+            raise ConfigError(path, "(file)", "not a regular file (a named pipe or a device)")
     except OSError as exc:
         raise ConfigError(path, "(file)", f"cannot read: {exc.strerror or exc}") from exc
     if len(data) > MAX_CONFIG_BYTES:
