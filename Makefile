@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SARIF_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 SARIF_SCHEMA := .test-deps/sarif-2.1.0.json
 
-.PHONY: run test lint typecheck setup setup-test vsix model clean
+.PHONY: run test check lint typecheck setup setup-test vsix model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,21 +48,35 @@ model: setup
 run: setup model
 	$(BIN)/lessonlens check --related examples/sample_project
 
-lint: setup-test
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-
+LINT = $(BIN)/ruff check . && $(BIN)/ruff format --check .
 # mypy cannot follow setuptools' editable-install finder for a package whose root is ".",
 # so it reads the sources through a link named after the import package.
-typecheck: setup-test
-	mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)" $(VENV)/typecheck/lessonlens
+TYPES = mkdir -p $(VENV)/typecheck && ln -sfn "$(CURDIR)" $(VENV)/typecheck/lessonlens && \
 	cd $(VENV)/typecheck && MYPYPATH=. ../bin/mypy --config-file "$(CURDIR)/pyproject.toml" \
 		-p lessonlens.server -p lessonlens.analyzers -p lessonlens.lessons \
 		-p lessonlens.lsp -p lessonlens.model_runtime
 
+lint: setup-test
+	$(LINT)
+
+typecheck: setup-test
+	$(TYPES)
+
 # The VS Code extension: lockfile install, compile, eslint, package to editors/vscode/*.vsix.
 vsix:
 	cd editors/vscode && npm ci --no-audit --no-fund && npm run compile && npm run lint && npm run package
+
+# The inner loop (under a minute once set up): lint, types and the tests that need no editor,
+# language server, browser, model or large corpus. `make test` runs everything.
+FAST_TESTS := tests/test_rules.py tests/test_evidence.py tests/test_lessons.py \
+	tests/test_applicability.py tests/test_config.py tests/test_convert.py tests/test_formats.py \
+	tests/test_fix_apply.py tests/test_explain.py tests/test_diff.py tests/test_learner.py \
+	tests/test_refreshers.py tests/test_properties.py tests/test_architecture.py
+
+check: $(VENV)/.installed-test
+	$(LINT)
+	$(TYPES)
+	$(BIN)/python -m pytest -q -m "not slow" $(FAST_TESTS)
 
 test: setup-test lint typecheck vsix model
 	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) $(BIN)/python -m pytest -q
