@@ -645,7 +645,8 @@ def export(
 
     Your export lists your events (time, kind, skill, rule, lesson); never code. xapi gives them
     as xAPI 1.0.3 statements (a JSON array), as `lessonlens sync` sends them. The team export
-    holds no individual rows and no group smaller than the minimum group size.
+    holds no individual rows and no group smaller than the minimum group size; its figures are
+    those of `lessonlens report --html`, defined once (docs/team-figures.md).
     """
     import datetime
     import time
@@ -717,7 +718,7 @@ def export(
     type=click.IntRange(min=2),
     default=None,
     metavar="N",
-    help="Hide groups smaller than N (default: the matrix's, else 5).",
+    help="Hide groups smaller than N; only raises the configured minimum (5).",
 )
 @click.option(
     "--lrs",
@@ -733,12 +734,14 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     --lrs from every developer's statements in a Learning Record Store (credentials from
     LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD). An LRS holds no anti-patterns
     introduced or hints dismissed, so the report shows those as unavailable. No group smaller
-    than the minimum group size is shown and no individual is named or ranked.
+    than the minimum group size is shown and no individual is named or ranked. The figures are
+    those of `lessonlens export --team`, defined once (docs/team-figures.md).
     """
     import time
 
     from lessonlens.server.progress import EventKind, ProgressStore, SqliteProgressStore
-    from lessonlens.server.report import DEFAULT_MIN_GROUP_SIZE, build_report_data, render_html
+    from lessonlens.server.report import render_html
+    from lessonlens.server.team import team_report
     from lessonlens.server.xapi import (
         NOT_SENT,
         EventListStore,
@@ -748,14 +751,6 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     )
 
     config = _config_here()
-    matrix = config.matrix
-    targets = (
-        {}
-        if matrix is None
-        else {s.skill_id: s.target for s in matrix.skills.values() if s.priority != "none"}
-    )
-    priorities = {} if matrix is None else {s.skill_id: s.priority for s in matrix.skills.values()}
-    minimum = min_group or (matrix.min_group_size if matrix else DEFAULT_MIN_GROUP_SIZE)
     catalog = _load_catalog(config.lesson_dirs)
     store: ProgressStore
     if lrs_url is None:
@@ -769,13 +764,12 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
             raise click.ClickException(str(exc)) from exc
         missing = NOT_SENT
     try:
-        data = build_report_data(
+        data = team_report(
             store,
             catalog,
-            targets,
-            minimum,
+            config.matrix,
             time.time(),
-            priorities=priorities,
+            min_group_size=min_group,
             missing=missing,
             source="the LRS" if lrs_url else "the progress store",
         )
@@ -783,7 +777,8 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
         store.close()
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(render_html(data), "utf-8")
-    click.echo(f"Wrote {_display(html_path)} ({data['developers']} developers).")
+    team = data["suppressed"] or f"{data['developers']} developers"
+    click.echo(f"Wrote {_display(html_path)} ({team}).")
 
 
 @main.command()

@@ -1,414 +1,35 @@
 """The team report: one self-contained HTML file a team lead reads, with charts drawn inline.
 
+Rendering only. Every figure comes from :func:`lessonlens.server.team.team_report`, the same
+data that ``lessonlens export --team`` writes as JSON or CSV; this module decides how it looks,
+never what it is (definitions, and the minimum group rule, are in ``team.py``). Each figure
+the export holds is also in the page: charts for reading, and beside them tables whose cells
+carry ``data-section``, ``data-key`` (skill, rule or week) and ``data-figure``, so a test can
+read every number back and compare it with the export.
+
 Self-contained means nothing is fetched when the file is opened: CSS is inline, charts are SVG
 written here, and there are no scripts at all. Lesson links point to their documentation; a reader
 follows them by choice, and the page draws the same with no network.
 
-Privacy: the report is built from aggregates only. No developer pseudonym reaches the data dict,
-no value describes one person, and anything computed over fewer developers than the minimum group
-size is replaced by ``None`` and shown as suppressed. Nothing is ranked by developer.
-
-The renderer takes a plain dict so that it does not care where the numbers came from (the local
-store through :func:`build_report_data`, the team aggregation, or an LRS). Its shape::
-
-    {
-      "title": str,
-      "generated": float,              # unix seconds
-      "min_group_size": int,
-      "developers": int,               # head-count of the whole team
-      "suppressed": str | None,        # set when the whole team is below the minimum
-      "headline": {
-        "recurrence_before": float | None,   # anti-patterns per 1,000 opportunities
-        "recurrence_after": float | None,
-        "median_days_to_mastery": float | None,
-        "lessons_opened": int,
-        "hints_dismissed": int,
-        "skills_below_target": int,
-        "skills_with_target": int,
-      },
-      "skills": [{                     # the heatmap's rows
-        "id": str, "name": str, "target": float | None, "priority": str,
-        "developers": int | None,      # None when suppressed
-        "mean": float | None,
-        "bands": [int, int, int, int, int] | None,   # developers per 20% mastery band
-        "suppressed": str | None,
-      }],
-      "weeks": [{                      # oldest first
-        "start": float,
-        "mean_mastery": float | None,  # None when fewer developers than the minimum had evidence
-        "lessons_opened": int, "hints_dismissed": int,
-      }],
-      "gaps": [{                       # largest weighted gap first
-        "skill_id": str, "name": str, "target": float, "mean": float, "gap": float,
-        "weighted": float, "lessons": [{"id": str, "title": str, "url": str}],
-      }],
-      "recurrence": [{                 # per rule (anti-pattern)
-        "rule_id": str, "skill_id": str, "before": float | None, "after": float | None,
-      }],
-      "limits": {                      # optional: what the source cannot give, and why
-        "recurrence": str, "hints_dismissed": str,   # shown as unavailable, never as zero
-        "mastery": str,                # estimates shown, but from part of the evidence
-      },
-    }
+Privacy: the data holds aggregates only (see ``team.py``); a figure hidden there is shown here as
+suppressed, with its reason, never as zero. Nothing is ranked by developer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import statistics
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from lessonlens.lessons.catalog import Catalog
-from lessonlens.server.learner import Learner, estimate, is_mastered, params_for
-from lessonlens.server.progress import Event, EventKind, ProgressStore
+from lessonlens.server.team import BAND_COUNT
 
-DEFAULT_MIN_GROUP_SIZE = 5
-BANDS = tuple(f"{low}\u2013{low + 20}%" for low in range(0, 100, 20))
-_WEEK = 7 * 24 * 3600.0
-_DAY = 24 * 3600.0
-MAX_WEEKS = 26
-TOP_GAPS = 5
-_PRIORITY_WEIGHT = {"high": 3.0, "medium": 2.0, "low": 1.0, "none": 0.0}
-# Kinds that are an opportunity to use a skill: the recurrence rate's denominator. The store has
-# no changed-lines count, so "per 1,000 opportunities" stands in for "per 1,000 changed lines".
-_OPPORTUNITY = frozenset(
-    {
-        EventKind.SKILL_EVIDENCE,
-        EventKind.ANTIPATTERN_INTRODUCED,
-        EventKind.ANTIPATTERN_FIXED,
-        EventKind.FIX_APPLIED,
-    }
-)
-
-
-def _suppressed_reason(minimum: int) -> str:
-    return f"fewer than {minimum} developers"
-
-
-def _week_start(t: float) -> float:
-    """Monday 00:00 UTC of ``t``'s week: weeks that read the same in every time zone's report."""
-    day = dt.datetime.fromtimestamp(t, dt.UTC).date()
-    monday = day - dt.timedelta(days=day.weekday())
-    return dt.datetime.combine(monday, dt.time(), dt.UTC).timestamp()
-
-
-def build_report_data(
-    store: ProgressStore,
-    catalog: Catalog,
-    matrix_targets: Mapping[str, float],
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-    now: float = 0.0,
-    *,
-    priorities: Mapping[str, str] | None = None,
-    title: str = "lessonlens team report",
-    missing: Collection[EventKind] = frozenset(),
-    source: str = "this source",
-) -> dict[str, Any]:
-    """The report's dict (see the module docstring) from every developer in ``store``.
-
-    ``matrix_targets`` maps skill ids to target mastery (0..1); a gap is weighted by the skill's
-    priority (``priorities``, the matrix's, else the taxonomy's; "none" is never a gap) and by the
-    team's head-count with evidence of the skill. The weekly mean
-    mastery is the mean over developers of each one's mean estimate across the skills they had
-    evidence of by the end of that week, so that every developer weighs the same.
-
-    ``missing`` names the event kinds ``store`` cannot hold (an LRS holds no anti-patterns
-    introduced): the figures built on them become unavailable, with a reason naming ``source``,
-    rather than zeros that would read as a perfect team.
-    """
-    if min_group_size < 1:
-        raise ValueError(f"the minimum group size must be at least 1, not {min_group_size}")
-    lookup = params_for(catalog.skills)
-    developers = store.developers()
-    per_skill: dict[str, list[float]] = {}
-    weeks: dict[float, dict[str, Any]] = {}
-    first_time = min((e.time for d in developers for e in store.events(d)[:1]), default=now)
-    week_starts = _weeks(first_time, now)
-    weekly_means: dict[float, list[float]] = {w: [] for w in week_starts}
-    for start in week_starts:
-        weeks[start] = {"start": start, "lessons_opened": 0, "hints_dismissed": 0}
-    lessons_opened = hints_dismissed = 0
-    # rule -> developer -> [introduced before, opportunities before, introduced after, after]
-    recurrence: dict[str, dict[int, list[int]]] = {}
-    rule_skill: dict[str, str] = {}
-    days_to_mastery: dict[int, list[float]] = {}  # developer index -> days per skill mastered
-
-    for index, developer in enumerate(developers):
-        events = sorted(store.events(developer), key=lambda e: e.time)
-        for skill_id, found in estimate(events, lookup, now).items():
-            if found.opportunities:
-                per_skill.setdefault(skill_id, []).append(found.p_known)
-        _replay_weeks(events, lookup, week_starts, weekly_means)
-        for event in events:
-            bucket = weeks.get(_week_start(event.time))
-            if event.kind is EventKind.LESSON_OPENED:
-                lessons_opened += 1
-                if bucket is not None:
-                    bucket["lessons_opened"] += 1
-            elif event.kind is EventKind.HINT_DISMISSED:
-                hints_dismissed += 1
-                if bucket is not None:
-                    bucket["hints_dismissed"] += 1
-        _tally_recurrence(index, events, recurrence, rule_skill)
-        mastered = _days_to_mastery(events, lookup)
-        if mastered:
-            days_to_mastery[index] = mastered
-
-    minimum = min_group_size
-    team_ok = len(developers) >= minimum
-    skills = _skill_rows(catalog, matrix_targets, priorities or {}, per_skill, minimum)
-    gaps = _gaps(catalog, skills, per_skill)
-    rows, before, after = _recurrence_rows(recurrence, rule_skill, minimum)
-    days = [d for values in days_to_mastery.values() for d in values]
-    week_rows = []
-    for start in week_starts:
-        means = weekly_means[start]
-        row = dict(weeks[start])
-        row["mean_mastery"] = statistics.fmean(means) if len(means) >= minimum else None
-        if not team_ok:
-            row["lessons_opened"] = row["hints_dismissed"] = 0
-        week_rows.append(row)
-    targeted = [s for s in skills if s["target"] is not None and s["mean"] is not None]
-    limits = _limits(frozenset(missing), source)
-    if "recurrence" in limits:
-        rows, before, after = [], None, None
-    hints: int | None = hints_dismissed if team_ok else 0
-    if "hints_dismissed" in limits:
-        hints = None
-        for row in week_rows:
-            row["hints_dismissed"] = None
-    return {
-        "title": title,
-        "generated": now,
-        "min_group_size": minimum,
-        "developers": len(developers),
-        "suppressed": None if team_ok else _suppressed_reason(minimum),
-        "headline": {
-            "recurrence_before": before,
-            "recurrence_after": after,
-            "median_days_to_mastery": (
-                statistics.median(days) if len(days_to_mastery) >= minimum else None
-            ),
-            "lessons_opened": lessons_opened if team_ok else 0,
-            "hints_dismissed": hints,
-            "skills_below_target": sum(1 for s in targeted if s["mean"] < s["target"]),
-            "skills_with_target": len(targeted),
-        },
-        "skills": skills,
-        "weeks": week_rows,
-        "gaps": gaps,
-        "recurrence": rows,
-        "limits": limits,
-    }
-
-
-def _limits(missing: frozenset[EventKind], source: str) -> dict[str, str]:
-    limits = {}
-    if EventKind.ANTIPATTERN_INTRODUCED in missing:
-        limits["recurrence"] = f"not available: {source} holds no anti-patterns introduced"
-    if EventKind.HINT_DISMISSED in missing:
-        limits["hints_dismissed"] = f"not available: {source} holds no hints dismissed"
-    left_out = [
-        name
-        for kind, name in (
-            (EventKind.ANTIPATTERN_INTRODUCED, "anti-patterns introduced"),
-            (EventKind.FIX_APPLIED, "fixes applied"),
-            (EventKind.I_KNOW_THIS, '"I know this" claims'),
-        )
-        if kind in missing
-    ]
-    if left_out:
-        limits["mastery"] = (
-            f"mastery estimates and days to mastery use the evidence in {source} only, "
-            f"without {', '.join(left_out)}"
-        )
-    return limits
-
-
-def _weeks(first: float, now: float) -> list[float]:
-    last = _week_start(now)
-    start = max(_week_start(first), last - (MAX_WEEKS - 1) * _WEEK)
-    count = round((last - start) / _WEEK) + 1
-    return [start + i * _WEEK for i in range(max(count, 1))]
-
-
-def _replay_weeks(
-    events: Sequence[Event],
-    lookup: Callable[[str], Any],
-    week_starts: Sequence[float],
-    weekly_means: dict[float, list[float]],
-) -> None:
-    """Add this developer's mean estimate at the end of each week, once they have evidence."""
-    learner = Learner(lookup)
-    position = 0
-    for start in week_starts:
-        end = start + _WEEK
-        while position < len(events) and events[position].time < end:
-            learner.apply(events[position])
-            position += 1
-        known = [s.p_known for s in learner.snapshots(end).values() if s.opportunities]
-        if known:
-            weekly_means[start].append(statistics.fmean(known))
-
-
-def _tally_recurrence(
-    index: int,
-    events: Sequence[Event],
-    recurrence: dict[str, dict[int, list[int]]],
-    rule_skill: dict[str, str],
-) -> None:
-    """Anti-patterns introduced per rule, before and after the first lesson of its skill.
-
-    The denominator is the skill's opportunities (any rule of the skill), on either side of the
-    developer's first ``LESSON_OPENED`` for that skill; a developer who never opened one has only
-    a "before".
-    """
-    exposed: dict[str, float] = {}
-    opportunities: dict[str, list[float]] = {}
-    for event in events:
-        if event.kind is EventKind.LESSON_OPENED:
-            exposed.setdefault(event.skill_id, event.time)
-        elif event.kind in _OPPORTUNITY:
-            opportunities.setdefault(event.skill_id, []).append(event.time)
-        if event.kind is EventKind.ANTIPATTERN_INTRODUCED and event.rule_id:
-            rule_skill.setdefault(event.rule_id, event.skill_id)
-    for rule_id, skill_id in rule_skill.items():
-        times = opportunities.get(skill_id)
-        if not times:
-            continue
-        cut = exposed.get(skill_id, float("inf"))
-        tally = recurrence.setdefault(rule_id, {}).setdefault(index, [0, 0, 0, 0])
-        tally[1] = sum(1 for t in times if t < cut)
-        tally[3] = len(times) - tally[1]
-        for event in events:
-            if event.kind is EventKind.ANTIPATTERN_INTRODUCED and event.rule_id == rule_id:
-                tally[0 if event.time < cut else 2] += 1
-
-
-def _days_to_mastery(events: Sequence[Event], lookup: Callable[[str], Any]) -> list[float]:
-    """Days from each skill's first opportunity to the moment the model first judged it mastered."""
-    learner = Learner(lookup)
-    first: dict[str, float] = {}
-    done: dict[str, float] = {}
-    for event in events:
-        learner.apply(event)
-        if event.kind not in _OPPORTUNITY and event.kind is not EventKind.REVIEW_ANSWERED:
-            continue
-        skill = event.skill_id
-        first.setdefault(skill, event.time)
-        if skill not in done and is_mastered(learner.snapshot(skill, event.time)):
-            done[skill] = (event.time - first[skill]) / _DAY
-    return list(done.values())
-
-
-def _skill_rows(
-    catalog: Catalog,
-    targets: Mapping[str, float],
-    priorities: Mapping[str, str],
-    per_skill: Mapping[str, list[float]],
-    minimum: int,
-) -> list[dict[str, Any]]:
-    rows = []
-    for skill_id in sorted(set(per_skill) | set(targets)):
-        skill = catalog.skill(skill_id)
-        values = per_skill.get(skill_id, [])
-        shown = len(values) >= minimum
-        bands = [0] * len(BANDS)
-        for value in values:
-            bands[min(int(value * len(BANDS)), len(BANDS) - 1)] += 1
-        rows.append(
-            {
-                "id": skill_id,
-                "name": skill.name if skill is not None else skill_id,
-                "target": targets.get(skill_id),
-                "priority": priorities.get(
-                    skill_id, skill.priority if skill is not None else "medium"
-                ),
-                "developers": len(values) if shown else None,
-                "mean": statistics.fmean(values) if shown else None,
-                "bands": bands if shown else None,
-                "suppressed": None if shown else _suppressed_reason(minimum),
-            }
-        )
-    return rows
-
-
-def _gaps(
-    catalog: Catalog, skills: Sequence[Mapping[str, Any]], per_skill: Mapping[str, list[float]]
-) -> list[dict[str, Any]]:
-    by_skill: dict[str, list[dict[str, str]]] = {}
-    for lesson in sorted(catalog.lessons.values(), key=lambda lesson: lesson.id):
-        by_skill.setdefault(lesson.skill_id, []).append(
-            {"id": lesson.id, "title": lesson.title, "url": lesson.url}
-        )
-    gaps = []
-    for row in skills:
-        target, mean = row["target"], row["mean"]
-        if target is None or mean is None or mean >= target:
-            continue
-        gap = target - mean
-        weight = _PRIORITY_WEIGHT.get(row["priority"], 2.0)
-        if weight == 0:
-            continue
-        gaps.append(
-            {
-                "skill_id": row["id"],
-                "name": row["name"],
-                "target": target,
-                "mean": mean,
-                "gap": gap,
-                "weighted": gap * weight * len(per_skill.get(row["id"], [])),
-                "lessons": by_skill.get(row["id"], [])[:3],
-            }
-        )
-    gaps.sort(key=lambda g: (-g["weighted"], g["skill_id"]))
-    return gaps[:TOP_GAPS]
-
-
-def _rate(introduced: int, opportunities: int) -> float | None:
-    return 1000.0 * introduced / opportunities if opportunities else None
-
-
-def _recurrence_rows(
-    recurrence: Mapping[str, Mapping[int, list[int]]], rule_skill: Mapping[str, str], minimum: int
-) -> tuple[list[dict[str, Any]], float | None, float | None]:
-    """Per-rule rates and the pooled headline rates; each side needs ``minimum`` developers."""
-    rows = []
-    pooled = [0, 0, 0, 0]
-    before_devs: set[int] = set()
-    after_devs: set[int] = set()
-    for rule_id in sorted(recurrence):
-        tallies = recurrence[rule_id]
-        sums = [sum(t[i] for t in tallies.values()) for i in range(4)]
-        n_before = sum(1 for t in tallies.values() if t[1])
-        n_after = sum(1 for t in tallies.values() if t[3])
-        before = _rate(sums[0], sums[1]) if n_before >= minimum else None
-        after = _rate(sums[2], sums[3]) if n_after >= minimum else None
-        if before is None and after is None:
-            continue
-        rows.append(
-            {"rule_id": rule_id, "skill_id": rule_skill[rule_id], "before": before, "after": after}
-        )
-        for i in range(4):
-            pooled[i] += sums[i]
-        before_devs.update(d for d, t in tallies.items() if t[1])
-        after_devs.update(d for d, t in tallies.items() if t[3])
-    return (
-        rows,
-        _rate(pooled[0], pooled[1]) if len(before_devs) >= minimum else None,
-        _rate(pooled[2], pooled[3]) if len(after_devs) >= minimum else None,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Rendering
+_STEP = 100 // BAND_COUNT
+BANDS = tuple(f"{low}\u2013{low + _STEP}%" for low in range(0, 100, _STEP))
 
 _E = html.escape
 _BLUE = "#1f5fa8"
 _ORANGE = "#c2570c"
-_GREY = "#6b7280"
 
 _CSS = """
 :root { color-scheme: light; }
@@ -430,6 +51,8 @@ svg text { fill: #1f2328; font-size: 12px; }
 svg text.muted { fill: #57606a; }
 table { border-collapse: collapse; margin-top: 8px; font-size: 14px; }
 th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid #eaeef2; }
+caption { caption-side: top; text-align: left; color: #57606a; font-size: 13px; }
+details summary { cursor: pointer; color: #57606a; font-size: 13px; }
 ul.lessons { margin: 2px 0 10px; padding-left: 20px; }
 .banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 8px 12px; }
 section { break-inside: avoid; page-break-inside: avoid; }
@@ -471,7 +94,9 @@ def _heat_colour(share: float) -> str:
     return f"rgb({r},{g},{b})"
 
 
-def _heatmap(skills: Sequence[Mapping[str, Any]], minimum: int) -> str:
+def _heatmap(
+    skills: Sequence[Mapping[str, Any]], targets: Mapping[str, float], minimum: int
+) -> str:
     if not skills:
         return '<p class="note">No skill evidence recorded yet.</p>'
     label_w, cell_w, cell_h, top = 230, 92, 30, 40
@@ -499,7 +124,7 @@ def _heatmap(skills: Sequence[Mapping[str, Any]], minimum: int) -> str:
         parts.append(
             f'<text x="{label_w - 10}" y="{y + cell_h / 2 + 4}" text-anchor="end">{name}</text>'
         )
-        bands = row["bands"]
+        bands = row.get("bands")
         if bands is None:
             parts.append(
                 f'<rect x="{label_w}" y="{y + 1}" width="{cell_w * len(BANDS)}" '
@@ -526,9 +151,10 @@ def _heatmap(skills: Sequence[Mapping[str, Any]], minimum: int) -> str:
                     f'<text x="{x + cell_w / 2}" y="{y + cell_h / 2 + 4}" text-anchor="middle" '
                     f'style="fill:{colour}">{count}</text>'
                 )
-        target = row["target"]
-        summary = f"{_pct(row['mean'])} / {_pct(target) if target is not None else 'no target'}"
-        below = row["mean"] is not None and target is not None and row["mean"] < target
+        target = targets.get(row["skill"])
+        mean = row.get("mean")
+        summary = f"{_pct(mean)} / {_pct(target) if target is not None else 'no target'}"
+        below = mean is not None and target is not None and mean < target
         style = ' style="fill:#b42318"' if below else ""
         parts.append(
             f'<text x="{label_w + cell_w * len(BANDS) + 12}" y="{y + cell_h / 2 + 4}"'
@@ -683,45 +309,224 @@ def _gap_chart(gaps: Sequence[Mapping[str, Any]]) -> str:
     return _svg(width, height, "gaps-title", title, parts)
 
 
-def _card(value: str, label: str, css: str = "") -> str:
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def _figure(
+    section: str, key: str, figure: str, text: str, tag: str = "td", attrs: str = ""
+) -> str:
+    """One figure, marked with what it is: a reader sees the text, a test reads the marks."""
+    return (
+        f'<{tag} data-section="{_E(section)}" data-key="{_E(key)}" data-figure="{_E(figure)}"'
+        f"{attrs}>{_E(text)}</{tag}>"
+    )
+
+
+def _table(head: Sequence[str], rows: Iterable[str], caption: str = "") -> str:
+    cells = "".join(f'<th scope="col">{_E(h)}</th>' for h in head)
+    caption_html = f"<caption>{_E(caption)}</caption>" if caption else ""
+    return (
+        f'<table class="figures">{caption_html}<thead><tr>{cells}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _hidden_row(section: str, key: str, label: str, reason: str, span: int, tail: str = "") -> str:
+    attrs = f' colspan="{span}" class="muted"'
+    return (
+        f'<tr><th scope="row">{_E(label)}</th>'
+        f"{_figure(section, key, 'suppressed', f'suppressed: {reason}', attrs=attrs)}{tail}</tr>"
+    )
+
+
+def _skills_table(
+    skills: Sequence[Mapping[str, Any]], matrix: Mapping[str, Mapping[str, Any]]
+) -> str:
+    rows = []
+    for row in skills:
+        key = row["skill"]
+        entry = matrix.get(key, {})
+        tail = _figure("skills", key, "priority", entry.get("priority", "—")) + _figure(
+            "skills", key, "target", _pct(entry.get("target"))
+        )
+        if "suppressed" in row:
+            rows.append(_hidden_row("skills", key, row["name"], row["suppressed"], 6, tail))
+            continue
+        cells = [
+            _figure("skills", key, "count", _count(row["count"])),
+            *(_figure("skills", key, f, _pct(row[f])) for f in ("mean", "q1", "median", "q3")),
+            _figure("skills", key, "bands", " / ".join(str(n) for n in row["bands"])),
+            tail,
+        ]
+        rows.append(f'<tr><th scope="row">{_E(row["name"])}</th>{"".join(cells)}</tr>')
+    head = (
+        "Skill",
+        "Developers with evidence",
+        "Mean",
+        "Lower quartile",
+        "Median",
+        "Upper quartile",
+        f"Developers per band ({' / '.join(BANDS)})",
+        "Matrix priority",
+        "Matrix target",
+    )
+    return _table(head, rows)
+
+
+def _gaps_table(gaps: Sequence[Mapping[str, Any]], unmeasured: Sequence[Mapping[str, Any]]) -> str:
+    rows = []
+    for gap in gaps:
+        key = gap["skill"]
+        cells = [
+            _figure("gaps", key, "priority", gap["priority"]),
+            *(_figure("gaps", key, f, _pct(gap[f])) for f in ("target", "mean", "gap")),
+            _figure("gaps", key, "head_count", _count(gap["head_count"])),
+            _figure("gaps", key, "score", f"{gap['score']:.2f}"),
+        ]
+        rows.append(f'<tr><th scope="row">{_E(gap["name"])}</th>{"".join(cells)}</tr>')
+    for row in unmeasured:
+        key = row["skill"]
+        lead = _figure("unmeasured", key, "priority", row["priority"]) + _figure(
+            "unmeasured", key, "target", _pct(row["target"])
+        )
+        reason = f"not measured, {row['suppressed']}"
+        rows.append(
+            f'<tr><th scope="row">{_E(row["name"])}</th>{lead}'
+            + _figure("unmeasured", key, "suppressed", reason, attrs=' colspan="4" class="muted"')
+            + "</tr>"
+        )
+    head = ("Skill", "Priority", "Target", "Team mean", "Gap", "Head count", "Score")
+    return _table(head, rows) if rows else ""
+
+
+def _recurrence_table(recurrence: Sequence[Mapping[str, Any]]) -> str:
+    rows = []
+    for row in recurrence:
+        key = row["rule"]
+        label = f"{row['rule']} ({row['skill']})"
+        if "suppressed" in row:
+            rows.append(_hidden_row("recurrence", key, label, row["suppressed"], 7))
+            continue
+        cells = [_figure("recurrence", key, "developers", _count(row["developers"]))]
+        for side in ("before", "after"):
+            part = row[side]
+            cells += [
+                _figure("recurrence", key, f"{side}_introduced", _count(part["introduced"])),
+                _figure("recurrence", key, f"{side}_opportunities", _count(part["opportunities"])),
+                _figure("recurrence", key, f"{side}_per_1000", _num(part["per_1000"])),
+            ]
+        rows.append(f'<tr><th scope="row">{_E(label)}</th>{"".join(cells)}</tr>')
+    head = (
+        "Rule (skill)",
+        "Developers (the same on both sides)",
+        "Introduced before",
+        "Opportunities before",
+        "Per 1,000 before",
+        "Introduced after",
+        "Opportunities after",
+        "Per 1,000 after",
+    )
+    return _table(head, rows)
+
+
+def _mastery_table(rows: Sequence[Mapping[str, Any]], minimum: int) -> str:
+    if not rows:
+        return '<p class="note">No developer has reached mastery of a skill yet.</p>'
+    body = []
+    for row in rows:
+        key = row["skill"]
+        if "suppressed" in row:
+            body.append(_hidden_row("time_to_mastery", key, row["name"], row["suppressed"], 2))
+            continue
+        body.append(
+            f'<tr><th scope="row">{_E(row["name"])}</th>'
+            + _figure("time_to_mastery", key, "developers", _count(row["developers"]))
+            + _figure("time_to_mastery", key, "median_days", _days(row["median_days"]))
+            + "</tr>"
+        )
+    head = ("Skill", "Developers who reached mastery", "Median days to mastery")
+    caption = f"Skills mastered by fewer than {minimum} developers are suppressed."
+    return _table(head, body, caption)
+
+
+def _weeks_table(weeks: Sequence[Mapping[str, Any]]) -> str:
+    body = []
+    for week in weeks:
+        key = _date(week["start"])
+        hints = week["hints_dismissed"]
+        body.append(
+            f'<tr><th scope="row">{key}</th>'
+            + _figure("weeks", key, "mean_mastery", _pct(week["mean_mastery"]))
+            + _figure("weeks", key, "lessons_opened", _count(week["lessons_opened"]))
+            + _figure("weeks", key, "hints_dismissed", "n/a" if hints is None else str(hints))
+            + "</tr>"
+        )
+    head = ("Week starting (UTC)", "Mean mastery", "Lessons opened", "Hints dismissed")
+    return f"<details><summary>Figures by week</summary>{_table(head, body)}</details>"
+
+
+def _card(figures: str, label: str, css: str = "") -> str:
     klass = f' class="value {css}"' if css else ' class="value"'
     return (
-        f'<div class="card"><span{klass}>{_E(value)}</span>'
+        f'<div class="card"><span{klass}>{figures}</span>'
         f'<span class="label">{_E(label)}</span></div>'
     )
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """The report as one self-contained HTML document (see the module docstring for its input)."""
-    minimum = int(report["min_group_size"])
-    head = report["headline"]
+def _headline(head: Mapping[str, Any], limits: Mapping[str, str]) -> str:
     before, after = head["recurrence_before"], head["recurrence_after"]
     trend = ""
     if before is not None and after is not None:
         trend = "good" if after < before else "bad" if after > before else ""
-    days = head["median_days_to_mastery"]
-    limits: Mapping[str, str] = report.get("limits") or {}
-    unavailable = "n/a"
+
+    def value(figure: str, text: str, unavailable: bool = False) -> str:
+        return _figure("headline", "", figure, "n/a" if unavailable else text, tag="span")
+
     no_recurrence = "recurrence" in limits
-    no_hints = "hints_dismissed" in limits
     cards = [
         _card(
-            unavailable if no_recurrence else _num(before),
+            value("recurrence_before", _num(before), no_recurrence),
             "anti-patterns per 1,000 opportunities before the first lesson",
         ),
         _card(
-            unavailable if no_recurrence else _num(after),
+            value("recurrence_after", _num(after), no_recurrence),
             "anti-patterns per 1,000 opportunities after it",
             trend,
         ),
-        _card(_num(days), "median days to mastery of a skill"),
         _card(
-            f"{head['skills_below_target']} of {head['skills_with_target']}",
+            value("median_days_to_mastery", _days(head["median_days_to_mastery"])),
+            "median days to mastery of a skill",
+        ),
+        _card(
+            value("skills_below_target", _count(head["skills_below_target"]))
+            + " of "
+            + value("skills_with_target", _count(head["skills_with_target"])),
             "skills below their matrix target",
         ),
-        _card(str(head["lessons_opened"]), "lessons opened"),
-        _card(unavailable if no_hints else str(head["hints_dismissed"]), "hints dismissed"),
+        _card(value("lessons_opened", _count(head["lessons_opened"])), "lessons opened"),
+        _card(
+            value(
+                "hints_dismissed",
+                _count(head["hints_dismissed"]),
+                "hints_dismissed" in limits,
+            ),
+            "hints dismissed",
+        ),
     ]
+    return "".join(cards)
+
+
+def render_html(report: Mapping[str, Any], *, title: str = "lessonlens team report") -> str:
+    """The team figures (``team.team_report``'s result) as one self-contained HTML document."""
+    minimum = int(report["min_group_size"])
+    limits: Mapping[str, str] = report.get("limits") or {}
+    matrix = {entry["skill"]: entry for entry in report["matrix"]}
+    targets = {skill: entry["target"] for skill, entry in matrix.items()}
     weeks = report["weeks"]
     banner = ""
     if report["suppressed"]:
@@ -729,7 +534,7 @@ def render_html(report: Mapping[str, Any]) -> str:
             f'<p class="banner">This team has {_E(str(report["suppressed"]))}: most figures are '
             "suppressed to protect individuals.</p>"
         )
-    gaps_html = [_gap_chart(report["gaps"])]
+    gaps_html = [_gap_chart(report["gaps"]), _gaps_table(report["gaps"], report["unmeasured"])]
     for gap in report["gaps"]:
         gaps_html.append(f"<h3>{_E(gap['name'])}</h3>")
         if gap["lessons"]:
@@ -748,22 +553,26 @@ def render_html(report: Mapping[str, Any]) -> str:
             f'<div class="banner"><p>Limits of this report\'s source:</p><ul>{items}</ul></div>'
         )
     recurrence = report["recurrence"]
-    if no_recurrence:
+    shown = [r for r in recurrence if "suppressed" not in r]
+    if "recurrence" in limits:
         recurrence_html = f'<p class="note">Recurrence is {_E(limits["recurrence"])}.</p>'
     elif recurrence:
-        recurrence_html = _bar_pairs(
-            "recurrence",
-            "Recurrence of each anti-pattern per 1,000 opportunities, before and after the "
-            "developer's first lesson on its skill",
-            [(f"{r['rule_id']} ({r['skill_id']})", r["before"], r["after"]) for r in recurrence],
-            ("before the first lesson", "after it"),
-            lambda v: _num(v),
-        )
+        recurrence_html = ""
+        if shown:
+            recurrence_html = _bar_pairs(
+                "recurrence",
+                "Recurrence of each anti-pattern per 1,000 opportunities, before and after the "
+                "developers' first lesson on it",
+                [
+                    (f"{r['rule']} ({r['skill']})", r["before"]["per_1000"], r["after"]["per_1000"])
+                    for r in shown
+                ],
+                ("before the first lesson", "after it"),
+                lambda v: _num(v),
+            )
+        recurrence_html += _recurrence_table(recurrence)
     else:
-        recurrence_html = (
-            f'<p class="note">Not enough data: a rate is shown once at least {minimum} '
-            "developers contribute to it.</p>"
-        )
+        recurrence_html = '<p class="note">No anti-pattern recorded yet.</p>'
     shown_weeks = [w for w in weeks if w["lessons_opened"] or w["hints_dismissed"]]
     if shown_weeks and not report["suppressed"]:
         engagement_html = _bar_pairs(
@@ -772,41 +581,46 @@ def render_html(report: Mapping[str, Any]) -> str:
             [(_date(w["start"]), w["lessons_opened"], w["hints_dismissed"]) for w in shown_weeks],
             ("lessons opened", "hints dismissed"),
             lambda v: "—" if v is None else f"{v:.0f}",
-            "not available" if no_hints else "suppressed",
+            "not available" if "hints_dismissed" in limits else "suppressed",
         )
     else:
         engagement_html = '<p class="note">No engagement recorded yet.</p>'
     period = f"{_date(weeks[0]['start'])} to {_date(report['generated'])}" if weeks else ""
+    developers = report["developers"]
+    team = f"{developers} developers" if developers is not None else str(report["suppressed"])
+    weeks_html = _weeks_table(weeks) if weeks else ""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_E(report["title"])}</title>
+<title>{_E(title)}</title>
 <style>{_CSS}</style>
 </head>
 <body>
 <header>
-<h1>{_E(report["title"])}</h1>
+<h1>{_E(title)}</h1>
 <p class="meta">Generated {_date(report["generated"])} (UTC) · period {_E(period)} ·
-{report["developers"]} developers · groups smaller than {minimum} are never shown ·
+{_figure("team", "", "developers", team, tag="span")} · groups smaller than
+{_figure("team", "", "min_group_size", str(minimum), tag="span")} are never shown ·
 no individual is named or ranked</p>
 {banner}
 </header>
 <main>
 <section aria-labelledby="h-headline">
 <h2 id="h-headline">Headline: capability, not completion</h2>
-<div class="cards">{"".join(cards)}</div>
+<div class="cards">{_headline(report["headline"], limits)}</div>
 <p class="note">Opportunities are edits where a skill applied (the store counts no changed
 lines, so they stand in for them). A lower rate after the first lesson means the lesson changed
 the code people write.</p>
 </section>
 <section aria-labelledby="h-heatmap">
 <h2 id="h-heatmap">Team mastery by skill</h2>
-<figure>{_heatmap(report["skills"], minimum)}
+<figure>{_heatmap(report["skills"], targets, minimum)}
 <figcaption>Each cell counts developers whose mastery estimate falls in the band; the darker, the
 larger the share of the skill's developers. Hatched rows have fewer than {minimum} developers
 with evidence and are suppressed.</figcaption></figure>
+{_skills_table(report["skills"], matrix) if report["skills"] else ""}
 </section>
 <section aria-labelledby="h-progress">
 <h2 id="h-progress">Progress over time</h2>
@@ -814,16 +628,26 @@ with evidence and are suppressed.</figcaption></figure>
 <figcaption>The mean over developers of each one's mean mastery estimate at the end of the week.
 Weeks with fewer than {minimum} developers with evidence are left out (gaps in the line).
 </figcaption></figure>
+{weeks_html}
 </section>
 <section aria-labelledby="h-gaps">
 <h2 id="h-gaps">Top gaps against the skill matrix</h2>
-<p class="note">Target minus team mean, weighted by priority and head-count; the lessons listed
-teach the skill.</p>
+<p class="note">Target minus team mean, scored by priority (high 3, medium 2, low 1) times the
+developers with evidence; the lessons listed teach the skill.</p>
 <figure>{"".join(gaps_html)}</figure>
 </section>
 <section aria-labelledby="h-recurrence">
 <h2 id="h-recurrence">Recurrence before and after lessons</h2>
+<p class="note">Anti-patterns introduced per 1,000 opportunities, before and after each
+developer's first lesson on the rule, counted over the same developers on both sides. A rule
+is shown once at least {minimum} developers have opportunities on both sides.</p>
 <figure>{recurrence_html}</figure>
+</section>
+<section aria-labelledby="h-mastery">
+<h2 id="h-mastery">Time to mastery</h2>
+<p class="note">Days from a developer's first opportunity on a skill to the moment the learner
+model judged it mastered; the median over those who reached it.</p>
+{_mastery_table(report["time_to_mastery"], minimum)}
 </section>
 <section aria-labelledby="h-engagement">
 <h2 id="h-engagement">Engagement</h2>
@@ -835,4 +659,4 @@ teach the skill.</p>
 """
 
 
-__all__ = ["DEFAULT_MIN_GROUP_SIZE", "build_report_data", "render_html"]
+__all__ = ["BANDS", "render_html"]

@@ -1,40 +1,82 @@
-"""Team views over the progress store: skill distributions, gaps against the matrix, capability.
+"""Team figures: the one definition of every number a team lead is shown.
 
-Everything here is aggregate. The result never holds a pseudonym, one developer's row, or an
-order of developers; and no figure is shown for a group smaller than ``min_group_size``
-(default 5): below it the figure is replaced by ``suppressed`` with the reason. Quartiles of four
-people, or a median time to mastery of two, would let a team lead read individuals back out.
+``lessonlens export --team`` (JSON and CSV) and ``lessonlens report --html`` both show what
+:func:`team_report` returns; ``report.py`` only draws it. The two used to compute their figures
+separately and disagreed; where they did, the definition kept is the one a lead can act on:
 
-The result is plain JSON-able data (dicts, lists, strings, numbers); its shape::
+- **Minimum group.** The matrix's ``min-group-size`` (default 5, ``matrix.DEFAULT_MIN_GROUP_SIZE``)
+  is the team's privacy policy. A command's ``--min-group`` can only raise it
+  (:func:`minimum_group`); the HTML report's used to lower it. Every figure is hidden, with its
+  reason, by one rule, :func:`suppression`: fewer developers behind it than the minimum.
+- **Mastery by skill.** Per skill, the estimates (at ``now``) of the developers with at least one
+  opportunity: mean, quartiles and developers per 20% band. A developer who only opened a lesson
+  is at the prior, which says nothing about the team. Every skill of the matrix is listed, with
+  "no developers with evidence" where none has any.
+- **Gap.** ``target - team mean`` for a measured matrix skill below its target, ranked by ``score =
+  gap * PRIORITY_WEIGHTS[priority] * head count`` (developers with evidence): a gap many people
+  share costs more than the same gap in one corner. The top ``TOP_GAPS`` (10; the HTML showed 5,
+  and hid gaps the export listed), each with every lesson that teaches the skill or one of its
+  sub-skills, easiest first (the HTML listed only lessons of the skill itself, none for a parent
+  skill). ``headline.skills_below_target`` counts every gap, not only the top ones.
+- **Recurrence.** Per rule, anti-patterns introduced per 1,000 opportunities of its skill, before
+  and after each developer's first opening of a lesson that teaches the rule, over the *same*
+  developers: those with opportunities on both sides. Counting each side over whoever had
+  opportunities there (the HTML's way) let a change in who was measured pass for a change in
+  what people write. A rule is shown whole or suppressed whole. The headline pools the shown
+  rules.
+- **Time to mastery.** Days from a developer's first opportunity on a skill to the first event
+  after which the learner judged it mastered, judged at that event's time (the export judged it
+  at "now"); per skill the median over those who reached mastery, and in the headline the median
+  over every skill mastered, shown once enough developers reached any.
+- **Weeks.** The team's mean mastery at the end of each week (the mean over developers of each
+  one's mean estimate, so every developer weighs the same), and the lessons opened and hints
+  dismissed, over at most the last ``MAX_WEEKS`` weeks to ``now``.
+
+Everything is aggregate: the result never holds a pseudonym, one developer's row, or an order of
+developers. It is plain JSON-able data; its shape::
 
     {"developers": int | None,          # None when the whole team is below the minimum
      "min_group_size": int,
-     "skills": [{"skill", "name", "count", "mean", "q1", "median", "q3"} | {"skill", "name",
-                 "suppressed"}],
+     "suppressed": str | None,          # why the whole team is hidden
+     "generated": float,                # "now": estimates are taken at this time (unix seconds)
+     "headline": {"recurrence_before", "recurrence_after", "median_days_to_mastery",
+                  "lessons_opened", "hints_dismissed", "skills_below_target",
+                  "skills_with_target"},   # None where hidden or unavailable
+     "matrix": [{"skill", "name", "priority", "target"}],
+     "skills": [{"skill", "name", "count", "mean", "q1", "median", "q3", "bands"}
+                | {"skill", "name", "suppressed"}],
+     "weeks": [{"start", "mean_mastery", "lessons_opened", "hints_dismissed"}],
      "gaps": [{"skill", "name", "priority", "target", "mean", "gap", "head_count", "score",
                "lessons": [{"id", "title", "url"}]}],
      "unmeasured": [{"skill", "name", "priority", "target", "suppressed"}],
      "recurrence": [{"rule", "skill", "developers", "before": {"introduced", "opportunities",
                      "per_1000"}, "after": {...}} | {"rule", "skill", "suppressed"}],
-     "time_to_mastery": [{"skill", "name", "developers", "median_days"} | {..., "suppressed"}]}
+     "time_to_mastery": [{"skill", "name", "developers", "median_days"} | {..., "suppressed"}],
+     "limits": {"recurrence" | "hints_dismissed" | "mastery": str}}   # what the source lacks
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog
-from lessonlens.server.learner import Learner, SkillEstimate, estimate, is_mastered, params_for
+from lessonlens.server.learner import Learner, SkillEstimate, is_mastered, params_for
 from lessonlens.server.matrix import Matrix
 from lessonlens.server.progress import Event, EventKind, ProgressStore
 
 # How much a gap counts per priority; "none" never reaches the gap list.
 PRIORITY_WEIGHTS: Mapping[str, float] = {"high": 3.0, "medium": 2.0, "low": 1.0}
+TOP_GAPS = 10
+MAX_WEEKS = 26
+BAND_COUNT = 5  # 20% mastery bands
 _DAY = 24 * 3600.0
-# Events where the developer's code was checked for a skill: each is one edit opportunity.
+_WEEK = 7 * _DAY
+# Events where the developer's code was checked for a skill: each is one edit opportunity. The
+# store counts no changed lines (events carry ids only), so opportunities stand in for them.
 _OPPORTUNITIES = frozenset(
     {
         EventKind.SKILL_EVIDENCE,
@@ -45,8 +87,113 @@ _OPPORTUNITIES = frozenset(
 )
 
 
-def _too_few(count: int, minimum: int, what: str) -> str:
+# ---- the minimum group ---------------------------------------------------------------------
+
+
+def minimum_group(matrix: Matrix | None, requested: int | None = None) -> int:
+    """The smallest group a team figure may describe.
+
+    ``requested`` (a command's ``--min-group``) can only raise the matrix's minimum: the shared
+    config is the team's privacy policy, and one person's flag must not loosen it. Never below
+    two: one developer's numbers are their own.
+    """
+    configured = (matrix if matrix is not None else Matrix()).min_group_size
+    return max(configured, requested or 0, 2)
+
+
+def suppression(count: int, minimum: int, what: str) -> str | None:
+    """Why a figure computed over ``count`` developers is hidden, or None when it may be shown.
+
+    The one place that decides: quartiles of four people, or a median time to mastery of two,
+    would let a team lead read individuals back out.
+    """
+    if count >= minimum:
+        return None
     return f"fewer than {minimum} {what}" if count else f"no {what}"
+
+
+# ---- one pass per developer ------------------------------------------------------------------
+
+
+@dataclass
+class _Developer:
+    """One developer's data, kept only while aggregating; it never leaves this module."""
+
+    events: list[Event]
+    estimates: dict[str, SkillEstimate] = field(default_factory=dict)
+    mastered_after: dict[str, float] = field(default_factory=dict)  # skill -> days
+    weekly: dict[float, float] = field(default_factory=dict)  # week start -> mean estimate
+
+
+def _week_start(t: float) -> float:
+    """Monday 00:00 UTC of ``t``'s week: weeks that read the same in every time zone."""
+    day = dt.datetime.fromtimestamp(t, dt.UTC).date()
+    monday = day - dt.timedelta(days=day.weekday())
+    return dt.datetime.combine(monday, dt.time(), dt.UTC).timestamp()
+
+
+def _weeks(first: float, now: float) -> list[float]:
+    last = _week_start(now)
+    start = max(_week_start(first), last - (MAX_WEEKS - 1) * _WEEK)
+    count = round((last - start) / _WEEK) + 1
+    return [start + i * _WEEK for i in range(max(count, 1))]
+
+
+def _replay(
+    events: list[Event], catalog: Catalog, now: float, weeks: Sequence[float]
+) -> _Developer:
+    """Replay one developer's events through the learner, once, collecting what the figures need.
+
+    Mastery is the learner's own judgement (``is_mastered``) at each event's time, not the stored
+    ``MASTERED`` events: those are written only where an editor happened to be running.
+    """
+    found = _Developer(events)
+    learner = Learner(params_for(catalog.skills))
+    first: dict[str, float] = {}
+    week = 0
+
+    def close_week() -> None:
+        end = weeks[week] + _WEEK
+        known = [s.p_known for s in learner.snapshots(end).values() if s.opportunities]
+        if known:
+            found.weekly[weeks[week]] = statistics.fmean(known)
+
+    for event in events:
+        while week < len(weeks) and event.time >= weeks[week] + _WEEK:
+            close_week()
+            week += 1
+        learner.apply(event)
+        if event.kind not in _OPPORTUNITIES and event.kind is not EventKind.REVIEW_ANSWERED:
+            continue
+        skill = event.skill_id
+        first.setdefault(skill, event.time)
+        if skill not in found.mastered_after and is_mastered(learner.snapshot(skill, event.time)):
+            found.mastered_after[skill] = (event.time - first[skill]) / _DAY
+    while week < len(weeks):
+        close_week()
+        week += 1
+    found.estimates = learner.snapshots(now)
+    return found
+
+
+def _load(
+    store: ProgressStore, catalog: Catalog, now: float, since: float | None
+) -> tuple[list[float], list[_Developer]]:
+    histories = []
+    for developer in store.developers():
+        events = sorted(store.events(developer, since=since), key=lambda e: e.time)
+        if events:
+            histories.append(events)
+    weeks = _weeks(min((h[0].time for h in histories), default=now), now)
+    return weeks, [_replay(events, catalog, now, weeks) for events in histories]
+
+
+# ---- figures -------------------------------------------------------------------------------
+
+
+def _skill_name(catalog: Catalog, skill_id: str) -> str:
+    skill = catalog.skill(skill_id)
+    return skill.name if skill else skill_id
 
 
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -56,63 +203,11 @@ def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
     return q1, median, q3
 
 
-@dataclass
-class _Developer:
-    """One developer's data, kept only while aggregating; it never leaves this module."""
-
-    estimates: dict[str, SkillEstimate]
-    events: list[Event]
-    mastered_after: dict[str, float] = field(default_factory=dict)  # skill -> seconds
-
-
-def _mastery_times(events: Iterable[Event], catalog: Catalog, now: float) -> dict[str, float]:
-    """Per skill, seconds from the developer's first opportunity to the learner's mastery.
-
-    The learner's own judgement (``is_mastered``) replayed event by event, not the stored
-    ``MASTERED`` events: those are written only where an editor happened to be running.
-    """
-    learner = Learner(params_for(catalog.skills))
-    first: dict[str, float] = {}
-    reached: dict[str, float] = {}
-    for event in events:
-        learner.apply(event)
-        if event.kind not in _OPPORTUNITIES and event.kind is not EventKind.REVIEW_ANSWERED:
-            continue
-        first.setdefault(event.skill_id, event.time)
-        if event.skill_id not in reached and is_mastered(learner.snapshot(event.skill_id, now)):
-            reached[event.skill_id] = event.time - first[event.skill_id]
-    return reached
-
-
-def _load(
-    store: ProgressStore, catalog: Catalog, now: float, since: float | None
-) -> list[_Developer]:
-    lookup = params_for(catalog.skills)
-    found: list[_Developer] = []
-    for developer in store.developers():
-        events = sorted(store.events(developer, since=since), key=lambda e: e.time)
-        if not events:
-            continue
-        found.append(
-            _Developer(estimate(events, lookup, now), events, _mastery_times(events, catalog, now))
-        )
-    return found
-
-
-def _skill_name(catalog: Catalog, skill_id: str) -> str:
-    skill = catalog.skill(skill_id)
-    return skill.name if skill else skill_id
-
-
 def _distributions(
-    developers: Sequence[_Developer], catalog: Catalog, minimum: int
+    developers: Sequence[_Developer], catalog: Catalog, matrix: Matrix, minimum: int
 ) -> dict[str, dict[str, Any]]:
-    """Per skill, the distribution of mastery among developers with evidence of it.
-
-    A developer who only opened a lesson of a skill has an estimate at the prior, which says
-    nothing about the team; only developers with at least one opportunity count.
-    """
-    values: dict[str, list[float]] = {}
+    """Per skill (every skill with evidence, and every matrix skill), the team's mastery."""
+    values: dict[str, list[float]] = {s.skill_id: [] for s in matrix.prioritised()}
     for developer in developers:
         for skill_id, found in developer.estimates.items():
             if found.opportunities:
@@ -120,11 +215,22 @@ def _distributions(
     rows: dict[str, dict[str, Any]] = {}
     for skill_id, seen in sorted(values.items()):
         row: dict[str, Any] = {"skill": skill_id, "name": _skill_name(catalog, skill_id)}
-        if len(seen) < minimum:
-            row["suppressed"] = _too_few(len(seen), minimum, "developers with evidence")
+        reason = suppression(len(seen), minimum, "developers with evidence")
+        if reason:
+            row["suppressed"] = reason
         else:
             q1, median, q3 = _quartiles(seen)
-            row.update(count=len(seen), mean=statistics.fmean(seen), q1=q1, median=median, q3=q3)
+            bands = [0] * BAND_COUNT
+            for value in seen:
+                bands[min(int(value * BAND_COUNT), BAND_COUNT - 1)] += 1
+            row.update(
+                count=len(seen),
+                mean=statistics.fmean(seen),
+                q1=q1,
+                median=median,
+                q3=q3,
+                bands=bands,
+            )
         rows[skill_id] = row
     return rows
 
@@ -155,15 +261,13 @@ def gap_analysis(
     catalog: Catalog,
     *,
     role: str | None = None,
-    top: int = 10,
+    top: int | None = TOP_GAPS,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(gaps, unmeasured): the matrix's skills, target against the team's mean mastery.
 
-    ``score = (target - mean) * priority weight * head count``, where head count is the number
-    of developers with evidence of the skill: a gap that many people share costs the team more
-    than the same gap in one corner. Sorted by score, then skill id (so ties read the same on
-    every run). Skills met or exceeded are not gaps. A skill whose distribution is suppressed
-    cannot be measured without exposing individuals and is listed apart, unranked.
+    Gaps are sorted by score, then skill id (so ties read the same on every run); ``top=None``
+    keeps them all. Skills met or exceeded are not gaps. A skill whose distribution is
+    suppressed cannot be measured without exposing individuals and is listed apart, unranked.
     """
     gaps: list[dict[str, Any]] = []
     unmeasured: list[dict[str, Any]] = []
@@ -194,14 +298,19 @@ def gap_analysis(
             }
         )
     gaps.sort(key=lambda g: (-g["score"], g["skill"]))
-    for found in gaps[:top]:
+    chosen = gaps if top is None else gaps[:top]
+    for found in chosen:
         found["lessons"] = _lessons_for(catalog, found["skill"])
-    return gaps[:top], unmeasured
+    return chosen, unmeasured
 
 
-def _rate(introduced: int, opportunities: int) -> dict[str, Any]:
-    per = round(1000 * introduced / opportunities, 1) if opportunities else None
-    return {"introduced": introduced, "opportunities": opportunities, "per_1000": per}
+def _rate(introduced: int, opportunities: int) -> float | None:
+    return round(1000 * introduced / opportunities, 1) if opportunities else None
+
+
+def _side(introduced: int, opportunities: int) -> dict[str, Any]:
+    per_1000 = _rate(introduced, opportunities)
+    return {"introduced": introduced, "opportunities": opportunities, "per_1000": per_1000}
 
 
 def recurrence(
@@ -209,16 +318,11 @@ def recurrence(
 ) -> list[dict[str, Any]]:
     """Per anti-pattern (rule), how often it is written before and after its lesson is seen.
 
-    The issue asks for a rate per 1,000 changed lines, but the store holds no line counts (by
-    design: events carry ids only). The denominator is therefore the number of edit
-    *opportunities*: events where the developer's code was checked for the rule's skill (skill
-    evidence, anti-pattern introduced or fixed, quick fix applied). ``per_1000`` is anti-patterns
-    introduced per 1,000 such opportunities.
-
-    The split is each developer's first exposure to a lesson for that rule (a ``LESSON_OPENED``
-    event naming the rule, or a lesson that lists it). Only developers who were exposed and have
-    opportunities on both sides count, so that "before" and "after" describe the same people;
-    fewer than ``minimum`` of them and the rule's figures are suppressed.
+    ``per_1000`` is anti-patterns introduced per 1,000 opportunities of the rule's skill (skill
+    evidence, anti-pattern introduced or fixed, quick fix applied). The split is each developer's
+    first exposure to a lesson for that rule (a ``LESSON_OPENED`` event naming the rule, or a
+    lesson that lists it). Only developers who were exposed and have opportunities on both sides
+    count, so that "before" and "after" describe the same people.
     """
     teaches: dict[str, set[str]] = {}
     for lesson in catalog.lessons.values():
@@ -261,11 +365,12 @@ def recurrence(
                     total[0] += part[0]
                     total[1] += part[1]
         row: dict[str, Any] = {"rule": rule_id, "skill": skill_id}
-        if people < minimum:
-            what = "developers with opportunities before and after the lesson"
-            row["suppressed"] = _too_few(people, minimum, what)
+        what = "developers with opportunities before and after the lesson"
+        reason = suppression(people, minimum, what)
+        if reason:
+            row["suppressed"] = reason
         else:
-            row.update(developers=people, before=_rate(*before), after=_rate(*after))
+            row.update(developers=people, before=_side(*before), after=_side(*after))
         rows.append(row)
     return rows
 
@@ -280,17 +385,68 @@ def time_to_mastery(
     """
     reached: dict[str, list[float]] = {}
     for developer in developers:
-        for skill_id, seconds in developer.mastered_after.items():
-            reached.setdefault(skill_id, []).append(seconds / _DAY)
+        for skill_id, after in developer.mastered_after.items():
+            reached.setdefault(skill_id, []).append(after)
     rows: list[dict[str, Any]] = []
     for skill_id, days in sorted(reached.items()):
         row: dict[str, Any] = {"skill": skill_id, "name": _skill_name(catalog, skill_id)}
-        if len(days) < minimum:
-            row["suppressed"] = _too_few(len(days), minimum, "developers who reached mastery")
+        reason = suppression(len(days), minimum, "developers who reached mastery")
+        if reason:
+            row["suppressed"] = reason
         else:
             row.update(developers=len(days), median_days=round(statistics.median(days), 2))
         rows.append(row)
     return rows
+
+
+def _week_rows(
+    developers: Sequence[_Developer], weeks: Sequence[float], minimum: int
+) -> list[dict[str, Any]]:
+    rows: dict[float, dict[str, Any]] = {
+        start: {"start": start, "mean_mastery": None, "lessons_opened": 0, "hints_dismissed": 0}
+        for start in weeks
+    }
+    for start in weeks:
+        means = [d.weekly[start] for d in developers if start in d.weekly]
+        if suppression(len(means), minimum, "developers with evidence") is None:
+            rows[start]["mean_mastery"] = statistics.fmean(means)
+    for developer in developers:
+        for event in developer.events:
+            row = rows.get(_week_start(event.time))
+            if row is not None and event.kind is EventKind.LESSON_OPENED:
+                row["lessons_opened"] += 1
+            elif row is not None and event.kind is EventKind.HINT_DISMISSED:
+                row["hints_dismissed"] += 1
+    return list(rows.values())
+
+
+def _limits(missing: Collection[EventKind], source: str) -> dict[str, str]:
+    """What a source that cannot hold some kinds (an LRS) cannot give: unavailable, never zero."""
+    limits = {}
+    if EventKind.ANTIPATTERN_INTRODUCED in missing:
+        limits["recurrence"] = f"not available: {source} holds no anti-patterns introduced"
+    if EventKind.HINT_DISMISSED in missing:
+        limits["hints_dismissed"] = f"not available: {source} holds no hints dismissed"
+    left_out = [
+        name
+        for kind, name in (
+            (EventKind.ANTIPATTERN_INTRODUCED, "anti-patterns introduced"),
+            (EventKind.FIX_APPLIED, "fixes applied"),
+            (EventKind.I_KNOW_THIS, '"I know this" claims'),
+        )
+        if kind in missing
+    ]
+    if left_out:
+        limits["mastery"] = (
+            f"mastery estimates and days to mastery use the evidence in {source} only, "
+            f"without {', '.join(left_out)}"
+        )
+    return limits
+
+
+def _pooled(rows: Iterable[Mapping[str, Any]], side: str) -> float | None:
+    shown = [row[side] for row in rows if "suppressed" not in row]
+    return _rate(sum(s["introduced"] for s in shown), sum(s["opportunities"] for s in shown))
 
 
 def team_report(
@@ -302,38 +458,93 @@ def team_report(
     min_group_size: int | None = None,
     since: float | None = None,
     role: str | None = None,
+    missing: Collection[EventKind] = frozenset(),
+    source: str = "the progress store",
 ) -> dict[str, Any]:
-    """The team's aggregate view (shape in the module docstring).
+    """Every team figure (shape and definitions in the module docstring).
 
-    ``min_group_size`` can only raise the matrix's minimum (5 unless the project's config says
-    otherwise): the shared config is the team's privacy policy, and one person's command-line
-    flag must not loosen it.
+    ``missing`` names the event kinds ``store`` cannot hold (an LRS holds no anti-patterns
+    introduced): the figures built on them become unavailable, with a reason naming ``source``,
+    rather than zeros that would read as a perfect team.
     """
     matrix = matrix if matrix is not None else Matrix()
-    minimum = max(matrix.min_group_size, min_group_size or 0, 2)
-    developers = _load(store, catalog, now, since)
-    if len(developers) < minimum:
+    minimum = minimum_group(matrix, min_group_size)
+    limits = _limits(missing, source)
+    targets = [
+        {
+            "skill": entry.skill_id,
+            "name": _skill_name(catalog, entry.skill_id),
+            "priority": entry.priority,
+            "target": entry.target_for(role),
+        }
+        for entry in matrix.prioritised()
+    ]
+    weeks, developers = _load(store, catalog, now, since)
+    headline: dict[str, Any] = dict.fromkeys(
+        (
+            "recurrence_before",
+            "recurrence_after",
+            "median_days_to_mastery",
+            "lessons_opened",
+            "hints_dismissed",
+            "skills_below_target",
+            "skills_with_target",
+        )
+    )
+    team_hidden = suppression(len(developers), minimum, "developers in the store")
+    if team_hidden:
         # Below the minimum even skill-level aggregates would describe a handful of people.
         return {
             "developers": None,
             "min_group_size": minimum,
-            "suppressed": _too_few(len(developers), minimum, "developers in the store"),
+            "suppressed": team_hidden,
+            "generated": now,
+            "headline": headline,
+            "matrix": targets,
             "skills": [],
+            "weeks": [],
             "gaps": [],
             "unmeasured": [],
             "recurrence": [],
             "time_to_mastery": [],
+            "limits": limits,
         }
-    distributions = _distributions(developers, catalog, minimum)
-    gaps, unmeasured = gap_analysis(distributions, matrix, catalog, role=role)
+    distributions = _distributions(developers, catalog, matrix, minimum)
+    gaps, unmeasured = gap_analysis(distributions, matrix, catalog, role=role, top=None)
+    recurring = [] if "recurrence" in limits else recurrence(developers, catalog, minimum)
+    mastery = time_to_mastery(developers, catalog, minimum)
+    week_rows = _week_rows(developers, weeks, minimum)
+    masters = [d for d in developers if d.mastered_after]
+    if suppression(len(masters), minimum, "developers who reached mastery") is None:
+        days = [value for d in masters for value in d.mastered_after.values()]
+        headline["median_days_to_mastery"] = round(statistics.median(days), 2)
+    if recurring:
+        headline["recurrence_before"] = _pooled(recurring, "before")
+        headline["recurrence_after"] = _pooled(recurring, "after")
+    # Over the whole period, not only the weeks drawn: the window holds at most MAX_WEEKS.
+    kinds = [e.kind for d in developers for e in d.events]
+    headline["lessons_opened"] = kinds.count(EventKind.LESSON_OPENED)
+    headline["hints_dismissed"] = kinds.count(EventKind.HINT_DISMISSED)
+    if "hints_dismissed" in limits:
+        headline["hints_dismissed"] = None
+        for week in week_rows:
+            week["hints_dismissed"] = None
+    headline["skills_below_target"] = len(gaps)
+    headline["skills_with_target"] = len(targets) - len(unmeasured)
     return {
         "developers": len(developers),
         "min_group_size": minimum,
+        "suppressed": None,
+        "generated": now,
+        "headline": headline,
+        "matrix": targets,
         "skills": list(distributions.values()),
-        "gaps": gaps,
+        "weeks": week_rows,
+        "gaps": gaps[:TOP_GAPS],
         "unmeasured": unmeasured,
-        "recurrence": recurrence(developers, catalog, minimum),
-        "time_to_mastery": time_to_mastery(developers, catalog, minimum),
+        "recurrence": recurring,
+        "time_to_mastery": mastery,
+        "limits": limits,
     }
 
 
@@ -349,11 +560,9 @@ def self_rows(events: Iterable[Event]) -> list[dict[str, Any]]:
     The pseudonym and the hashed repository id are left out: the export is the developer's own,
     and neither means anything to them.
     """
-    import datetime
-
     return [
         {
-            "time": datetime.datetime.fromtimestamp(e.time, datetime.UTC).isoformat(),
+            "time": dt.datetime.fromtimestamp(e.time, dt.UTC).isoformat(),
             "kind": e.kind.value,
             "skill": e.skill_id,
             "rule": e.rule_id,
@@ -369,7 +578,8 @@ def team_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The team report flattened to long-format rows (section, skill, rule, metric, value).
 
     Long format because the sections have different figures; a suppressed figure is one row
-    whose metric is ``suppressed`` and whose value is the reason.
+    whose metric is ``suppressed`` and whose value is the reason. A week's figures carry the
+    week's first day in the metric (``mean_mastery@2026-01-05``); bands are ``band_0_20``..
     """
     rows: list[dict[str, Any]] = []
 
@@ -383,13 +593,27 @@ def team_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         add("team", None, None, "suppressed", report.get("suppressed"))
     else:
         add("team", None, None, "developers", report["developers"])
-    for section in ("skills", "gaps", "unmeasured", "time_to_mastery"):
+    add("team", None, None, "generated", report["generated"])
+    for metric, value in report["headline"].items():
+        add("headline", None, None, metric, value)
+    for section in ("matrix", "skills", "gaps", "unmeasured", "time_to_mastery"):
         for entry in report[section]:
             for metric, value in entry.items():
                 if metric in ("skill", "name"):
                     continue
                 if metric == "lessons":
                     value = " ".join(lesson["id"] for lesson in value)
+                if metric == "bands":
+                    step = 100 // BAND_COUNT
+                    for i, count in enumerate(value):
+                        add(
+                            section,
+                            entry["skill"],
+                            None,
+                            f"band_{i * step}_{i * step + step}",
+                            count,
+                        )
+                    continue
                 add(section, entry["skill"], None, metric, value)
     for entry in report["recurrence"]:
         for metric, value in entry.items():
@@ -400,6 +624,12 @@ def team_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                     add("recurrence", entry["skill"], entry["rule"], f"{metric}_{part}", figure)
             else:
                 add("recurrence", entry["skill"], entry["rule"], metric, value)
+    for week in report["weeks"]:
+        day = dt.datetime.fromtimestamp(week["start"], dt.UTC).strftime("%Y-%m-%d")
+        for metric in ("mean_mastery", "lessons_opened", "hints_dismissed"):
+            add("weeks", None, None, f"{metric}@{day}", week[metric])
+    for key, reason in sorted(report["limits"].items()):
+        add("limits", None, None, key, reason)
     return rows
 
 

@@ -92,3 +92,71 @@ def test_tree_sitter_binding_is_behind_one_module():
         if module == "tree_sitter" or module.startswith("tree_sitter.")
     }
     assert users == {"analyzers/parsing.py"}
+
+
+# ---- team figures: one definition ------------------------------------------------------------
+
+
+def _module_assignments(path: Path) -> list[str]:
+    names = []
+    for node in ast.parse(path.read_text(), str(path)).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        names.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def test_team_figures_have_one_definition():
+    """Team figures are computed in ``server/team.py`` only; the minimum group's default lives in
+    ``server/matrix.py`` (where the config is read) and nowhere else, and the gap's priority
+    weights in ``server/team.py``. ``related.py``'s ``PRIORITY_WEIGHT`` ranks related lessons for
+    one developer in the editor: not a team figure.
+    """
+    minimum_groups = []
+    weights = []
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        where = str(path.relative_to(ROOT))
+        for name in _module_assignments(path):
+            upper = name.upper()
+            if "MIN" in upper and "GROUP" in upper:
+                minimum_groups.append(f"{where}:{name}")
+            if "PRIORITY" in upper and "WEIGHT" in upper:
+                weights.append(f"{where}:{name}")
+    assert minimum_groups == ["server/matrix.py:DEFAULT_MIN_GROUP_SIZE"]
+    assert weights == ["server/related.py:PRIORITY_WEIGHT", "server/team.py:PRIORITY_WEIGHTS"]
+
+
+def test_one_function_decides_whether_a_group_is_shown():
+    """No comparison against the minimum group outside ``team.suppression`` (and the config's
+    own check that the configured minimum is at least 2), and the HTML report computes nothing:
+    it imports no learner, store or matrix."""
+
+    def against_minimum(node: ast.Compare) -> bool:
+        """An ordering (<, <=, >, >=) with the minimum group as one side."""
+        if not all(isinstance(op, ast.Lt | ast.LtE | ast.Gt | ast.GtE) for op in node.ops):
+            return False
+        for side in (node.left, *node.comparators):
+            name = side.id if isinstance(side, ast.Name) else getattr(side, "attr", "")
+            if "minimum" in name or "min_group" in name:
+                return True
+        return False
+
+    found = []
+    allowed = {("server/team.py", "suppression"), ("server/matrix.py", "parse_matrix")}
+    for path in sorted((ROOT / "server").rglob("*.py")):
+        where = str(path.relative_to(ROOT))
+        if where == "server/settings.py":  # editor settings' own "minimum" values
+            continue
+        for function in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(function, ast.FunctionDef) or (where, function.name) in allowed:
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Compare) and against_minimum(node):
+                    found.append(f"{where}:{function.name}:{node.lineno}")
+    assert found == []
+    computing = ("learner", "progress", "matrix", "xapi")
+    assert not [
+        module
+        for file, module in imports_of("server")
+        if file == "server/report.py"
+        and any(module == f"lessonlens.server.{name}" for name in computing)
+    ]

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lessonlens.lessons.catalog import Catalog, load_catalog
+from lessonlens.lessons.catalog import Catalog, load_catalog, load_skills
 from lessonlens.server.cli import main
+from lessonlens.server.matrix import Matrix, SkillTarget
 from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.report import build_report_data, render_html
+from lessonlens.server.report import render_html
+from lessonlens.server.team import team_report
 
 WEEK = 7 * 24 * 3600.0
 NOW = 1_780_000_000.0  # a fixed "now" so that the weeks are the same on every run
@@ -38,6 +40,13 @@ TARGETS = {
     "python.comprehensions": 0.6,
     "python.async": 0.9,
 }
+# The targets as a skill matrix, each skill at its taxonomy's priority.
+MATRIX = Matrix(
+    skills={
+        skill: SkillTarget(skill, target, load_skills()[skill].priority)
+        for skill, target in TARGETS.items()
+    }
+)
 
 
 def _team_events(weeks: int = 10, seed: int = 7) -> list[Event]:
@@ -85,22 +94,28 @@ def store(tmp_path: Path) -> SqliteProgressStore:
 def test_report_data_suppresses_small_groups_and_finds_gaps(
     store: SqliteProgressStore, catalog: Catalog
 ) -> None:
-    data = build_report_data(store, catalog, TARGETS, 5, NOW)
+    data = team_report(store, catalog, MATRIX, NOW, min_group_size=5)
     assert data["developers"] == len(DEVELOPERS)
     assert data["suppressed"] is None
-    rows = {row["id"]: row for row in data["skills"]}
-    assert rows["python.async"]["suppressed"] and rows["python.async"]["bands"] is None
-    assert rows["python.async"]["mean"] is None and rows["python.async"]["developers"] is None
+    rows = {row["skill"]: row for row in data["skills"]}
+    # A suppressed skill holds its reason and no figure (the unified shape: figures absent).
+    assert rows["python.async"]["suppressed"] and "bands" not in rows["python.async"]
+    assert "mean" not in rows["python.async"] and "count" not in rows["python.async"]
     assert sum(rows["python.strings"]["bands"]) == len(DEVELOPERS)
-    weighted = [gap["weighted"] for gap in data["gaps"]]
+    weighted = [gap["score"] for gap in data["gaps"]]
     assert weighted == sorted(weighted, reverse=True)
-    assert all(gap["skill_id"] != "python.async" for gap in data["gaps"])  # suppressed: no gap
+    assert all(gap["skill"] != "python.async" for gap in data["gaps"])  # suppressed: no gap
     assert all(gap["lessons"] for gap in data["gaps"])
     head = data["headline"]
     assert head["recurrence_before"] > head["recurrence_after"] > 0
     assert head["lessons_opened"] == 4 * 7 + 3
     assert head["hints_dismissed"] > 0
-    assert {row["rule_id"] for row in data["recurrence"]} == {rule for _, rule, _ in WORK}
+    # One definition of recurrence: the same developers before and after, a rule shown whole
+    # or suppressed whole (the three who touched the rare rule are too few).
+    shown = {row["rule"] for row in data["recurrence"] if "suppressed" not in row}
+    assert shown == {rule for _, rule, _ in WORK}
+    rare = next(row for row in data["recurrence"] if row["rule"] == RARE[1])
+    assert "fewer than 5" in rare["suppressed"] and "before" not in rare
     shown = [week["mean_mastery"] for week in data["weeks"] if week["mean_mastery"] is not None]
     assert len(shown) >= 8 and shown[-1] > shown[0]
 
@@ -108,9 +123,9 @@ def test_report_data_suppresses_small_groups_and_finds_gaps(
 def test_team_below_minimum_shows_nothing_about_people(
     store: SqliteProgressStore, catalog: Catalog
 ) -> None:
-    data = build_report_data(store, catalog, TARGETS, 8, NOW)
+    data = team_report(store, catalog, MATRIX, NOW, min_group_size=8)
     assert data["suppressed"]
-    assert all(row["bands"] is None for row in data["skills"])
+    assert all("bands" not in row for row in data["skills"])
     assert data["gaps"] == [] and data["recurrence"] == []
     assert all(week["mean_mastery"] is None for week in data["weeks"])
     assert data["headline"]["recurrence_before"] is None
@@ -133,7 +148,7 @@ def _assert_self_contained(page: str) -> None:
 def test_rendered_page_is_self_contained_and_private(
     store: SqliteProgressStore, catalog: Catalog
 ) -> None:
-    page = render_html(build_report_data(store, catalog, TARGETS, 5, NOW))
+    page = render_html(team_report(store, catalog, MATRIX, NOW, min_group_size=5))
     _assert_self_contained(page)
     assert page.count("<svg") == 5
     assert page.count('role="img"') == 5 and page.count("<title id=") == 5
@@ -173,7 +188,9 @@ def test_report_draws_in_headless_chromium(
 ) -> None:
     chromium = _chromium()
     report = tmp_path / "report.html"
-    report.write_text(render_html(build_report_data(store, catalog, TARGETS, 5, NOW)), "utf-8")
+    report.write_text(
+        render_html(team_report(store, catalog, MATRIX, NOW, min_group_size=5)), "utf-8"
+    )
     screenshot = tmp_path / "report.png"
     common = [
         chromium,

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from test_report import DEVELOPERS, NOW, TARGETS, _team_events
+from test_report import DEVELOPERS, MATRIX, NOW, _team_events
 from test_xapi import HOME, PASSWORD, USER, Ralph, ralph  # noqa: F401 (ralph: the fixture)
 
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
 from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.report import build_report_data, render_html
+from lessonlens.server.report import render_html
+from lessonlens.server.team import team_report
 from lessonlens.server.xapi import (
     NOT_SENT,
     EventListStore,
@@ -138,16 +139,22 @@ def test_report_from_the_lrs_matches_the_local_one(
                 cursor_path=tmp_path / f"cursor-{developer}.json",
                 homepage=HOME,
             )
-        local = build_report_data(store, catalog, TARGETS, 5, NOW)
+        local = team_report(store, catalog, MATRIX, NOW, min_group_size=5)
     _post_foreign(ralph)
     fetched = fetch_events(ralph.url, username=USER, password=PASSWORD, page_size=50)
     carried = [e for e in events if statement(e) is not None]
     assert len(fetched) == len(carried) > 150  # several pages of 50, the foreign one skipped
-    lrs = build_report_data(
-        EventListStore(fetched), catalog, TARGETS, 5, NOW, missing=NOT_SENT, source="the LRS"
+    lrs = team_report(
+        EventListStore(fetched),
+        catalog,
+        MATRIX,
+        NOW,
+        min_group_size=5,
+        missing=NOT_SENT,
+        source="the LRS",
     )
     # The mastery-dependent parts equal those of the local store holding the carried events.
-    only_carried = build_report_data(EventListStore(carried), catalog, TARGETS, 5, NOW)
+    only_carried = team_report(EventListStore(carried), catalog, MATRIX, NOW, min_group_size=5)
     assert _comparable(lrs) == _comparable(only_carried)
     # Counts of carried kinds equal the full local report's; the rest is unavailable, not zero.
     assert lrs["developers"] == local["developers"] == len(TEAM)
