@@ -11,14 +11,14 @@ import importlib
 import logging
 import pkgutil
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from lessonlens.analyzers import parsing
-from lessonlens.analyzers.languages import LanguageSpec
+from lessonlens.analyzers.languages import LanguageSpec, Piece
 from lessonlens.analyzers.match import FileContext, Match, span_of
 from lessonlens.analyzers.model import (
     Detector,
@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    target_python: tuple[int, int] | None = None
+    # The file's language options by key (``target-python``: see ``LanguageSpec.options``):
+    # rules read them through their language's helpers, the core never does.
+    language_options: Mapping[str, Any] = field(default_factory=dict)
     # Rule ids, rule-id prefixes ("PY0") or rule names; empty ``select`` means all.
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
@@ -88,25 +90,82 @@ def _query_text(spec: LanguageSpec, name: str) -> str:
 def rule_set(spec: LanguageSpec) -> RuleSet:
     grammar = parsing.language(spec.grammar)
     rules, detectors = _discover(spec)
-    owners: list[Rule | Detector] = []
-    texts: list[str] = []
-    seen_ids: set[str] = set()
     every: list[Rule | Detector] = [*rules, *detectors]
+    seen_ids: set[str] = set()
     for owner in every:
         if owner.id in seen_ids:
             raise ValueError(f"duplicate rule or detector id {owner.id}")
         seen_ids.add(owner.id)
-        text = _query_text(spec, owner.query)
+    texts = [_query_text(spec, owner.query) for owner in every]
+    # Compiling is most of a language's start-up (and of the editor's first diagnostics): the
+    # combined query is compiled once and each pattern's owner found by where it starts. Only
+    # when that cannot be trusted is each query compiled on its own, to name the broken one.
+    combined = _combined_query(grammar, every, texts)
+    if combined is None:
+        combined = _checked_query(grammar, every, texts)
+    query, owners = combined
+    return RuleSet(spec, grammar, query, tuple(owners), tuple(rules), tuple(detectors))
+
+
+def _content_start(text: str) -> int:
+    """Offset of the first character of ``text`` that is neither whitespace nor a comment."""
+    position = 0
+    while position < len(text):
+        if text[position].isspace():
+            position += 1
+        elif text[position] == ";":
+            end = text.find("\n", position)
+            position = len(text) if end == -1 else end + 1
+        else:
+            break
+    return position
+
+
+def _combined_query(
+    grammar: parsing.Language, every: Sequence[Rule | Detector], texts: Sequence[str]
+) -> tuple[parsing.Query, list[Rule | Detector]] | None:
+    """The one query and each pattern's owner, or ``None`` if a query is broken.
+
+    A pattern belongs to the text it starts in, and must end before the next text's first
+    pattern (an unbalanced parenthesis would carry it over).
+    """
+    starts: list[int] = []  # where each text starts in the combined source, in UTF-8 bytes
+    contents: list[int] = []  # where its first pattern can start
+    offset = 0
+    for text in texts:
+        starts.append(offset)
+        contents.append(offset + len(text[: _content_start(text)].encode()))
+        offset += len(text.encode()) + 1
+    try:
+        query = parsing.compile_query(grammar, "\n".join(texts))
+    except parsing.QueryError:
+        return None
+    owners: list[Rule | Detector] = []
+    for index in range(parsing.pattern_count(query)):
+        start, end = parsing.pattern_bytes(query, index)
+        which = bisect_right(starts, start) - 1
+        following = contents[which + 1] if which + 1 < len(contents) else offset
+        if start < contents[which] or end > following:
+            return None
+        owners.append(every[which])
+    return query, owners
+
+
+def _checked_query(
+    grammar: parsing.Language, every: Sequence[Rule | Detector], texts: Sequence[str]
+) -> tuple[parsing.Query, list[Rule | Detector]]:
+    """Each query compiled on its own, then together: slow, and precise about what is wrong."""
+    owners: list[Rule | Detector] = []
+    for owner, text in zip(every, texts, strict=True):
         try:
             count = parsing.pattern_count(parsing.compile_query(grammar, text))
         except parsing.QueryError as exc:
             raise ValueError(f"{owner.id}: invalid query {owner.query}: {exc}") from exc
         owners.extend([owner] * count)
-        texts.append(text)
     query = parsing.compile_query(grammar, "\n".join(texts))
     if parsing.pattern_count(query) != len(owners):
         raise ValueError("combined query lost patterns; check for unbalanced parentheses")
-    return RuleSet(spec, grammar, query, tuple(owners), tuple(rules), tuple(detectors))
+    return query, owners
 
 
 # ``select`` entry meaning every rule, the opt-in ones too: what ``check`` analyses and caches,
@@ -179,7 +238,7 @@ def analyze_tree(
     root = tree.root_node
     errors = parsing.error_ranges(root)
     walk = _Walk(rules, source, root, options, errors)
-    if cache is None or spec.fingerprint is None or not spec.units:
+    if cache is None or spec.fingerprint is None or spec.pieces is None:
         walk.run(root, None)
         return walk.result()
     return cache.analyse(walk, spec)
@@ -207,7 +266,7 @@ class _Walk:
         self.active = {
             id(r)
             for r in rules.rules
-            if r.applies_to(options.target_python)
+            if r.applies_to(options.language_options)
             and rule_selected(r, options.select, options.ignore)
         }
         test_source = rules.language.test_source
@@ -217,7 +276,7 @@ class _Walk:
         self.context = FileContext(
             source=source,
             root=root,
-            target_python=options.target_python,
+            options=options.language_options,
             test_code=test_code,
         )
         self.findings: dict[tuple[str, int, int], Finding] = {}
@@ -324,46 +383,11 @@ def _shift_evidence(item: SkillEvidence, rows: int, offset: int) -> SkillEvidenc
 
 
 _UnitResult = tuple[tuple[Finding, ...], tuple[SkillEvidence, ...]]
-_Piece = tuple[int, int, int, int]  # start byte, end byte, start row, start column
+_Piece = Piece  # start byte, end byte, start row, start column
 
 
 def _outside(items: list[_T], errors: list[tuple[int, int]]) -> list[_T]:
     return [i for i in items if not any(i.span.overlaps(a, b) for a, b in errors)]
-
-
-def _pieces(root: parsing.Node, units: tuple[str, ...]) -> tuple[list[_Piece], list[_Piece]]:
-    """Split a file into units and glue, leaving out comments.
-
-    Units are top-level functions and the methods of top-level classes; glue is every other
-    statement, and each class's header.
-    """
-    unit_pieces: list[_Piece] = []
-    glue: list[_Piece] = []
-
-    def piece(node: parsing.Node, end: int | None = None) -> _Piece:
-        return (node.start_byte, node.end_byte if end is None else end, *node.start_point)
-
-    for child in root.named_children:
-        if child.type == "comment":
-            continue
-        definition = child
-        if child.type == "decorated_definition":
-            definition = child.child_by_field_name("definition") or child
-        body = definition.child_by_field_name("body")
-        if definition.type == "class_definition" and body is not None:
-            glue.append(piece(child, body.start_byte))
-            for member in body.named_children:
-                if member.type == "comment":
-                    continue
-                if member.type in units and member.type != "class_definition":
-                    unit_pieces.append(piece(member))
-                else:
-                    glue.append(piece(member))
-        elif child.type in units:
-            unit_pieces.append(piece(child))
-        else:
-            glue.append(piece(child))
-    return unit_pieces, glue
 
 
 def _shifted(result: _UnitResult, rows: int, offset: int) -> _UnitResult:
@@ -377,8 +401,9 @@ def _shifted(result: _UnitResult, rows: int, offset: int) -> _UnitResult:
 class UnitCache:
     """Findings of one document's pieces, by content, so that typing re-walks little.
 
-    Units (top-level functions and the methods of top-level classes) depend only on their own
-    bytes and on the file's fingerprint (imports, module- and class-level names). The glue
+    The language splits a file into units and glue (``LanguageSpec.pieces``; for Python, top-level
+    functions and the methods of top-level classes). Units depend only on their own bytes and on
+    the file's fingerprint (for Python: imports, module- and class-level names). The glue
     between them may depend on its neighbours, so it is cached as a whole: any change to it
     means one full walk. Results are stored relative to their piece's first byte and row; the
     start column is part of the key, so every column inside a piece is unchanged wherever it
@@ -392,13 +417,13 @@ class UnitCache:
     units: dict[tuple[int, bytes], _UnitResult] = field(default_factory=dict)
 
     def analyse(self, walk: _Walk, spec: LanguageSpec) -> Analysis:
-        assert spec.fingerprint is not None
+        assert spec.fingerprint is not None and spec.pieces is not None
         root, source, errors = walk.root, walk.source, walk.errors
         # Results are cached unfiltered and filtered against today's errors once, at the end,
         # so that a cached piece does not depend on where the errors were when it was cached.
         walk.errors = []
         fingerprint = spec.fingerprint(root, source)
-        unit_pieces, glue_pieces = _pieces(root, spec.units)
+        unit_pieces, glue_pieces = spec.pieces(root)
         glue_key = tuple((p[3], source[p[0] : p[1]]) for p in glue_pieces)
         broken = {p for p in unit_pieces if any(p[0] < b and a < p[1] for a, b in errors)}
         if fingerprint != self.fingerprint or walk.options != self.options:

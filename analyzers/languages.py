@@ -1,46 +1,76 @@
 """The language registry, keyed by file extension and by LSP ``languageId``.
 
-A new language is one ``LanguageSpec`` here plus a package of rules; the core does not change.
+A new language is one ``LanguageSpec`` plus a package of rules (its ``rules`` subpackage and
+``queries/`` data): everything that differs between languages (decoding, the statements the
+editor's cache splits a file into, the nodes a lens attaches to, version options, suppression
+comments, code units for the model) is a field of the spec, and the core reads only the spec.
+
+Languages come from two places, and only these two: the built-in ones (``_BUILTIN``, each
+defined in its own package) and plugins. A plugin is a Python entry point in the group
+``lessonlens.languages`` (``[project.entry-points."lessonlens.languages"]`` in the plugin's
+pyproject.toml: ``lua = "lessonlens_lua"``) naming a module whose import registers the language
+through ``register_language`` (and, for its lessons, the lessons layer's
+``register_lesson_language``). Plugins load once, on the first look-up, in every process that
+looks a language up (the CLI, the language server, tests); a plugin that fails to load is logged
+and skipped, and costs that plugin only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+import logging
+import threading
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lessonlens.analyzers.model import CodeUnit
+if TYPE_CHECKING:
+    from lessonlens.analyzers.model import CodeUnit
+    from lessonlens.analyzers.parsing import Node
 
+log = logging.getLogger(__name__)
 
-def _python_grammar() -> Any:
-    import tree_sitter_python
+PLUGIN_GROUP = "lessonlens.languages"
 
-    return tree_sitter_python.language()
-
-
-def _python_fingerprint(root: Any, source: bytes) -> Hashable:
-    from lessonlens.analyzers.python.facts import file_fingerprint
-
-    return file_fingerprint(root, source)
+# A piece of a file for the editor's unit cache: start byte, end byte, start row, start column.
+Piece = tuple[int, int, int, int]
 
 
-def _python_suppressed(line: bytes, names: tuple[str, ...]) -> bool:
-    from lessonlens.analyzers.python.facts import noqa_silences
+def decode_utf8(raw: bytes) -> tuple[str, str | None]:
+    """UTF-8 with a BOM allowed; undecodable bytes become U+FFFD and the notice says where.
 
-    return noqa_silences(line, names)
+    The decoding of every language that declares no other: one bad byte costs a hint or two
+    on its line, never the file.
+    """
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        text = raw.decode("utf-8", "replace")
+        return text, f"invalid utf-8 at line {line}; decoded with replacement characters"
 
 
-def _python_test_source(root: Any, source: bytes) -> bool:
-    from lessonlens.analyzers.python.facts import imports_test_support
+class OptionError(ValueError):
+    """A language option's value is wrong; ``key`` names it when it is not the option's own."""
 
-    return imports_test_support(root, source)
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
-def _python_code_units(root: Any, source: bytes) -> list[CodeUnit]:
-    from lessonlens.analyzers.python.units import code_units
+@dataclass(frozen=True)
+class LanguageOption:
+    """A configuration key that only one language reads (``target-python``).
 
-    return code_units(root, source)
+    ``parse`` turns the TOML value into what rules read from ``AnalysisOptions.language_options``
+    under ``key``, raising ``OptionError`` with a message for the user. ``project_default`` reads
+    the value from a project's own manifest (a ``pyproject.toml``'s parsed data) when the
+    lessonlens configuration does not set it; it raises ``OptionError`` naming the manifest's key.
+    """
+
+    key: str
+    parse: Callable[[Any], Any]
+    project_default: Callable[[Mapping[str, Any]], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,12 +81,25 @@ class LanguageSpec:
     grammar: Callable[[], Any]
     # The package holding this language's ``rules`` subpackage and ``queries/`` data.
     package: str
-    # Top-level nodes whose findings depend only on their own bytes and on ``fingerprint`` of
-    # the file: an editor re-analyses only the units that changed (see engine.UnitCache).
-    units: tuple[str, ...] = ()
+    # Source bytes -> (text, notice): Python honours PEP 263 cookies; the default is UTF-8.
+    decode: Callable[[bytes], tuple[str, str | None]] = decode_utf8
+    # Splits a parsed file into units (whose findings depend only on their own bytes and on
+    # ``fingerprint`` of the file) and the glue between them: an editor re-analyses only the
+    # units that changed (see engine.UnitCache). Without both, every edit walks the whole file.
+    pieces: Callable[[Node], tuple[list[Piece], list[Piece]]] | None = None
     fingerprint: Callable[[Any, bytes], Hashable] | None = None
+    # Node types a code lens attaches to: the innermost one holding a hint carries its lessons.
+    lens_nodes: tuple[str, ...] = ()
+    # Whether a node lies where a lesson gate's ``within`` says (``loop``: in the body of a
+    # loop; ``async-function``: in an async function's), searching up to the unit's first byte.
+    within: Callable[[Node, str, int], bool] | None = None
     # Functions, methods, classes and top-level blocks as the model reads them.
     code_units: Callable[[Any, bytes], list[CodeUnit]] | None = None
+    # Prefixes of a whole-line comment, skipped when the model reads code as line pairs.
+    line_comments: tuple[str, ...] = ()
+    # Configuration keys this language reads (``target-python``), passed to rules through
+    # ``AnalysisOptions.language_options``.
+    options: tuple[LanguageOption, ...] = ()
     # Whether a line's own suppression comment (`# noqa`) silences a rule there: (line bytes,
     # the rule's id, name and equivalent codes) -> silenced.
     suppressed: Callable[[bytes, tuple[str, ...]], bool] | None = None
@@ -65,27 +108,91 @@ class LanguageSpec:
     test_source: Callable[[Any, bytes], bool] | None = None
 
 
-LANGUAGES: tuple[LanguageSpec, ...] = (
-    LanguageSpec(
-        id="python",
-        extensions=(".py", ".pyi", ".pyw"),
-        language_ids=("python",),
-        grammar=_python_grammar,
-        package="lessonlens.analyzers.python",
-        units=("function_definition", "class_definition", "decorated_definition"),
-        fingerprint=_python_fingerprint,
-        code_units=_python_code_units,
-        suppressed=_python_suppressed,
-        test_source=_python_test_source,
-    ),
-)
+def _builtin() -> tuple[LanguageSpec, ...]:
+    # The registration of the built-in languages: the one place outside a language's own
+    # package that names it.
+    from lessonlens.analyzers.python.spec import PYTHON
 
-_BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
-_BY_LANGUAGE_ID = {lid: spec for spec in LANGUAGES for lid in spec.language_ids}
+    return (PYTHON,)
+
+
+class _Registry:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.loaded = False
+        self.specs: dict[str, LanguageSpec] = {}
+        self.by_extension: dict[str, LanguageSpec] = {}
+        self.by_language_id: dict[str, LanguageSpec] = {}
+
+    def add(self, spec: LanguageSpec) -> None:
+        with self.lock:
+            known = self.specs.get(spec.id)
+            if known is not None and known is not spec:
+                raise ValueError(f"language {spec.id!r} is already registered")
+            self.specs[spec.id] = spec
+            for extension in spec.extensions:
+                self.by_extension[extension.lower()] = spec
+            for language_id in spec.language_ids:
+                self.by_language_id[language_id] = spec
+
+    def ensure_loaded(self) -> None:
+        if self.loaded:
+            return
+        with self.lock:
+            if self.loaded:
+                return
+            self.loaded = True
+            for spec in _builtin():
+                self.add(spec)
+            _load_plugins()
+
+
+_REGISTRY = _Registry()
+
+
+def register_language(spec: LanguageSpec) -> LanguageSpec:
+    """Register a language (a plugin's, or a test's); registering the same spec twice is a no-op.
+
+    Returns ``spec``, so that a plugin module can write ``LUA = register_language(LanguageSpec(
+    ...))``. A second, different spec with a registered id is an error.
+    """
+    _REGISTRY.ensure_loaded()
+    _REGISTRY.add(spec)
+    return spec
+
+
+def _load_plugins() -> None:
+    """Import every language plugin (an entry point naming a module); its import registers it.
+
+    The lessons layer imports the same modules for their lesson languages; whichever layer
+    looks a language up first imports them, and the import system makes the second a no-op.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=PLUGIN_GROUP):
+        try:
+            loaded = entry.load()
+            if isinstance(loaded, LanguageSpec):
+                _REGISTRY.add(loaded)
+        except Exception:
+            log.exception("language plugin %s (%s) failed to load", entry.name, entry.value)
+
+
+def languages() -> tuple[LanguageSpec, ...]:
+    """Every registered language, built-in ones first, then plugins in registration order."""
+    _REGISTRY.ensure_loaded()
+    return tuple(_REGISTRY.specs.values())
 
 
 def language_for_path(path: str | PurePath) -> LanguageSpec | None:
-    return _BY_EXTENSION.get(PurePath(path).suffix.lower())
+    _REGISTRY.ensure_loaded()
+    return _REGISTRY.by_extension.get(PurePath(path).suffix.lower())
+
+
+def language_for_id(language_id: str) -> LanguageSpec | None:
+    """The language of an LSP ``languageId`` (a language's id is one of its own)."""
+    _REGISTRY.ensure_loaded()
+    return _REGISTRY.by_language_id.get(language_id) or _REGISTRY.specs.get(language_id)
 
 
 _TEST_FOLDERS = frozenset({"test", "tests", "testing"})
@@ -94,7 +201,7 @@ _TEST_FOLDERS = frozenset({"test", "tests", "testing"})
 def is_test_path(path: str | PurePath | None) -> bool:
     """Whether a path (relative to its project) is test code by the usual layouts.
 
-    A ``tests``/``test``/``testing`` folder, ``test_*.py``, ``*_test.py``, ``conftest.py``.
+    A ``tests``/``test``/``testing`` folder, ``test_*``, ``*_test``, ``conftest``.
     Performance advice stays silent there (see ``python/hotness.py``); idiom advice does not.
     """
     if path is None:
@@ -104,7 +211,3 @@ def is_test_path(path: str | PurePath | None) -> bool:
     if stem.startswith("test_") or stem.endswith("_test") or stem in ("conftest", "tests"):
         return True
     return any(part.lower() in _TEST_FOLDERS for part in pure.parts[:-1])
-
-
-def language_for_id(language_id: str) -> LanguageSpec | None:
-    return _BY_LANGUAGE_ID.get(language_id)

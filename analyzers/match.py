@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,8 @@ class FileContext:
 
     source: bytes
     root: Node
-    target_python: tuple[int, int] | None
+    # The language's options for this file (``target-python``): see ``LanguageSpec.options``.
+    options: Mapping[str, Any] = field(default_factory=dict)
     test_code: bool = False
     # Facts computed on first use by language helpers (imports, aliases, ...).
     facts: dict[str, Any] = field(default_factory=dict)
@@ -52,5 +54,5 @@ class Match:
         return self.file.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     @property
-    def target_python(self) -> tuple[int, int] | None:
-        return self.file.target_python
+    def options(self) -> Mapping[str, Any]:
+        return self.file.options

@@ -7,9 +7,9 @@ negotiated encoding (UTF-16 by default) happens in ``lsp/convert.py`` only.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lessonlens.analyzers.match import Match
@@ -135,9 +135,9 @@ class Rule:
     severity: Severity = Severity.INFORMATION
     fix_title: str | None = None
     check: Check | None = None
-    # Half-open range of target Python versions where the advice holds; ``None`` = any.
-    min_python: tuple[int, int] | None = None
-    below_python: tuple[int, int] | None = None
+    # Whether the advice holds under the file's language options (``target-python``): a
+    # predicate the language provides (``python.spec.versions``); ``None`` = always.
+    when: Callable[[Mapping[str, Any]], bool] | None = None
     tags: tuple[str, ...] = field(default=())
     # An opt-in rule runs only where it is selected by its id or name: its advice is true but
     # pays only in code known to be hot, which the rule cannot see (Ruff's non-default rules).
@@ -156,15 +156,8 @@ class Rule:
     # prints it; empty for a rule without a fix.
     fix_safety: str = ""
 
-    def applies_to(self, target: tuple[int, int] | None) -> bool:
-        if self.min_python is None and self.below_python is None:
-            return True
-        if target is None:
-            # Version-dependent advice stays silent when the target is unknown.
-            return False
-        if self.min_python is not None and target < self.min_python:
-            return False
-        return not (self.below_python is not None and target >= self.below_python)
+    def applies_to(self, options: Mapping[str, Any]) -> bool:
+        return self.when is None or self.when(options)
 
 
 @dataclass(frozen=True)
@@ -192,5 +185,5 @@ class CodeUnit:
     span: Span
     name_span: Span | None
     text: str
-    # Pairs of consecutive lines, where idioms are matched (see python/units.py).
+    # Pairs of consecutive lines, where idioms are matched (see windows.py).
     windows: tuple[str, ...] = ()

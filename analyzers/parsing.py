@@ -46,6 +46,14 @@ def pattern_count(query: ts.Query) -> int:
     return query.pattern_count
 
 
+def pattern_bytes(query: ts.Query, index: int) -> tuple[int, int]:
+    """Where pattern ``index`` starts and ends in the query's source, in UTF-8 bytes.
+
+    The end takes in the whitespace and comments that follow the pattern.
+    """
+    return query.start_byte_for_pattern(index), query.end_byte_for_pattern(index)
+
+
 def matches(
     query: ts.Query, node: ts.Node, byte_range: tuple[int, int] | None = None
 ) -> Iterator[tuple[int, MatchCaptures]]:

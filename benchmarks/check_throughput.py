@@ -42,7 +42,7 @@ def main() -> None:
 
     floor = min(parse_all() for _ in range(args.repeat))
     pairs = [(f, str(f)) for f in files]
-    analysis = AnalysisOptions(target_python=(3, 11))
+    analysis = AnalysisOptions(language_options={"target-python": (3, 11)})
     colds, warms, findings = [], [], 0
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as cache_dir:

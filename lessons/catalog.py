@@ -8,7 +8,6 @@ built-in lesson with the same id.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 import stat
@@ -22,7 +21,12 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from lessonlens.lessons.markup import active_content
+from lessonlens.lessons.languages import (
+    DEFAULT_LANGUAGE,
+    LessonLanguage,
+    lesson_language,
+    lesson_languages,
+)
 
 LEVELS = ("beginner", "intermediate", "advanced")
 MODALITIES = ("hint", "worked-example", "practice-challenge", "deep-dive")
@@ -56,6 +60,7 @@ _OPTIONAL = (
     "situations",
     "applies-if",
     "satisfied-if",
+    "language",
 )
 # What a gate of `applies-if` / `satisfied-if` can name: a rule's finding, a skill-evidence
 # detector's match, or a tree-sitter query (in the lesson's language) matching in the unit.
@@ -178,6 +183,8 @@ class Lesson:
     # lesson teaches (a breadth-first walk that already uses a deque).
     applies_if: tuple[Gate, ...] = ()
     satisfied_if: tuple[Gate, ...] = ()
+    # The programming language of its examples, situations and gates (``LanguageSpec.id``).
+    language: str = DEFAULT_LANGUAGE
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 2)
@@ -240,6 +247,8 @@ def load_skills(text: str | None = None, path: str = "skills.toml") -> dict[str,
     """Parse the skill taxonomy; raises ``ValueError`` naming the file and skill on bad data."""
     if text is None:
         text = resources.files("lessonlens.lessons").joinpath("skills.toml").read_text("utf-8")
+        # Each registered language's own skills (a plugin's ``LessonLanguage.skills``).
+        text = "\n".join([text, *(language.skills for language in lesson_languages())])
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -306,7 +315,17 @@ def _split_front_matter(text: str) -> tuple[str, str, int]:
     return front, body, front.count("\n") + 3
 
 
-def _check_nesting(front: str) -> None:
+def _yaml_loader(builtin: bool) -> Any:
+    """The YAML loader for a lesson file: libyaml's for the built-in ones, where PyYAML has it.
+
+    The built-in lessons are read on the language server's start-up path, and libyaml reads
+    them in a sixth of the time. Team files keep PyYAML's own loader, whose error messages and
+    lines the tests pin; from valid YAML both build the same data (``tests/test_lessons.py``).
+    """
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader) if builtin else yaml.SafeLoader
+
+
+def _check_nesting(front: str, loader: Any = yaml.SafeLoader) -> None:
     """Refuse front matter nested deeper than ``MAX_NESTING`` before it is built.
 
     PyYAML's parser is a state machine, but building the data recurses once per level: a few
@@ -314,7 +333,7 @@ def _check_nesting(front: str) -> None:
     is linear and never recurses.
     """
     depth = 0
-    for event in yaml.parse(front, Loader=yaml.SafeLoader):
+    for event in yaml.parse(front, Loader=loader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_NESTING:
@@ -324,10 +343,10 @@ def _check_nesting(front: str) -> None:
             depth -= 1
 
 
-def _front_matter_lines(front: str) -> dict[str, int]:
+def _front_matter_lines(front: str, loader: Any = yaml.SafeLoader) -> dict[str, int]:
     """File line of each top-level key, so that errors can point at it."""
     lines: dict[str, int] = {}
-    node = yaml.compose(front)
+    node = yaml.compose(front, Loader=loader)
     if isinstance(node, yaml.MappingNode):
         for key, _value in node.value:
             lines[str(key.value)] = key.start_mark.line + 2
@@ -343,8 +362,8 @@ def _string_list(data: Mapping[str, Any], key: str, line: int) -> tuple[str, ...
     return tuple(value)
 
 
-def _situations(data: Mapping[str, Any], line: int) -> tuple[str, ...]:
-    """Validate ``situations``: a few short snippets of Python that parse on their own.
+def _situations(data: Mapping[str, Any], line: int, language: LessonLanguage) -> tuple[str, ...]:
+    """Validate ``situations``: a few short snippets of the lesson's language that parse alone.
 
     The model compares code with them as it is, so a snippet that does not parse (a paste
     with a stray indent, a half statement) would teach it nothing and is refused.
@@ -359,12 +378,14 @@ def _situations(data: Mapping[str, Any], line: int) -> tuple[str, ...]:
             raise _Invalid(
                 line, f"situation {number} must be 1 to {MAX_SITUATION_LINES} lines of code"
             )
-        try:
-            ast.parse(code)
-        except SyntaxError as exc:
+        error = (language.parse_error or language.compile_error)(code)
+        if error is not None:
+            where, message = error
             raise _Invalid(
-                line, f"situation {number} is not valid Python: {exc.msg} (its line {exc.lineno})"
-            ) from None
+                line,
+                f"situation {number} is not valid {language.id.capitalize()}: {message} "
+                f"(its line {where})",
+            )
         out.append(code)
     return tuple(out)
 
@@ -449,7 +470,9 @@ def _refresher(value: object, line: int) -> RefresherQuestion | None:
     return RefresherQuestion(question.strip(), choices, answer)
 
 
-def _parse_body(body: str, first_line: int) -> tuple[dict[str, str], Example]:
+def _parse_body(
+    body: str, first_line: int, language: LessonLanguage
+) -> tuple[dict[str, str], Example]:
     headings = list(_HEADING.finditer(body))
     titles = [h["title"].strip() for h in headings]
     if titles != list(SECTIONS):
@@ -468,24 +491,25 @@ def _parse_body(body: str, first_line: int) -> tuple[dict[str, str], Example]:
         sections[title] = body[heading.end() : end].strip()
     example_start = headings[1].end()
     blocks: dict[str, str] = {}
+    fence_word = language.fence
     for fence in _fences(sections["Before and after"]):
         words = fence.info.split()
-        if len(words) >= 2 and words[0] == "python" and words[1] in ("setup", "before", "after"):
+        if len(words) >= 2 and words[0] == fence_word and words[1] in ("setup", "before", "after"):
             if words[1] in blocks:
                 line = first_line + body[:example_start].count("\n")
-                raise _Invalid(line, f"more than one 'python {words[1]}' block")
+                raise _Invalid(line, f"more than one '{fence_word} {words[1]}' block")
             blocks[words[1]] = fence.code
     for role in ("before", "after"):
         if role not in blocks:
             line = first_line + body[:example_start].count("\n")
-            raise _Invalid(line, f"'Before and after' needs a ```python {role} block")
+            raise _Invalid(line, f"'Before and after' needs a ```{fence_word} {role} block")
     for role, code in blocks.items():
-        try:
-            compile(code, f"<{role}>", "exec")
-        except SyntaxError as exc:
+        error = language.compile_error(code)
+        if error is not None:
+            where, message = error
             offset = body.find(code)
-            line = first_line + body[:offset].count("\n") + (exc.lineno or 1) - 1
-            raise _Invalid(line, f"the {role} example does not compile: {exc.msg}") from exc
+            line = first_line + body[:offset].count("\n") + where - 1
+            raise _Invalid(line, f"the {role} example does not compile: {message}")
     return sections, Example(blocks.get("setup", ""), blocks["before"], blocks["after"])
 
 
@@ -509,9 +533,10 @@ class LessonParseError(Exception):
 def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
     front, body, body_line = _split_front_matter(text)
     try:
-        _check_nesting(front)
-        data = yaml.safe_load(front)
-        key_lines = _front_matter_lines(front)
+        loader = _yaml_loader(builtin)
+        _check_nesting(front, loader)
+        data = yaml.load(front, Loader=loader)  # a safe loader, either way
+        key_lines = _front_matter_lines(front, loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
@@ -560,7 +585,8 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
     for claim in claims:
         if claim not in CLAIMS:
             raise _Invalid(line_of("claims"), f"unknown claim '{claim}' (use {', '.join(CLAIMS)})")
-    sections, example = _parse_body(body, body_line)
+    language = _language(data, line_of("language"))
+    sections, example = _parse_body(body, body_line, language)
     return Lesson(
         id=lesson_id,
         title=data["title"].strip(),
@@ -580,10 +606,21 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
         builtin=builtin,
         key_lines=key_lines,
         refresher=_refresher(data.get("refresher"), line_of("refresher")),
-        situations=_situations(data, line_of("situations")),
+        situations=_situations(data, line_of("situations"), language),
         applies_if=_gates(data, "applies-if", line_of("applies-if")),
         satisfied_if=_gates(data, "satisfied-if", line_of("satisfied-if")),
+        language=language.id,
     )
+
+
+def _language(data: Mapping[str, Any], line: int) -> LessonLanguage:
+    """The lesson's ``language``: a registered one (``lessons/languages.py``), Python by default."""
+    name = data.get("language", DEFAULT_LANGUAGE)
+    found = lesson_language(name) if isinstance(name, str) else None
+    if found is None:
+        known = ", ".join(sorted(language.id for language in lesson_languages()))
+        raise _Invalid(line, f"'language' must be one of {known}")
+    return found
 
 
 def _lesson_files(folder: Path, catalog: Catalog) -> list[Path]:
@@ -651,6 +688,9 @@ def _load_file(file: Path, builtin: bool, catalog: Catalog) -> Lesson | None:
 
 def _active_content(lesson: Lesson, text: str) -> list[LessonProblem]:
     """Raw HTML and non-http(s) links in what an editor shows of a team lesson, by file line."""
+    # A Markdown parser, loaded with the first team lesson: the built-in ones need none.
+    from lessonlens.lessons.markup import active_content
+
     shown = [(lesson.title, lesson.line_of("title")), (lesson.summary, lesson.line_of("summary"))]
     if lesson.refresher is not None:
         question = "\n\n".join((lesson.refresher.question, *lesson.refresher.options))
@@ -697,7 +737,7 @@ def cross_check(
     catalog: Catalog,
     rule_lessons: Mapping[str, str],
     detectors: Collection[str] = (),
-    query_problem: Callable[[str], str | None] | None = None,
+    query_problem: Callable[[str, str], str | None] | None = None,
 ) -> list[LessonProblem]:
     """Check references: rules, skills, prerequisites (no cycles) and the gates of lessons.
 
@@ -719,7 +759,7 @@ def cross_check(
                 elif gate.kind == "evidence" and detectors and gate.value not in detectors:
                     wrong = f"unknown evidence detector '{gate.value}'"
                 elif gate.kind == "query" and query_problem is not None:
-                    found = query_problem(gate.value)
+                    found = query_problem(lesson.language, gate.value)
                     wrong = f"query {found}" if found else None
                 if wrong is not None:
                     problems.append(

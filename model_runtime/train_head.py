@@ -122,7 +122,7 @@ def mine(exclude: Sequence[Item]) -> tuple[list[tuple[str, str]], list[str]]:
     assert spec is not None
     parser = parsing.new_parser(rule_set(spec).grammar)
     # 3.10: rules gated on the target version (a try block in a loop) speak too.
-    options = AnalysisOptions(target_python=(3, 10))
+    options = AnalysisOptions(language_options={"target-python": (3, 10)})
     seen = {
         line.strip()
         for item in exclude

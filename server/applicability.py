@@ -63,7 +63,7 @@ class Applicability:
         first: dict[str, int] = {}  # query text -> its first pattern
         for lesson in self.lessons.values():
             for gate in (*lesson.applies_if, *lesson.satisfied_if):
-                if gate.kind != "query":
+                if gate.kind != "query" or lesson.language != spec.id:
                     continue
                 if gate.value in first:
                     start = first[gate.value]
@@ -113,14 +113,24 @@ class Applicability:
                 if index is None:
                     continue
                 for gate in self._owners[pattern]:
-                    if not gate.within or _within(node, gate.within, units[index]):
+                    if not gate.within or self._within(node, gate.within, units[index]):
                         found[index].setdefault(gate.token, _line_of(node, lines))
         return found
+
+    def _within(self, node: parsing.Node, where: str, unit: CodeUnit) -> bool:
+        """Whether ``node`` lies where a gate's ``within`` says, by the language's own rules.
+
+        A language that cannot say (no ``LanguageSpec.within``) never matches such a gate.
+        """
+        within = self.spec.within
+        return within is not None and within(node, where, unit.span.start_byte)
 
     def verdict(self, lesson_id: str, ingredients: Mapping[str, str]) -> Verdict:
         lesson = self.lessons.get(lesson_id)
         if lesson is None:
             return Verdict(True)
+        if lesson.language != self.spec.id:
+            return Verdict(False)  # a lesson about another language never applies here
         followed = _first(lesson.satisfied_if, ingredients)
         if followed is not None:
             return Verdict(False, followed=followed, code=ingredients[followed.token])
@@ -136,37 +146,6 @@ class Applicability:
             {lesson_id: self.verdict(lesson_id, found) for lesson_id in self.lessons}
             for found in ingredients
         ]
-
-
-_LOOPS = frozenset({"for_statement", "while_statement"})
-_COMPREHENSIONS = frozenset(
-    {"list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"}
-)
-_SCOPES = frozenset({"function_definition", "lambda", "class_definition"})
-
-
-def _within(node: parsing.Node, where: str, unit: CodeUnit) -> bool:
-    """Whether ``node`` lies in a loop's body (``loop``) or an async def's (``async-function``).
-
-    Only what runs repeatedly counts as in a loop: a for statement's iterable is evaluated
-    once, a comprehension's first iterable too. The search stops at the unit's edge, and for
-    ``async-function`` at the nearest function (a plain def inside an async one runs sync).
-    """
-    child, parent = node, node.parent
-    while parent is not None and parent.start_byte >= unit.span.start_byte:
-        if where == "loop":
-            if parent.type in _LOOPS and child == parent.child_by_field_name("body"):
-                return True
-            if parent.type in _COMPREHENSIONS and child.type != "for_in_clause":
-                return True
-            if parent.type in _SCOPES:
-                return False
-        elif parent.type in _SCOPES:
-            return parent.type == "function_definition" and any(
-                c.type == "async" for c in parent.children
-            )
-        child, parent = parent, parent.parent
-    return False
 
 
 def _line_of(node: parsing.Node, lines: Sequence[bytes], limit: int = 60) -> str:

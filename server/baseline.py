@@ -45,7 +45,6 @@ from lessonlens.server.progress import (
     pseudonym,
     repository_id,
 )
-from lessonlens.server.sources import decode_python
 
 CURSOR_NAME = "baseline-cursors.json"
 # Event ids are uuid5 in this namespace: the same commit, file, kind and key always give the
@@ -232,11 +231,11 @@ class _Blobs:
             process.stdout.close()
 
 
-def _source(raw: bytes) -> bytes | None:
+def _source(raw: bytes, spec: LanguageSpec) -> bytes | None:
     """UTF-8 text to analyse, or None for a binary or undecodable blob (as ``check`` skips)."""
     if b"\x00" in raw[:8192]:
         return None
-    text, notice = decode_python(raw)
+    text, notice = spec.decode(raw)
     if notice is not None:
         return None
     if text.startswith("\ufeff"):
@@ -248,7 +247,7 @@ class _Analyser:
     def __init__(self, blobs: _Blobs, config: Config) -> None:
         self._blobs = blobs
         self._max_size = config.max_file_size
-        self._options = AnalysisOptions(target_python=config.target_python)
+        self._options = AnalysisOptions(language_options=config.language_options)
         self._cache: OrderedDict[tuple[str, str, bool], _Keys | None] = OrderedDict()
 
     def keys(self, blob: str | None, spec: LanguageSpec, test_code: bool = False) -> _Keys | None:
@@ -260,7 +259,7 @@ class _Analyser:
             self._cache.move_to_end(cache_key)
             return self._cache[cache_key]
         raw = self._blobs.read(blob, self._max_size)
-        data = None if raw is None else _source(raw)
+        data = None if raw is None else _source(raw, spec)
         keys = None if data is None else self._analyse(data, spec, test_code)
         self._cache[cache_key] = keys
         if len(self._cache) > CACHE_BLOBS:

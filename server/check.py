@@ -30,7 +30,7 @@ from lessonlens.analyzers import (
     language_for_path,
 )
 from lessonlens.analyzers.engine import EVERY_RULE, rule_selected, rule_set
-from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
+from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
 from lessonlens.analyzers.model import Rule
 from lessonlens.server.analysis_cache import AnalysisCache
 from lessonlens.server.config import DEFAULT_EXCLUDE
@@ -172,15 +172,18 @@ def discover(
 def rules_fingerprint() -> str:
     """Changes whenever a rule, a query or the engine changes, so stale results are never used."""
     digest = hashlib.sha256(__version__.encode())
-    for spec in LANGUAGES:
+    for spec in languages():
         root = resources.files(spec.package)
         for sub in ("rules", "queries"):
             for item in sorted(root.joinpath(sub).iterdir(), key=lambda t: t.name):
                 if item.name.endswith((".py", ".scm")):
                     digest.update(item.name.encode())
                     digest.update(item.read_bytes())
-        for module in ("facts.py",):
-            digest.update(root.joinpath(module).read_bytes())
+        # The language's own modules (its spec, the facts its rules share).
+        for item in sorted(root.iterdir(), key=lambda t: t.name):
+            if item.name.endswith(".py"):
+                digest.update(item.name.encode())
+                digest.update(item.read_bytes())
     engine = resources.files("lessonlens.analyzers")
     for name in ("engine.py", "match.py", "model.py", "parsing.py"):
         digest.update(engine.joinpath(name).read_bytes())
@@ -194,7 +197,8 @@ def default_cache_dir() -> Path:
 def cache_key(data: bytes, spec: LanguageSpec, options: AnalysisOptions) -> str:
     digest = hashlib.sha256(data)
     digest.update(
-        f"|{spec.id}|{options.target_python}|{options.test_code}|{rules_fingerprint()}".encode()
+        f"|{spec.id}|{sorted(options.language_options.items())}|{options.test_code}"
+        f"|{rules_fingerprint()}".encode()
     )
     return digest.hexdigest()
 
@@ -227,7 +231,7 @@ def _analyse_one(
     spec = language_for_path(path)
     if spec is None:
         return FileReport(display, skipped="skipped: unknown language"), False
-    read = read_source(path, options.max_file_size)
+    read = read_source(path, options.max_file_size, spec.decode)
     if isinstance(read, Skipped):
         return FileReport(display, skipped=read.reason), False
     source: Source = read
@@ -295,7 +299,7 @@ def _selected(rule_id: str, options: AnalysisOptions) -> bool:
 
 @cache
 def _rules_by_id() -> dict[str, Rule]:
-    return {r.id: r for spec in LANGUAGES for r in rule_set(spec).rules}
+    return {r.id: r for spec in languages() for r in rule_set(spec).rules}
 
 
 _WORKER: dict[str, Any] = {}

@@ -7,14 +7,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lessonlens import __version__
 from lessonlens.analyzers import language_for_id
 from lessonlens.analyzers.engine import AnalysisOptions, rule_set
-from lessonlens.analyzers.languages import LANGUAGES
+from lessonlens.analyzers.languages import languages
 from lessonlens.analyzers.model import Rule
 from lessonlens.lessons.catalog import (
     Catalog,
@@ -23,23 +23,14 @@ from lessonlens.lessons.catalog import (
     load_catalog,
     load_skills,
 )
-from lessonlens.server import fixes
-from lessonlens.server.check import (
-    CheckError,
-    CheckOptions,
-    CheckReport,
-    FileReport,
-    changed_lines,
-    discover,
-    drop_skills,
-    keep_changed,
-    run_check,
-)
 from lessonlens.server.config import Config, ConfigError, find_config
-from lessonlens.server.fixes import FixRun
-from lessonlens.server.formats import github, json_format, markdown, sarif, text
-from lessonlens.server.formats.common import Context
 from lessonlens.server.priorities import silenced_skills
+
+if TYPE_CHECKING:
+    # ``check``'s machinery (process pools, the cache, the formats) loads in ``check``:
+    # ``serve`` starts an editor's language server and needs none of it.
+    from lessonlens.server.check import CheckOptions, CheckReport
+    from lessonlens.server.fixes import FixRun
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -54,7 +45,7 @@ class ConfigProblem(click.ClickException):
 
 
 def all_rules() -> dict[str, Rule]:
-    return {r.id: r for spec in LANGUAGES for r in rule_set(spec).rules}
+    return {r.id: r for spec in languages() for r in rule_set(spec).rules}
 
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
@@ -155,6 +146,12 @@ def check(
     --fix, on what remains after fixing). --fix applies only safe fixes, which preserve
     behaviour; --unsafe-fixes adds those that may not, each shown with its reason.
     """
+    from lessonlens.server import fixes
+    from lessonlens.server.check import CheckError, CheckReport, changed_lines
+    from lessonlens.server.fixes import FixRun
+    from lessonlens.server.formats import github, json_format, markdown, sarif, text
+    from lessonlens.server.formats.common import Context
+
     if unsafe_fixes and not (fix or fix_diff):
         raise click.UsageError("--unsafe-fixes only applies with --fix or --fix-diff")
     if fix_diff and fmt != "text":
@@ -230,12 +227,21 @@ def _check_target(
     cache_dir: Path | None,
     fixing: FixRun | None = None,
 ) -> CheckReport:
+    from lessonlens.server import fixes
+    from lessonlens.server.check import (
+        CheckOptions,
+        FileReport,
+        discover,
+        drop_skills,
+        keep_changed,
+    )
+
     unreadable: list[tuple[Path, str]] = []
     files = discover([target], config.exclude, unreadable)
     if changed is not None:
         files = [f for f in files if f.resolve() in changed]
     analysis = AnalysisOptions(
-        target_python=config.target_python,
+        language_options=config.language_options,
         # As in Ruff: --select starts a fresh selection (the config's select and ignore no
         # longer apply, so an explicitly selected rule is never silently ignored), while
         # --ignore adds to the config's ignore list.
@@ -342,6 +348,8 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
 
 
 def _run_with_progress(pairs: list[tuple[Path, str]], options: CheckOptions) -> CheckReport:
+    from lessonlens.server.check import run_check
+
     if not sys.stderr.isatty() or len(pairs) < 50:
         return run_check(pairs, options)
     from rich.console import Console
@@ -905,13 +913,18 @@ def _rule_lessons() -> dict[str, str]:
 
 
 def _cross_check(catalog: Catalog) -> list[LessonProblem]:
-    """References, and the lessons' gates against the analyzers (Python, for now)."""
+    """References, and each lesson's gates against the analyzers of the lesson's language."""
     from lessonlens.server.applicability import query_problem
 
-    spec = language_for_id("python")
-    assert spec is not None
-    detectors = [d.id for d in rule_set(spec).detectors]
-    return cross_check(catalog, _rule_lessons(), detectors, lambda text: query_problem(spec, text))
+    detectors = [d.id for spec in languages() for d in rule_set(spec).detectors]
+
+    def problem(language: str, text: str) -> str | None:
+        spec = language_for_id(language)
+        if spec is None:
+            return f"cannot be checked: no analyzer for language '{language}'"
+        return query_problem(spec, text)
+
+    return cross_check(catalog, _rule_lessons(), detectors, problem)
 
 
 __all__ = ["main"]

@@ -137,6 +137,8 @@ class _Seen:
     skills: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Whether the latest analysis parsed: a change is only confirmed by code that parses.
     parses: bool = True
+    # The document's language (``LanguageSpec.id``): every event it gives rise to says so.
+    language: str = ""
 
 
 class Coach:
@@ -147,7 +149,6 @@ class Coach:
         skills: Mapping[str, Skill],
         *,
         repository: str | None = None,
-        language: str = "python",
         clock: Callable[[], float] = time.time,
         on_notice: Callable[[str], None] | None = None,
     ) -> None:
@@ -155,7 +156,6 @@ class Coach:
         self.on_notice = on_notice or (lambda message: None)
         self.developer = developer
         self.repository = repository
-        self.language = language
         self.skills = skills
         self.clock = clock
         self._params = params_for(skills)
@@ -198,13 +198,14 @@ class Coach:
 
     # ------------------------------------------------------------------ recording
 
-    def _event(self, kind: EventKind, skill_id: str, **fields: object) -> Event:
+    def _event(self, kind: EventKind, skill_id: str, language: str, **fields: object) -> Event:
+        """An event of ``language``: the language of the document, rule or lesson it is about."""
         return Event(
             kind=kind,
             developer=self.developer,
             skill_id=skill_id,
             time=self.clock(),
-            language=self.language,
+            language=language,
             repository=self.repository,
             **fields,  # type: ignore[arg-type]
         )
@@ -300,6 +301,8 @@ class Coach:
                 self._queue.put(list(events))
             self._events.extend(events)
             touched = {e.skill_id for e in events}
+            # A skill mastered through events of one language is recorded in that language.
+            languages = {e.skill_id: e.language for e in events}
             for event in events:
                 self._learner.apply(event)
             now = self.clock()
@@ -317,9 +320,11 @@ class Coach:
             ]
             self._mastered.update(mastered)
         if mastered:
-            self.record([self._event(EventKind.MASTERED, s) for s in mastered])
+            self.record([self._event(EventKind.MASTERED, s, languages[s]) for s in mastered])
 
-    def observe(self, uri: str, analysis: Analysis, data: bytes, *, opened: bool) -> None:
+    def observe(
+        self, uri: str, analysis: Analysis, data: bytes, *, opened: bool, language: str
+    ) -> None:
         """Diff an analysis of ``uri`` against the last recorded state; record what lasted.
 
         New good usage counts at once; a hint that appears or goes counts once the change has
@@ -341,7 +346,7 @@ class Coach:
             )
             if before is None:
                 # What a file holds when opened (or first parses) is no evidence.
-                self._seen[uri] = _Seen(findings, evidence, latest=findings)
+                self._seen[uri] = _Seen(findings, evidence, latest=findings, language=language)
                 return
             before.skills.update({f.rule_id: (f.skill_id, f.lesson_id) for f in analysis.findings})
             now = self.clock()
@@ -403,6 +408,7 @@ class Coach:
                 self._event(
                     kind,
                     opportunity.skill_id,
+                    seen.language,
                     rule_id=opportunity.rule_id,
                     lesson_id=opportunity.lesson_id,
                 )
@@ -439,26 +445,48 @@ class Coach:
         """
         self._fixes[uri].add((rule_id, line.strip()))
 
-    def lesson_opened(self, skill_id: str, lesson_id: str) -> None:
-        self.record([self._event(EventKind.LESSON_OPENED, skill_id, lesson_id=lesson_id)])
+    def lesson_opened(self, skill_id: str, lesson_id: str, language: str) -> None:
+        event = self._event(EventKind.LESSON_OPENED, skill_id, language, lesson_id=lesson_id)
+        self.record([event])
 
-    def record_dismissal(self, skill_id: str, rule_id: str, lesson_id: str) -> None:
+    def record_dismissal(self, skill_id: str, rule_id: str, lesson_id: str, language: str) -> None:
         self.record(
-            [self._event(EventKind.HINT_DISMISSED, skill_id, rule_id=rule_id, lesson_id=lesson_id)]
+            [
+                self._event(
+                    EventKind.HINT_DISMISSED,
+                    skill_id,
+                    language,
+                    rule_id=rule_id,
+                    lesson_id=lesson_id,
+                )
+            ]
         )
 
-    def muted(self, rule_id: str, skill_id: str) -> None:
-        self.record([self._event(EventKind.RULE_MUTED, skill_id, rule_id=rule_id)])
+    def muted(self, rule_id: str, skill_id: str, language: str) -> None:
+        self.record([self._event(EventKind.RULE_MUTED, skill_id, language, rule_id=rule_id)])
 
-    def practiced(self, skill_ids: Sequence[str]) -> None:
-        self.record([self._event(EventKind.SKILL_PRACTICED, s, rule_id="model") for s in skill_ids])
-
-    def i_know_this(self, skill_id: str) -> None:
-        self.record([self._event(EventKind.I_KNOW_THIS, skill_id)])
-
-    def reviewed(self, skill_id: str, lesson_id: str, correct: bool) -> None:
+    def practiced(self, skill_ids: Sequence[str], language: str) -> None:
         self.record(
-            [self._event(EventKind.REVIEW_ANSWERED, skill_id, lesson_id=lesson_id, correct=correct)]
+            [
+                self._event(EventKind.SKILL_PRACTICED, s, language, rule_id="model")
+                for s in skill_ids
+            ]
+        )
+
+    def i_know_this(self, skill_id: str, language: str) -> None:
+        self.record([self._event(EventKind.I_KNOW_THIS, skill_id, language)])
+
+    def reviewed(self, skill_id: str, lesson_id: str, correct: bool, language: str) -> None:
+        self.record(
+            [
+                self._event(
+                    EventKind.REVIEW_ANSWERED,
+                    skill_id,
+                    language,
+                    lesson_id=lesson_id,
+                    correct=correct,
+                )
+            ]
         )
 
     # ------------------------------------------------------------------ deciding
@@ -473,7 +501,7 @@ class Coach:
         estimate_ = self._estimates.get(skill_id)
         return why(estimate_, treatment(estimate_, priority), priority=priority)
 
-    def admit(self, uri: str, finding: Finding, line: bytes) -> bool:
+    def admit(self, uri: str, finding: Finding, line: bytes, language: str) -> bool:
         """Whether a hint may be shown, recording HINT_SHOWN the first time.
 
         Hints already shown always are; new ones are rate limited per file and hour.
@@ -495,6 +523,7 @@ class Coach:
                 self._event(
                     EventKind.HINT_SHOWN,
                     finding.skill_id,
+                    language,
                     rule_id=finding.rule_id,
                     lesson_id=finding.lesson_id,
                 )

@@ -1,15 +1,16 @@
 """Project configuration: ``[tool.lessonlens]`` in pyproject.toml, or ``.lessonlens.toml``.
 
 Found by walking up from the checked path; in one folder ``.lessonlens.toml`` wins over
-``pyproject.toml``. The target Python version comes from ``target-python`` or, failing that,
-the lower bound of ``project.requires-python`` in the nearest pyproject.toml.
+``pyproject.toml``. A language's own keys (``target-python``) are declared by its
+``LanguageSpec.options``, which may also read a default from the nearest pyproject.toml (for
+Python, the lower bound of ``project.requires-python``); they reach rules as
+``Config.language_options``.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 import stat
 import tomllib
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lessonlens.analyzers.languages import LanguageOption, OptionError, languages
 from lessonlens.lessons.catalog import PRIORITIES
 
 if TYPE_CHECKING:
@@ -57,7 +59,8 @@ class Config:
     ignore: tuple[str, ...] = ()
     lesson_dirs: tuple[Path, ...] = ()
     skill_priorities: dict[str, str] = field(default_factory=dict)
-    target_python: tuple[int, int] | None = None
+    # Options that one language reads, by key (``target-python``): ``LanguageSpec.options``.
+    language_options: dict[str, Any] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     exclude: tuple[str, ...] = ()
     fail_on: tuple[str, ...] = ()
@@ -65,10 +68,6 @@ class Config:
     team_salt: str | None = None
     # The team skill matrix (server/matrix.py); None when the project has none.
     matrix: Matrix | None = None
-
-
-_VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
-_REQUIRES_LOWER = re.compile(r">=?\s*(\d+)\.(\d+)|~=\s*(\d+)\.(\d+)|==\s*(\d+)\.(\d+)")
 
 
 def _string_list(path: Path, prefix: str, key: str, value: Any) -> tuple[str, ...]:
@@ -79,19 +78,15 @@ def _string_list(path: Path, prefix: str, key: str, value: Any) -> tuple[str, ..
     return tuple(value)
 
 
-def _version(path: Path, key: str, value: Any) -> tuple[int, int]:
-    found = _VERSION.match(str(value))
-    if not isinstance(value, str) or found is None:
-        raise ConfigError(path, key, f'expected a version such as "3.11", got {value!r}')
-    return int(found[1]), int(found[2])
+def _language_options() -> dict[str, LanguageOption]:
+    return {option.key: option for spec in languages() for option in spec.options}
 
 
-def requires_python_floor(spec: str) -> tuple[int, int] | None:
-    found = _REQUIRES_LOWER.search(spec)
-    if found is None:
-        return None
-    groups = [g for g in found.groups() if g is not None]
-    return int(groups[0]), int(groups[1])
+def _language_option(path: Path, key: str, option: LanguageOption, value: Any) -> Any:
+    try:
+        return option.parse(value)
+    except OptionError as exc:
+        raise ConfigError(path, exc.key or key, str(exc)) from None
 
 
 def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -101,19 +96,24 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
         "fail-on": lambda k, v: _string_list(path, prefix, k, v),
         "exclude": lambda k, v: _string_list(path, prefix, k, v),
         "lesson-dirs": lambda k, v: _folders(path, k, v, prefix),
-        "target-python": lambda k, v: _version(path, f"{prefix}{k}", v),
         "max-file-size": lambda k, v: _positive_int(path, f"{prefix}{k}", v),
         "skill-priorities": lambda k, v: _priorities(path, f"{prefix}{k}", v),
         "team-salt": lambda k, v: _non_empty(path, f"{prefix}{k}", v),
         "matrix": lambda k, v: _matrix(path, f"{prefix}{k}", v),
     }
+    options = _language_options()
     values: dict[str, Any] = {}
+    language_values: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
+        if key in options:
+            language_values[key] = _language_option(path, f"{prefix}{key}", options[key], value)
+            continue
+        if key not in known and key not in options:
+            close = difflib.get_close_matches(key, [*known, *options], n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(path, f"{prefix}{key}", f"unknown key{hint}")
         values[key.replace("-", "_")] = known[key](key, value)
+    values["language_options"] = language_values
     return values
 
 
@@ -200,11 +200,25 @@ def _folders(path: Path, key: str, value: Any, prefix: str) -> tuple[Path, ...]:
     return tuple(folders)
 
 
+def _project_defaults(path: Path, data: dict[str, Any], found: dict[str, Any]) -> None:
+    """Add the language options a project manifest implies to ``found``, unless already there."""
+    for option in _language_options().values():
+        if option.project_default is None:
+            continue
+        try:
+            value = option.project_default(data)
+        except OptionError as exc:
+            raise ConfigError(path, exc.key or "project", str(exc)) from None
+        if value is not None:
+            found.setdefault(option.key, value)
+
+
 def find_config(start: Path) -> Config:
     """The configuration that applies to ``start`` (a file or folder)."""
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
-    target_from_project: tuple[int, int] | None = None
+    # Language options a project's own manifest sets (``requires-python``), nearest first.
+    from_project: dict[str, Any] = {}
     for candidate in (folder, *folder.parents):
         dotfile = candidate / ".lessonlens.toml"
         pyproject = candidate / "pyproject.toml"
@@ -213,11 +227,7 @@ def find_config(start: Path) -> Config:
         if project_data is not None:
             project = _table(pyproject, "project", project_data.get("project"))
             tool = _table(pyproject, "tool", project_data.get("tool"))
-            requires = project.get("requires-python")
-            if requires is not None and not isinstance(requires, str):
-                raise ConfigError(pyproject, "project.requires-python", "expected a string")
-            if requires is not None and target_from_project is None:
-                target_from_project = requires_python_floor(requires)
+            _project_defaults(pyproject, {"project": project}, from_project)
         values: dict[str, Any] | None = None
         source: Path | None = None
         if dotfile.is_file():
@@ -228,8 +238,8 @@ def find_config(start: Path) -> Config:
             table = _table(pyproject, "tool.lessonlens", tool["lessonlens"])
             values = _parse(pyproject, table, "tool.lessonlens.")
         if values is not None and source is not None:
-            values.setdefault("target_python", target_from_project)
+            values["language_options"] = {**from_project, **values["language_options"]}
             return Config(root=candidate, source=source, **values)
         if (candidate / ".git").exists():
             break
-    return Config(root=folder, target_python=target_from_project)
+    return Config(root=folder, language_options=from_project)

@@ -26,7 +26,7 @@ import stat
 import tempfile
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,7 +42,7 @@ from lessonlens.server.check import (
     keep_changed,
     unfiltered,
 )
-from lessonlens.server.sources import Skipped, Source, decode_python, read_source
+from lessonlens.server.sources import Skipped, Source, read_source
 
 # Ruff stops after 100 iterations; a handful is what real overlaps need, and each pass costs a
 # full analysis of the file.
@@ -123,7 +123,7 @@ def fix_file(
     spec = language_for_path(path)
     if spec is None:
         return None
-    read = read_source(path, options.max_file_size)
+    read = read_source(path, options.max_file_size, spec.decode)
     if isinstance(read, Skipped) or read.transformed:
         return None
     lines = None if changed is None or -1 in changed else set(changed)
@@ -155,7 +155,7 @@ def fix_file(
         why = None
         if _new_errors(source.data, analysis, data, after):
             why = "they would leave code that does not parse"
-        elif not _reads_back(data):
+        elif not _reads_back(data, spec.decode):
             why = "the file's declared encoding cannot hold the new text"
         if why is not None:
             names = ", ".join(sorted({r.finding.rule_id for r, _ in chosen}))
@@ -209,13 +209,13 @@ def _apply(data: bytes, edits: Sequence[tuple[int, int, bytes]]) -> bytes:
     return data
 
 
-def _reads_back(data: bytes) -> bool:
-    """Whether the file, read as ``check`` reads it (a PEP 263 cookie), gives these very bytes.
+def _reads_back(data: bytes, decode: Callable[[bytes], tuple[str, str | None]]) -> bool:
+    """Whether the file, read as ``check`` reads it (its language's decoding), gives these bytes.
 
-    A file that declares latin-1 but holds only ASCII is analysed as its own bytes; a fix that
-    brought in a non-ASCII character would turn it into something else.
+    A Python file that declares latin-1 (a PEP 263 cookie) but holds only ASCII is analysed as
+    its own bytes; a fix that brought in a non-ASCII character would turn it into something else.
     """
-    text, notice = decode_python(data)
+    text, notice = decode(data)
     return notice is None and text.encode("utf-8", "surrogatepass") == data
 
 

@@ -77,6 +77,12 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
+# What a record that names no language is: lessonlens read Python only before it recorded the
+# language of each event (xAPI statements from then have no language extension). The coach
+# always passes the language of the document, rule or lesson; only old records take this.
+LEGACY_LANGUAGE = "python"
+
+
 @dataclass(frozen=True)
 class Event:
     """One skill-progress signal.
@@ -91,7 +97,8 @@ class Event:
     time: float  # unix seconds
     rule_id: str | None = None
     lesson_id: str | None = None
-    language: str = "python"
+    # The language of the document, rule or lesson the event is about (``LanguageSpec.id``).
+    language: str = LEGACY_LANGUAGE
     repository: str | None = None  # hashed repository id
     correct: bool | None = None  # for REVIEW_ANSWERED
     id: str = field(default_factory=_new_id)

@@ -34,9 +34,9 @@ import platformdirs
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.engine import Analysis, valid_utf8
-from lessonlens.analyzers.languages import LanguageSpec
+from lessonlens.analyzers.languages import LanguageSpec, language_for_id
 from lessonlens.analyzers.model import CodeUnit
-from lessonlens.analyzers.python.units import line_pairs
+from lessonlens.analyzers.windows import line_pairs
 from lessonlens.lessons.catalog import Lesson, Skill
 from lessonlens.model_runtime.encoder import (
     BatchingEncoder,
@@ -110,7 +110,8 @@ def lesson_texts(lesson: Lesson) -> list[str]:
     before = lesson.example.before.strip()
     if before:
         texts.append(before)
-        texts.extend(line_pairs(before))
+        spec = language_for_id(lesson.language)
+        texts.extend(line_pairs(before, spec.line_comments if spec is not None else ()))
     texts.extend(lesson.situations)
     return list(dict.fromkeys(texts))
 

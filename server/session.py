@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from lessonlens.analyzers import Analysis, AnalysisOptions, Finding, language_for_id, parsing
@@ -31,10 +32,9 @@ from lessonlens.analyzers.engine import (
     rule_set,
     valid_utf8,
 )
-from lessonlens.analyzers.languages import LANGUAGES, LanguageSpec, is_test_path
+from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
 from lessonlens.analyzers.model import CodeUnit, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog
-from lessonlens.lessons.markup import safe_markdown
 from lessonlens.server.applicability import Verdict
 from lessonlens.server.coach import SETTLE_S, Coach
 from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
@@ -44,19 +44,15 @@ from lessonlens.server.priorities import effective_priority, silenced_skills
 from lessonlens.server.profile import build_profile
 from lessonlens.server.progress import default_data_dir
 from lessonlens.server.refreshers import Refresher, refresher_for
-from lessonlens.server.related import (
-    ModelService,
-    RelatedLesson,
-    UnitRelations,
-    document_units,
-    lens_for,
-)
 from lessonlens.server.settings import Settings
-from lessonlens.server.xapi import SyncResult, cursor_file, lrs_credentials, sync
+
+if TYPE_CHECKING:
+    # Loaded on first use: the model's side pulls in numpy, the LRS's http and ssl, lessons'
+    # Markdown a parser; the first diagnostics need none of them (ARCHITECTURE.md, start-up).
+    from lessonlens.server.related import ModelService, RelatedLesson, UnitRelations
+    from lessonlens.server.xapi import SyncResult
 
 log = logging.getLogger(__name__)
-
-_FUNCTION_TYPES = ("function_definition", "class_definition")
 
 
 @dataclass(frozen=True)
@@ -176,7 +172,11 @@ def _shown(lesson: Lesson, markdown: str) -> str:
     A team lesson's (the repository's input) loses raw HTML and links that are not http(s);
     the built-in lessons are ours.
     """
-    return markdown if lesson.builtin else safe_markdown(markdown)
+    if lesson.builtin:
+        return markdown
+    from lessonlens.lessons.markup import safe_markdown
+
+    return safe_markdown(markdown)
 
 
 def _is_test_file(uri: str, config: Config) -> bool:
@@ -257,7 +257,7 @@ class Session:
         # Set by ``start_coach`` once the workspace (and so the developer) is known.
         self.coach: Coach | None = None
         self._opened: set[tuple[str, str]] = set()
-        self.rules: dict[str, Rule] = {r.id: r for s in LANGUAGES for r in rule_set(s).rules}
+        self.rules: dict[str, Rule] = {r.id: r for s in languages() for r in rule_set(s).rules}
 
     # ------------------------------------------------------------------ lessons and settings
 
@@ -415,7 +415,7 @@ class Session:
                 self._publish(state, None, revision, version, data, None, too_large=True)
                 continue
             options = AnalysisOptions(
-                target_python=config.target_python,
+                language_options=config.language_options,
                 select=self._opted_in(self.settings.select or config.select),
                 test_code=_is_test_file(uri, config),
             )
@@ -443,7 +443,14 @@ class Session:
                 # the events are written off the event loop, so no request waits on them.
                 await loop.run_in_executor(
                     self._executor,
-                    partial(self.coach.observe, uri, analysis, data, opened=state.first),
+                    partial(
+                        self.coach.observe,
+                        uri,
+                        analysis,
+                        data,
+                        opened=state.first,
+                        language=document.language.id,
+                    ),
                 )
                 state.first = False
                 # A hint that came or went counts once it has lasted, edit or no edit.
@@ -521,7 +528,9 @@ class Session:
                     finding.skill_id, config.skill_priorities, self._skills
                 )
                 fade = coach.treatment_for(finding.skill_id, priority)
-                if fade is Treatment.SILENT or not coach.admit(document.uri, finding, line):
+                if fade is Treatment.SILENT or not coach.admit(
+                    document.uri, finding, line, document.language.id
+                ):
                     continue
                 if fade is Treatment.QUIET:
                     quiet.add(len(hints))
@@ -609,7 +618,7 @@ class Session:
             parts.append(_lesson_markdown(lesson))
             if self.coach is not None and (finding.lesson_id, "hover") not in self._opened:
                 self._opened.add((finding.lesson_id, "hover"))
-                self.coach.lesson_opened(finding.skill_id, finding.lesson_id)
+                self.coach.lesson_opened(finding.skill_id, finding.lesson_id, lesson.language)
         return _shown(lesson, "\n".join(parts)) + f"\n\n---\n{why}\n"
 
     def refresher_for(self, finding: Finding) -> Refresher | None:
@@ -682,13 +691,14 @@ class Session:
         if state is None or result is None or tree is None:
             return []
         by_row: dict[int, list[str]] = {}
+        lens_nodes = state.document.language.lens_nodes
         for finding in result.hints:
             if result.is_quiet(finding):
                 continue
             node = tree.root_node.descendant_for_byte_range(
                 finding.span.start_byte, finding.span.start_byte
             )
-            while node is not None and node.type not in _FUNCTION_TYPES:
+            while node is not None and node.type not in lens_nodes:
                 node = node.parent
             if node is None:
                 continue
@@ -708,7 +718,7 @@ class Session:
             return None
         markdown = _shown(lesson, _lesson_markdown(lesson)) + "\n"
         if self.coach is not None:
-            self.coach.lesson_opened(lesson.skill_id, lesson.id)
+            self.coach.lesson_opened(lesson.skill_id, lesson.id, lesson.language)
         return {"id": lesson.id, "title": lesson.title, "markdown": markdown}
 
     def dismiss(self, uri: str, rule_id: str, row: int) -> list[DocumentResult]:
@@ -719,21 +729,29 @@ class Session:
         self._dismissed.add((uri, rule_id, key))
         rule = self.rules.get(rule_id)
         if self.coach is not None and rule is not None:
-            self.coach.record_dismissal(rule.skill_id, rule_id, rule.lesson_id)
+            self.coach.record_dismissal(rule.skill_id, rule_id, rule.lesson_id, rule.language)
         return self._refresh_all()
 
     def mute(self, rule_id: str) -> list[DocumentResult]:
         self._muted.add(rule_id)
         rule = self.rules.get(rule_id)
         if self.coach is not None and rule is not None:
-            self.coach.muted(rule_id, rule.skill_id)
+            self.coach.muted(rule_id, rule.skill_id, rule.language)
         return self._refresh_all()
 
     def i_know_this(self, skill_id: str) -> list[DocumentResult]:
         """The developer's word that they know a skill: honoured at once, hints go quiet."""
         if self.coach is not None:
-            self.coach.i_know_this(skill_id)
+            self.coach.i_know_this(skill_id, self._skill_language(skill_id))
         return self._refresh_all()
+
+    def _skill_language(self, skill_id: str) -> str:
+        """The language a skill is practised in: that of a lesson or rule teaching it."""
+        for lesson in self.catalog.lessons.values():
+            if lesson.skill_id == skill_id:
+                return lesson.language
+        rule = next((r for r in self.rules.values() if r.skill_id == skill_id), None)
+        return rule.language if rule is not None else ""
 
     def answer_refresher(self, lesson_id: str, index: int) -> tuple[bool, str] | None:
         """Record a refresher answer; returns (correct, the right option) or None."""
@@ -742,7 +760,7 @@ class Session:
         if lesson is None or refresher is None or self.coach is None:
             return None
         correct = index == refresher.answer
-        self.coach.reviewed(lesson.skill_id, lesson_id, correct)
+        self.coach.reviewed(lesson.skill_id, lesson_id, correct, lesson.language)
         return correct, refresher.options[refresher.answer]
 
     def fix_applied(self, uri: str, rule_id: str, row: int) -> None:
@@ -764,6 +782,8 @@ class Session:
         if not (self.settings.share_progress and url) or coach is None or coach.store is None:
             return None
         store, developer = coach.store, coach.developer
+        from lessonlens.server.xapi import cursor_file, lrs_credentials, sync
+
         username, password = lrs_credentials()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._sync_executor, coach.flush)
@@ -891,6 +911,8 @@ class Session:
         if self.model is None:
             return [], []
         gates = self.model.gates(list(self.catalog.lessons.values()), spec)
+        from lessonlens.server.related import document_units
+
         return document_units(gates, spec, root, data, analysis)
 
     def _relate_units(
@@ -926,7 +948,7 @@ class Session:
         for r in relations:
             if before.get(r.unit.name) != r.unit.text:
                 skills.update(t.skill_id for t in r.skills)
-        self.coach.practiced(sorted(skills))
+        self.coach.practiced(sorted(skills), state.document.language.id)
 
     def _treatment(self, skill_id: str) -> Treatment:
         priority = self._priority(skill_id)
@@ -944,6 +966,8 @@ class Session:
         result = state.result
         if self.model is None or result is None or not state.relations:
             return []
+        from lessonlens.server.related import lens_for  # loaded with the model
+
         threshold = self.model.calibration.lens_threshold
         spans = [(f.span.start_byte, f.span.end_byte) for f in result.hints]
         candidates = []
@@ -986,7 +1010,11 @@ class Session:
             if shown:
                 lines.extend(["", "---", self._related_why(*shown[0])])
             markdown = "\n".join(lines)
-            return markdown if all(s.builtin for _, s in shown) else safe_markdown(markdown)
+            if all(s.builtin for _, s in shown):
+                return markdown
+            from lessonlens.lessons.markup import safe_markdown
+
+            return safe_markdown(markdown)
         return None
 
     def _related_why(self, related: RelatedLesson, lesson: Lesson) -> str:

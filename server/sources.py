@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import stat
-import tokenize
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from lessonlens.analyzers.languages import decode_utf8
 
 
 @dataclass(frozen=True)
@@ -26,26 +27,10 @@ class Skipped:
     reason: str
 
 
-def decode_python(raw: bytes) -> tuple[str, str | None]:
-    """Decode Python source honouring a PEP 263 coding cookie and a BOM.
-
-    Undecodable bytes become U+FFFD and the notice says where the first one was, so that one
-    bad byte costs a hint or two on that line rather than the whole file.
-    """
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError:
-        encoding = "utf-8"
-    try:
-        return raw.decode(encoding), None
-    except (UnicodeDecodeError, LookupError) as exc:
-        position = exc.start if isinstance(exc, UnicodeDecodeError) else 0
-        line = raw.count(b"\n", 0, position) + 1
-        text = raw.decode(encoding if not isinstance(exc, LookupError) else "utf-8", "replace")
-        return text, f"invalid {encoding} at line {line}; decoded with replacement characters"
-
-
-def read_source(path: Path, max_size: int) -> Source | Skipped:
+def read_source(
+    path: Path, max_size: int, decode: Callable[[bytes], tuple[str, str | None]] = decode_utf8
+) -> Source | Skipped:
+    """The file's text as UTF-8 bytes, decoded by its language (``LanguageSpec.decode``)."""
     try:
         info = path.stat()
         # A FIFO or device named like source would block the read forever or never end.
@@ -59,7 +44,7 @@ def read_source(path: Path, max_size: int) -> Source | Skipped:
         return Skipped(f"cannot read: {exc.strerror or exc}")
     if b"\x00" in raw[:8192]:
         return Skipped("skipped: binary file")
-    text, notice = decode_python(raw)
+    text, notice = decode(raw)
     if text.startswith("\ufeff"):
         text = text[1:]
     data = text.encode("utf-8", "surrogatepass")

@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lessonlens.server.progress import Event, EventKind, ProgressStore
+from lessonlens.server.progress import LEGACY_LANGUAGE, Event, EventKind, ProgressStore
 
 XAPI_VERSION = "1.0.3"
 DEFAULT_BASE = "https://lessonlens.dev/xapi"
@@ -617,7 +617,7 @@ def event_of(made: Any, *, base: str = DEFAULT_BASE) -> Event | None:
         skill_id = str(extensions[f"{base}/extensions/skill"])
         kind_name = str(extensions.get(f"{base}/extensions/event", ""))
         rule = extensions.get(f"{base}/extensions/rule")
-        language = str(extensions.get(f"{base}/extensions/language", "python"))
+        language = str(extensions.get(f"{base}/extensions/language", LEGACY_LANGUAGE))
         verb = str(made["verb"]["id"]).removeprefix(_VERBS)
         target = str(made["object"]["id"])
         developer = str(made["actor"]["account"]["name"])

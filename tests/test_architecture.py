@@ -160,3 +160,116 @@ def test_one_function_decides_whether_a_group_is_shown():
         if file == "server/report.py"
         and any(module == f"lessonlens.server.{name}" for name in computing)
     ]
+
+
+# ---- the core names no language --------------------------------------------------------------
+
+# What only a language's own package may say: its modules, its decoding, its options, its nodes.
+PYTHON_NAMES = (
+    "analyzers.python",
+    "tree_sitter_python",
+    "decode_python",
+    "target_python",
+    "min_python",
+    "below_python",
+    "requires_python",
+    "tokenize",
+    "function_definition",
+    "class_definition",
+    "decorated_definition",
+    "for_statement",
+    "comprehension",
+)
+# The one place outside ``analyzers/python/`` that names it: the built-in languages' registration.
+REGISTRATION = "analyzers/languages.py"
+
+
+def _core_files() -> list[Path]:
+    files = [*(ROOT / "server").rglob("*.py"), *(ROOT / "lsp").rglob("*.py")]
+    files += [ROOT / "analyzers" / name for name in ("engine.py", "model.py", "match.py")]
+    files += [ROOT / "analyzers" / "windows.py", ROOT / REGISTRATION]
+    return files
+
+
+def test_the_core_names_no_language():
+    """Python lives behind its ``LanguageSpec`` (analyzers/python/spec.py), as any language would.
+
+    Code, not prose: comments and docstrings may give Python as an example.
+    """
+    found = []
+    for path in _core_files():
+        relative = str(path.relative_to(ROOT))
+        tree = ast.parse(path.read_text(), relative)
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if id(node) in docstrings:
+                    continue
+                text = node.value
+            elif isinstance(node, ast.Name):
+                text = node.id
+            elif isinstance(node, ast.Attribute):
+                text = node.attr
+            elif isinstance(node, ast.alias):
+                text = node.name
+            elif isinstance(node, ast.ImportFrom):
+                text = node.module or ""
+            else:
+                continue
+            for name in PYTHON_NAMES:
+                if name in text:
+                    found.append(f"{relative}:{getattr(node, 'lineno', 0)}: {name}")
+    allowed = {f"{REGISTRATION}:{n}" for n in ("analyzers.python",)}
+    found = [f for f in found if f.rsplit(":", 2)[0] + ":" + f.rsplit(": ", 1)[1] not in allowed]
+    assert not found, "\n".join(found)
+
+
+def test_python_is_registered_like_any_language():
+    """The built-in language goes through the registry that plugins use."""
+    from lessonlens.analyzers.languages import language_for_id, language_for_path, languages
+    from lessonlens.analyzers.python.spec import PYTHON
+
+    assert languages()[0] is PYTHON
+    assert language_for_id("python") is PYTHON
+    assert language_for_path("x.py") is PYTHON
+
+
+def test_the_language_server_starts_without_the_model_or_the_check_machinery():
+    """What ``lessonlens serve`` imports before its first diagnostics (ARCHITECTURE.md).
+
+    The model's libraries, the LRS client, the Markdown parser and ``check``'s machinery load
+    on first use or in the background, after the server answers: start-up is what an editor
+    waits for before the first hint.
+    """
+    import subprocess
+    import sys
+
+    deferred = (
+        "numpy",
+        "onnxruntime",
+        "tokenizers",
+        "markdown_it",
+        "rich",
+        "lessonlens.model_runtime.encoder",
+        "lessonlens.server.related",
+        "lessonlens.server.xapi",
+        "lessonlens.server.check",
+        "lessonlens.server.fixes",
+        "lessonlens.lessons.markup",
+    )
+    code = (
+        "import sys, lessonlens.server.cli, lessonlens.lsp.server\n"
+        "lessonlens.lsp.server.build_server()\n"
+        f"print(' '.join(m for m in {deferred!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    assert not loaded, f"imported at start-up: {loaded}"

@@ -137,7 +137,7 @@ def test_search_stops_at_the_repository_root(root: Path) -> None:
 def test_target_python(root: Path, files: dict[str, str], expected: Any) -> None:
     for name, text in files.items():
         write(root / name, text)
-    assert find_config(root / "module.py").target_python == expected
+    assert find_config(root / "module.py").language_options.get("target-python") == expected
 
 
 needs_py012 = pytest.mark.skipif("PY012" not in all_rules(), reason="PY012 is not written yet")

@@ -38,7 +38,11 @@ def markers(text: str) -> tuple[set[tuple[int, str]], set[int]]:
 
 def evidence_rows(source: str, detector_id: str) -> set[int]:
     """Rows (zero-based) where ``detector_id`` reports evidence on ``source``."""
-    result = analyze(source.encode(), PYTHON, AnalysisOptions(target_python=(3, 11), strict=True))
+    result = analyze(
+        source.encode(),
+        PYTHON,
+        AnalysisOptions(language_options={"target-python": (3, 11)}, strict=True),
+    )
     assert not result.problems
     return {e.span.start_row for e in result.evidence if e.detector_id == detector_id}
 
@@ -93,7 +97,11 @@ class Ok:
 
 
 def test_evidence_never_overlaps_errors():
-    result = analyze(BROKEN.encode(), PYTHON, AnalysisOptions(target_python=(3, 11), strict=True))
+    result = analyze(
+        BROKEN.encode(),
+        PYTHON,
+        AnalysisOptions(language_options={"target-python": (3, 11)}, strict=True),
+    )
     assert result.error_ranges, "the fixture must actually be broken"
     assert not result.problems
     found = {e.detector_id for e in result.evidence}

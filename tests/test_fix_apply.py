@@ -63,7 +63,7 @@ def lessonlens(*args: str) -> Result:
 
 
 def findings(path: Path, *select: str, target: tuple[int, int] | None = (3, 11)) -> list[Finding]:
-    options = AnalysisOptions(target_python=target, select=select)
+    options = AnalysisOptions(language_options={"target-python": target}, select=select)
     return list(analyze(path.read_bytes(), PYTHON, options).findings)
 
 

@@ -123,7 +123,7 @@ def span_range(text: str, finding: Finding, encoding: str) -> types.Range:
 def findings(text: str, uri: str) -> tuple[Finding, ...]:
     """What ``lessonlens check`` would find, with the project configuration of ``uri``."""
     config = find_config(Path(unquote(urlparse(uri).path)))
-    options = AnalysisOptions(target_python=config.target_python)
+    options = AnalysisOptions(language_options=config.language_options)
     return analyze(text.encode("utf-8"), PYTHON, options).findings
 
 

@@ -235,6 +235,6 @@ def test_random_edits_through_convert_give_the_string_result(
             assert document.data.decode("utf-8") == text
         document.tree = parsing.parse(parser, document.data, document.tree)
     assert document.data == session.final.encode("utf-8")
-    options = AnalysisOptions(target_python=(3, 11))
+    options = AnalysisOptions(language_options={"target-python": (3, 11)})
     incremental = analyze_tree(document.tree, document.data, PYTHON, options)
     assert incremental.findings == analyze(document.data, PYTHON, options).findings

@@ -13,7 +13,7 @@ from lessonlens.analyzers.engine import rule_set
 
 PYTHON = language_for_id("python")
 assert PYTHON is not None
-OPTIONS = AnalysisOptions(target_python=(3, 10), strict=True)
+OPTIONS = AnalysisOptions(language_options={"target-python": (3, 10)}, strict=True)
 FIXTURES = Path(__file__).parent / "fixtures" / "rules" / "python"
 SEEDS = [p.read_text() for p in sorted(FIXTURES.glob("*.py"))]
 # A real module with classes, methods and module-level code, for the unit cache.

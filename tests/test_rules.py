@@ -42,7 +42,9 @@ def fix_expectations(text: str) -> dict[int, str]:
 
 def check(source: str, rule_id: str, target: tuple[int, int] | None = (3, 11)) -> set[int]:
     """Rows (zero-based) where ``rule_id`` fires on ``source``."""
-    options = AnalysisOptions(target_python=target, select=(rule_id,), strict=True)
+    options = AnalysisOptions(
+        language_options={"target-python": target}, select=(rule_id,), strict=True
+    )
     result = analyze(source.encode(), PYTHON, options)
     assert not result.problems
     return {f.span.start_row for f in result.findings if f.rule_id == rule_id}
@@ -59,7 +61,9 @@ def test_rule_fixture(rule):
     assert len(expected) >= 2, "at least two positive cases"
     assert negatives >= 2, "at least two negative cases"
     assert {row for row, rid in expected if rid == rule.id} == check(text, rule.id, target)
-    options = AnalysisOptions(target_python=target, select=(rule.id,), strict=True)
+    options = AnalysisOptions(
+        language_options={"target-python": target}, select=(rule.id,), strict=True
+    )
     offered = {
         f.span.start_row: "none" if f.fix is None else f.fix.applicability.value
         for f in analyze(text.encode(), PYTHON, options).findings
@@ -73,7 +77,9 @@ def test_rule_fix_keeps_code_valid(rule):
     """A fix, applied, must leave code that parses cleanly and silences the finding."""
     text = (FIXTURES / f"{rule.id}.py").read_text()
     source = text.encode()
-    options = AnalysisOptions(target_python=(3, 11), select=(rule.id,), strict=True)
+    options = AnalysisOptions(
+        language_options={"target-python": (3, 11)}, select=(rule.id,), strict=True
+    )
     for finding in analyze(source, PYTHON, options).findings:
         if finding.fix is None:
             continue
@@ -191,3 +197,14 @@ def test_style_advice_stays_out_of_tests_but_idioms_of_correctness_do_not():
     in_tests = AnalysisOptions(test_code=True)
     found = {f.rule_id for f in analyze(plain.encode(), PYTHON, in_tests).findings}
     assert found == {"PY014"}
+
+
+def test_each_pattern_of_the_combined_query_has_the_owner_its_own_query_gives():
+    """One compile, owners found by where patterns start: as if each query compiled alone."""
+    from lessonlens.analyzers.engine import _checked_query, _query_text
+
+    rules = rule_set(PYTHON)
+    every = [*rules.rules, *rules.detectors]
+    texts = [_query_text(PYTHON, owner.query) for owner in every]
+    _, owners = _checked_query(rules.grammar, every, texts)
+    assert [o.id for o in rules.owners] == [o.id for o in owners]

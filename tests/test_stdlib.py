@@ -17,7 +17,11 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 def test_stdlib_checks_without_rule_failures_or_findings_in_error_regions():
     files = discover([STDLIB])
     assert len(files) > 1000
-    options = CheckOptions(analysis=AnalysisOptions(target_python=(3, 10)), jobs=2, use_cache=False)
+    options = CheckOptions(
+        analysis=AnalysisOptions(language_options={"target-python": (3, 10)}),
+        jobs=2,
+        use_cache=False,
+    )
     report = run_check([(f, str(f)) for f in files], options)
     failures = [p for f in report.files for p in f.problems if p.rule_id]
     assert not failures, failures[:5]

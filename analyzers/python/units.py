@@ -8,18 +8,16 @@ Comments are kept: they often say what the code is for, which is what the lesson
 
 from __future__ import annotations
 
-import itertools
 import re
 
-from lessonlens.analyzers import parsing
+from lessonlens.analyzers import parsing, windows
 from lessonlens.analyzers.match import span_of
 from lessonlens.analyzers.model import CodeUnit
 
 MAX_CHARS = 1000
 # A top-level block shorter than this says too little to match a lesson on.
 MIN_BLOCK_CHARS = 40
-# Windows per unit, at most: a 300-line function is read in its first 200 line pairs.
-MAX_WINDOWS = 200
+COMMENTS = ("#",)
 _IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINITIONS = ("function_definition", "class_definition")
 
@@ -56,18 +54,8 @@ def _used_imports(
 
 
 def line_pairs(code: str) -> tuple[str, ...]:
-    """Each pair of consecutive non-blank lines, stripped: where an idiom is seen.
-
-    A whole function's embedding is about what the function does; the idioms lessons teach
-    (`range(len(x))`, `x == None`, `.pop(0)` in a loop) live in a line or two, and are found by
-    comparing such short windows with the lessons' own example lines.
-    """
-    lines = [line.strip() for line in code.splitlines()]
-    lines = [line for line in lines if line and not line.startswith("#")]
-    if len(lines) < 2:
-        return tuple(lines)
-    pairs = [f"{a}\n{b}" for a, b in itertools.pairwise(lines)]
-    return tuple(pairs[:MAX_WINDOWS])
+    """Each pair of consecutive non-blank lines that are not comments (see ``windows``)."""
+    return windows.line_pairs(code, COMMENTS)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -6,6 +6,7 @@ from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Hit, Rule, Severity
 from lessonlens.analyzers.parsing import Node
 from lessonlens.analyzers.python import facts
+from lessonlens.analyzers.python.spec import versions
 
 # Statements after which a handler has certainly left the loop.
 _LEAVES_LOOP = frozenset({"break_statement", "return_statement", "raise_statement"})
@@ -90,7 +91,7 @@ RULES = [
         noqa_codes=("PERF203",),
         severity=Severity.INFORMATION,
         check=_try_in_loop,
-        below_python=(3, 11),
+        when=versions(below=(3, 11)),
         doc="""
 ## What it does
 For code that targets Python older than 3.11, flags a `try` statement that makes up the body of

@@ -6,6 +6,7 @@ from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Severity, TextEdit
 from lessonlens.analyzers.parsing import Node
 from lessonlens.analyzers.python import bindings, facts
+from lessonlens.analyzers.python.spec import target_python
 
 # Methods that change a list's length. `range(len(xs))` is computed once but a list iterator
 # reads the live list, so after one of these `enumerate(xs)` no longer walks the same indexes.
@@ -146,7 +147,8 @@ def _index_loop(m: Match) -> Hit | None:
         together = ", ".join(sorted(others, key=lambda name: others[name].start_byte))
         # Where the lengths differ, `xs[i]` raises IndexError and plain zip stops quietly;
         # strict=True (3.10+) still fails, with ValueError. Say so: a doctest may rely on it.
-        if m.target_python is not None and m.target_python < (3, 10):
+        target = target_python(m.options)
+        if target is not None and target < (3, 10):
             return Hit(
                 span,
                 message=f"Use `zip({together})` instead of indexing with `{index}` (where the "

@@ -1,0 +1,1 @@
+"""Lua's rules: each module lists its ``RULES``."""
