@@ -25,17 +25,23 @@ from lessonlens.analyzers.model import CodeUnit
 from lessonlens.lessons.catalog import Gate, Lesson
 
 
-def query_problem(spec: LanguageSpec, text: str) -> str | None:
-    """What is wrong with a gate's query for ``spec``'s grammar, or None."""
+def _compiled(spec: LanguageSpec, text: str) -> tuple[parsing.Query | None, str | None]:
+    """A gate's query compiled for ``spec``'s grammar, or None and what is wrong with it."""
     try:
         query = parsing.compile_query(rule_set(spec).grammar, text)
     except parsing.QueryError as exc:
-        return "does not compile: " + (str(exc).splitlines()[0] if str(exc) else "invalid query")
+        problem = str(exc).splitlines()[0] if str(exc) else "invalid query"
+        return None, "does not compile: " + problem
     if parsing.pattern_count(query) == 0:
-        return "has no pattern"
+        return None, "has no pattern"
     if query.capture_count == 0:
-        return "captures nothing: name the node it is about (add @name to a node)"
-    return None
+        return None, "captures nothing: name the node it is about (add @name to a node)"
+    return query, None
+
+
+def query_problem(spec: LanguageSpec, text: str) -> str | None:
+    """What is wrong with a gate's query for ``spec``'s grammar, or None."""
+    return _compiled(spec, text)[1]
 
 
 @dataclass(frozen=True)
@@ -60,22 +66,22 @@ class Applicability:
         texts: list[str] = []
         self._owners: list[list[Gate]] = []  # the gates of each pattern of the combined query
         grammar = rule_set(spec).grammar
-        first: dict[str, int] = {}  # query text -> its first pattern
+        first: dict[str, tuple[int, int]] = {}  # query text -> its first pattern, its count
         for lesson in self.lessons.values():
             for gate in (*lesson.applies_if, *lesson.satisfied_if):
                 if gate.kind != "query" or lesson.language != spec.id:
                     continue
                 if gate.value in first:
-                    start = first[gate.value]
-                    count = parsing.pattern_count(parsing.compile_query(grammar, gate.value))
+                    start, count = first[gate.value]
                     for owners in self._owners[start : start + count]:
                         if gate not in owners:
                             owners.append(gate)
                     continue
-                if query_problem(spec, gate.value) is not None:
+                query, _ = _compiled(spec, gate.value)
+                if query is None:
                     continue  # reported by `lessons check`; a broken gate never matches
-                first[gate.value] = len(self._owners)
-                count = parsing.pattern_count(parsing.compile_query(grammar, gate.value))
+                count = parsing.pattern_count(query)
+                first[gate.value] = (len(self._owners), count)
                 texts.append(gate.value)
                 self._owners.extend([gate] for _ in range(count))
         self._query = parsing.compile_query(grammar, "\n".join(texts)) if texts else None
