@@ -251,6 +251,9 @@ class Session:
         self._muted: set[str] = set()
         self._dismissed: set[tuple[str, str, bytes]] = set()
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lessonlens")
+        # The coach observes each analysis on its own thread: queued behind analyses, an
+        # observation would be cancelled with them on shutdown, and the last edit not recorded.
+        self._coach_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ll-coach")
         # Syncs to the LRS run on their own thread, which shutdown never waits for: a slow LRS
         # must not hold up the editor, and the sync cursor moves only on a checked answer.
         self._sync_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ll-sync")
@@ -442,7 +445,7 @@ class Session:
                 # After publishing: hints are judged by what was known before this edit, and
                 # the events are written off the event loop, so no request waits on them.
                 await loop.run_in_executor(
-                    self._executor,
+                    self._coach_executor,
                     partial(
                         self.coach.observe,
                         uri,
@@ -1066,6 +1069,8 @@ class Session:
         self._sync_executor.shutdown(wait=False, cancel_futures=True)
         self._lesson_loader.shutdown(wait=False, cancel_futures=True)
         self._executor.shutdown(wait=True, cancel_futures=True)
+        # What the coach was given is recorded: observing an analysis takes milliseconds.
+        self._coach_executor.shutdown(wait=True)
         self._model_executor.shutdown(wait=False, cancel_futures=True)
         if self.coach is not None:
             self.coach.close()
