@@ -134,7 +134,12 @@ class Figures:
 
 
 class Connection:
-    """JSON-RPC 2.0 over a child process's stdin/stdout with LSP's Content-Length framing."""
+    """JSON-RPC 2.0 over a child process's stdin/stdout with LSP's Content-Length framing.
+
+    The benchmarks' one frame reader (``model_bench.py`` and ``soak.py`` import it). It is raw,
+    not pygls's client, on purpose: every time is taken at the frame, so the figures hold the
+    server's latency and none of a client library's. The tests use ``tests/lsp_client.py``.
+    """
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
@@ -144,6 +149,9 @@ class Connection:
         self.publications: dict[str, list[Publication]] = {}
         self.shown: list[str] = []
         self.logged: list[str] = []
+        # Every notification and request from the server, with its receive time, in order.
+        self.messages: list[tuple[float, dict[str, Any]]] = []
+        self._arrived = asyncio.Event()
         self.failure: str | None = None
         self._answering: set[asyncio.Task[None]] = set()
         self._reader = asyncio.create_task(self._read_loop())
@@ -188,6 +196,28 @@ class Connection:
         self._waiters.append((accept, future))
         return future
 
+    async def wait_for(
+        self, accept: Callable[[dict[str, Any]], bool], timeout: float, after: int = 0
+    ) -> tuple[float, dict[str, Any]] | None:
+        """The first server message from index ``after`` on that ``accept`` takes, with its time.
+
+        ``None`` when none came within ``timeout`` or the server went away.
+        """
+        deadline = time.perf_counter() + timeout
+        seen = after
+        while True:
+            for received, message in self.messages[seen:]:
+                if accept(message):
+                    return received, message
+            seen = len(self.messages)
+            remaining = deadline - time.perf_counter()
+            if self.failure is not None or remaining <= 0:
+                return None
+            # No await between the scan and the clear: nothing can arrive unseen in between.
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
     def _check(self) -> None:
         if self.failure is not None:
             raise ServerFailed(self.failure)
@@ -220,6 +250,7 @@ class Connection:
             for _, waiter in self._waiters:
                 if not waiter.done():
                     waiter.set_exception(ServerFailed(self.failure))
+            self._arrived.set()
 
     def _dispatch(self, message: dict[str, Any], received: float) -> None:
         method = message.get("method")
@@ -231,6 +262,8 @@ class Connection:
                 else:
                     future.set_result((message.get("result"), received))
             return
+        self.messages.append((received, message))
+        self._arrived.set()
         if "id" in message:  # a request from the server: answer so that it never waits on us
             task = asyncio.create_task(self._answer(message))
             # The loop keeps only a weak reference to a task: hold it until it is done.

@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
 import os
 import random
@@ -50,6 +49,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from lsp_latency import Connection, ServerFailed
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.languages import language_for_id
@@ -110,7 +110,6 @@ LOAD_TIMEOUT_S = 120.0
 DIAGNOSTICS_TIMEOUT_S = 30.0
 RELATIONS_TIMEOUT_S = 60.0
 SETTLE_S = 3.0
-REQUEST_TIMEOUT_S = 10.0
 
 QUICK = {"units": 96, "repeat": 1, "single_calls": 16}
 
@@ -550,132 +549,6 @@ def cache_benchmark(folder: Path, workload: Workload) -> None:
 # ---------------------------------------------------------------------------- the server
 
 
-class ServerGone(Exception):
-    """The server exited, wrote something other than protocol, or did not answer."""
-
-
-class Client:
-    """A minimal LSP client over a child's stdio: requests, and every message kept in order.
-
-    Requests from the server (progress tokens, code lens refresh) are answered with null at once
-    so that it never waits on us; they are kept with the notifications, for ``wait_for``.
-    """
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.messages: list[tuple[float, dict[str, Any]]] = []
-        self.failure: str | None = None
-        self._next_id = 0
-        self._pending: dict[int, asyncio.Future[Any]] = {}
-        self._arrived = asyncio.Event()
-        self._reader = asyncio.create_task(self._read_loop())
-
-    async def _send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        stdin = self.process.stdin
-        assert stdin is not None
-        stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        await stdin.drain()
-
-    async def request(self, method: str, params: Any) -> Any:
-        if self.failure is not None:
-            raise ServerGone(self.failure)
-        self._next_id += 1
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending[self._next_id] = future
-        await self._send({"id": self._next_id, "method": method, "params": params})
-        try:
-            return await asyncio.wait_for(future, REQUEST_TIMEOUT_S)
-        except TimeoutError:
-            raise ServerGone(f"no response to {method} in {REQUEST_TIMEOUT_S:.0f} s") from None
-
-    async def notify(self, method: str, params: Any) -> None:
-        if self.failure is not None:
-            raise ServerGone(self.failure)
-        await self._send({"method": method, "params": params})
-
-    async def wait_for(
-        self, accept: Callable[[dict[str, Any]], bool], timeout: float, after: int = 0
-    ) -> tuple[float, dict[str, Any]] | None:
-        """The first message from index ``after`` on that ``accept`` takes, with its time."""
-        deadline = time.perf_counter() + timeout
-        seen = after
-        while True:
-            for received, message in self.messages[seen:]:
-                if accept(message):
-                    return received, message
-            seen = len(self.messages)
-            remaining = deadline - time.perf_counter()
-            if self.failure is not None or remaining <= 0:
-                return None
-            # No await between the scan and the clear: nothing can arrive unseen in between.
-            self._arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), remaining)
-
-    async def _read_loop(self) -> None:
-        stdout = self.process.stdout
-        assert stdout is not None
-        try:
-            while True:
-                header = await stdout.readuntil(b"\r\n\r\n")
-                length = None
-                for line in header.split(b"\r\n"):
-                    name, _, value = line.partition(b":")
-                    if name.strip().lower() == b"content-length":
-                        length = int(value)
-                if length is None:
-                    raise ServerGone(f"not a protocol frame on stdout: {header[:80]!r}")
-                message = json.loads(await stdout.readexactly(length))
-                self._dispatch(message, time.perf_counter())
-        except (asyncio.IncompleteReadError, ConnectionError):
-            self.failure = "the server closed stdout (exited?)"
-        except (ServerGone, asyncio.LimitOverrunError, ValueError) as error:
-            self.failure = str(error) or type(error).__name__
-        finally:
-            self.failure = self.failure or "the connection was closed"
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(ServerGone(self.failure))
-            self._arrived.set()
-
-    def _dispatch(self, message: dict[str, Any], received: float) -> None:
-        if "method" not in message:
-            future = self._pending.pop(message.get("id", -1), None)
-            if future is not None and not future.done():
-                if "error" in message:
-                    future.set_exception(ServerGone(f"error response: {message['error']}"))
-                else:
-                    future.set_result(message.get("result"))
-            return
-        if "id" in message and self.process.stdin is not None:
-            # A small frame: the transport buffers it, nothing here needs to wait for a drain.
-            self.process.stdin.write(_frame(message["id"]))
-        self.messages.append((received, message))
-        self._arrived.set()
-
-    async def close(self) -> None:
-        try:
-            if self.failure is None:
-                await self.request("shutdown", None)
-                await self.notify("exit", None)
-                await asyncio.wait_for(self.process.wait(), 5.0)
-        except (ServerGone, TimeoutError, ConnectionError):
-            pass
-        finally:
-            if self.process.returncode is None:
-                self.process.kill()
-                await self.process.wait()
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-
-
-def _frame(request_id: Any) -> bytes:
-    body = json.dumps({"jsonrpc": "2.0", "id": request_id, "result": None}).encode()
-    return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-
-
 def _progress_end(token: str) -> Callable[[dict[str, Any]], bool]:
     def accept(message: dict[str, Any]) -> bool:
         params = message.get("params") or {}
@@ -739,10 +612,10 @@ async def measure_server(device: str, document: Path) -> ServerFigures:
                 cwd=workspace,
                 env=env,
             )
-        client = Client(process)
+        client = Connection(process)
         try:
             await _drive(client, figures, workspace, target, text)
-        except ServerGone as exc:
+        except ServerFailed as exc:
             tail = stderr_path.read_text(errors="replace")[-1500:]
             figures.failure = f"{exc}\n--- server stderr (tail) ---\n{tail}"
         finally:
@@ -751,7 +624,7 @@ async def measure_server(device: str, document: Path) -> ServerFigures:
 
 
 async def _drive(
-    client: Client, figures: ServerFigures, workspace: Path, target: Path, text: str
+    client: Connection, figures: ServerFigures, workspace: Path, target: Path, text: str
 ) -> None:
     root_uri = workspace.as_uri()
     await client.request(
@@ -775,7 +648,7 @@ async def _drive(
     token = LESSONS_TOKEN if figures.device == "off" else MODEL_TOKEN
     ended = await client.wait_for(_progress_end(token), LOAD_TIMEOUT_S)
     if ended is None:
-        raise ServerGone(f"no $/progress end for {token} in {LOAD_TIMEOUT_S:.0f} s")
+        raise ServerFailed(f"no $/progress end for {token} in {LOAD_TIMEOUT_S:.0f} s")
     figures.load_s = ended[0] - started
     figures.outcome = str(ended[1]["params"]["value"].get("message", ""))
     for _, message in client.messages:
@@ -799,7 +672,7 @@ async def _drive(
         mark,
     )
     if published is None:
-        raise ServerGone(f"no diagnostics for {target.name} in {DIAGNOSTICS_TIMEOUT_S:.0f} s")
+        raise ServerFailed(f"no diagnostics for {target.name} in {DIAGNOSTICS_TIMEOUT_S:.0f} s")
     figures.diagnostics_ms = (published[0] - opened) * 1000
     if figures.outcome == "Related lessons ready":
         related = await client.wait_for(

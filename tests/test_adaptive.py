@@ -6,7 +6,6 @@ so that one developer's history never leaks into another test.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
@@ -16,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_client import Editor
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 GOOD = """
 def keep_{n}(words):
@@ -38,96 +37,13 @@ def scan_{n}(words):
 CANARIES = ("zq_canary_function", "ZQ_CANARY_CONSTANT", "zq-canary-secret-string", "zqcanarydir")
 
 
-class Editor:
-    """A push-diagnostics client (as Neovim 0.7) typing into one document."""
-
-    def __init__(self, data_dir: Path, root: Path) -> None:
-        self.data_dir = data_dir
-        self.root = root
-        self.client = LanguageClient("adaptive-test", "1")
-        self.published: dict[int, list[types.Diagnostic]] = {}
-        self.arrived = asyncio.Event()
-        self.version = 1
-        self.text = ""
-        self.uri = (root / "work.py").as_uri()
-
-        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
-            if params.version is not None:
-                self.published[params.version] = list(params.diagnostics)
-                self.arrived.set()
-
-        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
-        def show(ls: Any, params: types.ShowMessageParams) -> None:
-            pass
-
-        @self.client.feature(types.WINDOW_LOG_MESSAGE)
-        def log(ls: Any, params: types.LogMessageParams) -> None:
-            pass
-
-    async def start(self) -> None:
-        env = {**os.environ, "LESSONLENS_DATA_DIR": str(self.data_dir)}
-        await self.client.start_io(sys.executable, "-m", "lessonlens", "serve", env=env)
-        await self.client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(), root_uri=self.root.as_uri()
-            )
-        )
-        self.client.initialized(types.InitializedParams())
-        # The progress view answers once the developer's history is loaded: from then on,
-        # every edit counts.
-        await self.client.protocol.send_request_async("lessonlens/progress", None)
-
-    async def diagnostics(self, version: int) -> list[types.Diagnostic]:
-        async with asyncio.timeout(20):
-            while version not in self.published:
-                self.arrived.clear()
-                await self.arrived.wait()
-        return self.published[version]
-
-    async def open(self, text: str) -> list[types.Diagnostic]:
-        self.text = text
-        self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                types.TextDocumentItem(self.uri, "python", self.version, text)
-            )
-        )
-        return await self.diagnostics(self.version)
-
-    async def append(self, text: str) -> list[types.Diagnostic]:
-        lines = self.text.split("\n")
-        end = types.Position(len(lines) - 1, len(lines[-1]))
-        self.version += 1
-        self.text += text
-        self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(version=self.version, uri=self.uri),
-                [types.TextDocumentContentChangePartial(range=types.Range(end, end), text=text)],
-            )
-        )
-        return await self.diagnostics(self.version)
-
-    async def hover(self, diagnostic: types.Diagnostic) -> str:
-        hover = await self.client.text_document_hover_async(
-            types.HoverParams(types.TextDocumentIdentifier(self.uri), diagnostic.range.start)
-        )
-        assert hover is not None
-        assert isinstance(hover.contents, types.MarkupContent)
-        return hover.contents.value
-
-    async def stop(self) -> None:
-        await self.client.shutdown_async(None)
-        self.client.exit(None)
-        await self.client.stop()
-
-
 @pytest.fixture
 async def editor(tmp_path: Path):
     root = tmp_path / "project"
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "config", "user.email", "dev@example.com"], check=True)
-    started = Editor(tmp_path / "data", root)
+    started = Editor(root, tmp_path / "data")
     await started.start()
     yield started
     await started.stop()
@@ -153,7 +69,7 @@ async def test_a_developer_who_keeps_introducing_it_keeps_getting_the_full_lesso
         found = membership(await editor.append(BAD.format(n=n)))
         assert len(found) == n + 1
         assert all(d.severity == types.DiagnosticSeverity.Information for d in found)
-    hover = await editor.hover(found[-1])
+    hover = await editor.hover(found[-1].range.start)
     assert hover.startswith("# Test membership with a set")
     assert "## Why it matters" in hover
     assert "_Why you see this:" in hover
@@ -166,7 +82,7 @@ async def test_nearly_mastered_hints_are_quiet(editor: Editor):
     await editor.append(GOOD.format(n=1))
     (quiet,) = membership(await editor.append(BAD.format(n=0)))
     assert quiet.severity == types.DiagnosticSeverity.Hint
-    hover = await editor.hover(quiet)
+    hover = await editor.hover(quiet.range.start)
     assert "Show lesson" in hover and "## Why it matters" not in hover
 
 
@@ -175,16 +91,16 @@ async def test_progress_never_holds_source_text_identifiers_or_paths(tmp_path: P
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "config", "user.email", "dev@example.com"], check=True)
-    editor = Editor(tmp_path / "data", root)
+    editor = Editor(root, tmp_path / "data")
     await editor.start()
     try:
         await editor.open(f"{CANARIES[1]} = '{CANARIES[2]}'\n")
         for n in range(4):
             code = BAD.format(n=n).replace("scan_", CANARIES[0] + "_")
             found = membership(await editor.append(code))
-            await editor.hover(found[-1])
+            await editor.hover(found[-1].range.start)
             await editor.append(GOOD.format(n=n).replace("keep_", CANARIES[0] + "_ok_"))
-        profile = await editor.client.protocol.send_request_async("lessonlens/progress", None)
+        profile = await editor.request("lessonlens/progress", None)
     finally:
         await editor.stop()
     store = tmp_path / "data" / "progress.sqlite3"
@@ -252,16 +168,14 @@ async def test_dont_show_again_is_remembered_in_the_next_session(tmp_path: Path)
     root = tmp_path / "project"
     root.mkdir()
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    first = Editor(tmp_path / "data", root)
+    first = Editor(root, tmp_path / "data")
     await first.start()
     try:
         assert membership(await first.open(BAD.format(n=0)))
-        await first.client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="lessonlens.muteRule", arguments=["PY001"])
-        )
+        await first.command("lessonlens.muteRule", "PY001")
     finally:
         await first.stop()
-    second = Editor(tmp_path / "data", root)
+    second = Editor(root, tmp_path / "data")
     await second.start()
     try:
         assert membership(await second.open(BAD.format(n=1))) == []

@@ -8,7 +8,6 @@ is reported.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import pickle
@@ -21,8 +20,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from lsp_client import PULL, Editor
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 from samples import RELATED, WALKER
 
 from lessonlens.model_runtime import build as model_build
@@ -256,60 +255,8 @@ def test_a_wrong_pyproject_is_exit_2_with_the_file_and_key(project: Path, name: 
     assert result.stdout == ""
 
 
-class Editor:
-    """A pull-diagnostics client in a project whose configuration is broken."""
-
-    def __init__(self, root: Path, data_dir: Path) -> None:
-        self.root = root
-        self.data_dir = data_dir
-        self.client = LanguageClient("hostile-config-test", "1")
-        self.messages: list[str] = []
-        self.uri = (root / "work.py").as_uri()
-
-        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
-        def show(ls: Any, params: types.ShowMessageParams) -> None:
-            self.messages.append(params.message)
-
-        @self.client.feature(types.WINDOW_LOG_MESSAGE)
-        def log(ls: Any, params: types.LogMessageParams) -> None:
-            pass
-
-        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
-            pass
-
-    async def start(self) -> None:
-        env = {**os.environ, "LESSONLENS_DATA_DIR": str(self.data_dir)}
-        await self.client.start_io(sys.executable, "-m", "lessonlens", "serve", env=env)
-        capabilities = types.ClientCapabilities(
-            text_document=types.TextDocumentClientCapabilities(
-                diagnostic=types.DiagnosticClientCapabilities()
-            )
-        )
-        await self.client.initialize_async(
-            types.InitializeParams(
-                capabilities=capabilities,
-                root_uri=self.root.as_uri(),
-                initialization_options={"adaptiveHints": False, "modelDevice": "off"},
-            )
-        )
-        self.client.initialized(types.InitializedParams())
-        async with asyncio.timeout(20):
-            await self.client.protocol.send_request_async("lessonlens/progress", None)
-
-    async def pull(self) -> list[str]:
-        async with asyncio.timeout(20):
-            report = await self.client.text_document_diagnostic_async(
-                types.DocumentDiagnosticParams(types.TextDocumentIdentifier(self.uri))
-            )
-        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
-        return sorted(str(d.code) for d in report.items)
-
-    async def stop(self) -> None:
-        async with asyncio.timeout(20):
-            await self.client.shutdown_async(None)
-            self.client.exit(None)
-            await self.client.stop()
+def codes(diagnostics: list[types.Diagnostic]) -> list[str]:
+    return sorted(str(d.code) for d in diagnostics)
 
 
 @pytest.mark.parametrize("name", ["project-not-a-table", "tool-not-a-table", "not-utf8"])
@@ -323,24 +270,13 @@ async def test_in_the_editor_a_wrong_pyproject_is_a_notice_and_work_goes_on(
     data, key = BAD_CONFIGS[name]
     (root / "pyproject.toml").write_bytes(data)
     editor = Editor(root, tmp_path / "data")
-    await editor.start()
+    await editor.start(PULL, {"adaptiveHints": False, "modelDevice": "off"})
     try:
-        editor.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(editor.uri, "python", 1, SAMPLE))
-        )
-        assert await editor.pull() == SAMPLE_RULES
-        editor.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(version=2, uri=editor.uri),
-                [types.TextDocumentContentChangeWholeDocument(text=SAMPLE + BAD)],
-            )
-        )
-        assert (await editor.pull()).count("PY001") == 2
-        async with asyncio.timeout(10):
-            while not editor.messages:
-                await asyncio.sleep(0.05)
-        assert any(f"{root / 'pyproject.toml'}: {key}: " in m for m in editor.messages)
-        await editor.client.protocol.send_request_async("lessonlens/progress", None)
+        assert codes(await editor.open(SAMPLE)) == SAMPLE_RULES
+        assert codes(await editor.change_all(SAMPLE + BAD)).count("PY001") == 2
+        messages = await editor.wait_for_message(timeout=10)
+        assert any(f"{root / 'pyproject.toml'}: {key}: " in m for m in messages)
+        await editor.request("lessonlens/progress", None)
     finally:
         await editor.stop()
     with sqlite3.connect(tmp_path / "data" / "progress.sqlite3") as connection:

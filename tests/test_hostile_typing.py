@@ -10,17 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from lsp_client import Editor
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 from lessonlens.server.coach import SETTLE_S
 
@@ -41,118 +39,35 @@ LOOP_LINE = "    for w in words:"
 STATEMENT = 'seen.append({"word": w, "at": (out, 1)})'
 SIGNALS = ("antipattern_fixed", "antipattern_introduced")
 TIMEOUT = 20.0
+OPTIONS = {"modelDevice": "off"}
 
 
-class Editor:
-    """A push-diagnostics client typing into one document, with its own progress store."""
+def start_editor(tmp_path: Path, name: str = "work.py") -> Editor:
+    """A push client typing into one document, with its own progress store."""
+    root = tmp_path / "project"
+    root.mkdir(exist_ok=True)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "config", "user.email", "dev@example.com"], check=True)
+    return Editor(root, tmp_path / "data", name=name)
 
-    def __init__(self, tmp_path: Path, name: str = "work.py") -> None:
-        self.root = tmp_path / "project"
-        self.root.mkdir(exist_ok=True)
-        self.data_dir = tmp_path / "data"
-        self.client = LanguageClient("hostile-typing-test", "1")
-        self.published: dict[int, list[types.Diagnostic]] = {}
-        self.arrived = asyncio.Event()
-        self.version = 1
-        self.text = ""
-        self.uri = (self.root / name).as_uri()
 
-        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
-            if params.uri == self.uri and params.version is not None:
-                self.published[params.version] = list(params.diagnostics)
-                self.arrived.set()
-
-        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
-        def show(ls: Any, params: types.ShowMessageParams) -> None:
-            pass
-
-        @self.client.feature(types.WINDOW_LOG_MESSAGE)
-        def log(ls: Any, params: types.LogMessageParams) -> None:
-            pass
-
-    async def start(self) -> None:
-        subprocess.run(["git", "init", "-q", str(self.root)], check=True)
-        subprocess.run(
-            ["git", "-C", str(self.root), "config", "user.email", "dev@example.com"], check=True
-        )
-        env = {**os.environ, "LESSONLENS_DATA_DIR": str(self.data_dir)}
-        await self.client.start_io(sys.executable, "-m", "lessonlens", "serve", env=env)
-        await self.client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(),
-                root_uri=self.root.as_uri(),
-                initialization_options={"modelDevice": "off"},
-            )
-        )
-        self.client.initialized(types.InitializedParams())
-        # Answered once the developer's history is loaded: from then on every edit counts.
-        await self.client.protocol.send_request_async("lessonlens/progress", None)
-
-    async def diagnostics(self, version: int, timeout: float = TIMEOUT) -> list[types.Diagnostic]:
-        async with asyncio.timeout(timeout):
-            while version not in self.published:
-                self.arrived.clear()
-                await self.arrived.wait()
-        return self.published[version]
-
-    async def open(self, text: str, timeout: float = TIMEOUT) -> list[types.Diagnostic]:
-        self.text = text
-        self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                types.TextDocumentItem(self.uri, "python", self.version, text)
-            )
-        )
-        return await self.diagnostics(self.version, timeout)
-
-    async def replace(self, start: int, end: int, text: str) -> list[types.Diagnostic]:
-        """Replace characters ``start:end`` of the text (ASCII here, so columns are indices)."""
-
-        def position(index: int) -> types.Position:
-            line = self.text.count("\n", 0, index)
-            return types.Position(line, index - (self.text.rfind("\n", 0, index) + 1))
-
-        where = types.Range(position(start), position(end))
-        self.version += 1
-        self.text = self.text[:start] + text + self.text[end:]
-        self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(version=self.version, uri=self.uri),
-                [types.TextDocumentContentChangePartial(range=where, text=text)],
-            )
-        )
-        return await self.diagnostics(self.version)
-
-    async def type(self, at: int, text: str) -> list[types.Diagnostic]:
-        """Type ``text`` at ``at`` one keystroke at a time; Enter brings its indentation."""
-        found: list[types.Diagnostic] = []
-        keys = [text[: len(text) - len(text.lstrip("\n "))], *text.lstrip("\n ")]
-        for key in filter(None, keys):
-            found = await self.replace(at, at, key)
-            at += len(key)
-        return found
-
-    async def stop(self) -> None:
-        await self.client.shutdown_async(None)
-        self.client.exit(None)
-        await self.client.stop()
-
-    def signals(self) -> list[tuple[str, str | None]]:
-        """Anti-pattern events in the progress store, as (kind, rule id), in order."""
-        store = self.data_dir / "progress.sqlite3"
-        if not store.exists():
-            return []
-        with sqlite3.connect(store) as connection:
-            rows = connection.execute(
-                "SELECT kind, rule_id FROM events WHERE kind IN (?, ?) ORDER BY seq", SIGNALS
-            ).fetchall()
-        return [(kind, rule) for kind, rule in rows]
+def signals(editor: Editor) -> list[tuple[str, str | None]]:
+    """Anti-pattern events in the progress store, as (kind, rule id), in order."""
+    assert editor.data_dir is not None
+    store = editor.data_dir / "progress.sqlite3"
+    if not store.exists():
+        return []
+    with sqlite3.connect(store) as connection:
+        rows = connection.execute(
+            "SELECT kind, rule_id FROM events WHERE kind IN (?, ?) ORDER BY seq", SIGNALS
+        ).fetchall()
+    return [(kind, rule) for kind, rule in rows]
 
 
 @pytest.fixture
 async def editor(tmp_path: Path):
-    started = Editor(tmp_path)
-    await started.start()
+    started = start_editor(tmp_path)
+    await started.start(initialization_options=OPTIONS)
     yield started
     with contextlib.suppress(Exception):  # a test may have stopped it to read the store
         await started.stop()
@@ -174,7 +89,7 @@ async def test_typing_a_statement_inside_a_loop_records_nothing_for_its_hint(edi
         await editor.replace(at, at + len("\n        " + STATEMENT), "")
     assert vanished, "the hint never went away while typing: the test typed nothing unparseable"
     await editor.stop()  # the store has everything the session recorded
-    assert editor.signals() == []
+    assert signals(editor) == []
 
 
 async def test_a_fix_undone_before_it_settles_records_nothing(editor: Editor):
@@ -187,7 +102,7 @@ async def test_a_fix_undone_before_it_settles_records_nothing(editor: Editor):
     assert rules(await editor.replace(0, len(editor.text), BAD)) == ["PY001"]
     await asyncio.sleep(SETTLE_S + 0.5)
     await editor.stop()
-    assert editor.signals() == []
+    assert signals(editor) == []
 
 
 async def test_a_real_fix_that_persists_records_fixed(editor: Editor):
@@ -198,13 +113,13 @@ async def test_a_real_fix_that_persists_records_fixed(editor: Editor):
     assert rules(await editor.replace(end, end + 1, "}")) == []
     # Recorded while the session goes on, once the fix has lasted: not only at the end.
     deadline = time.monotonic() + SETTLE_S + TIMEOUT
-    while not editor.signals() and time.monotonic() < deadline:
+    while not signals(editor) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
-    assert editor.signals() == [("antipattern_fixed", "PY001")]
+    assert signals(editor) == [("antipattern_fixed", "PY001")]
     # And a hint that comes back for good is introduced again.
     await editor.replace(0, len(editor.text), BAD)
     await editor.stop()
-    assert editor.signals() == [
+    assert signals(editor) == [
         ("antipattern_fixed", "PY001"),
         ("antipattern_introduced", "PY001"),
     ]
@@ -266,8 +181,8 @@ def large_module(size: int = 990_000) -> str:
 
 
 async def test_a_large_files_first_diagnostics_arrive(tmp_path: Path):
-    editor = Editor(tmp_path, "large.py")
-    await editor.start()
+    editor = start_editor(tmp_path, "large.py")
+    await editor.start(initialization_options=OPTIONS)
     try:
         # A hang guard with a generous bound: figures are in benchmarks/soak.py.
         found = await editor.open(large_module(), timeout=120)

@@ -9,18 +9,16 @@ never registers it (every other test sees the built-in languages only).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from lsp_client import Editor
 from lsprotocol import types
-from pygls.lsp.client import LanguageClient
 
 TESTS = Path(__file__).parent
 LESSONS = TESTS / "lang_lua" / "lessons"
@@ -108,53 +106,19 @@ def test_the_lesson_and_rule_pass_lessons_check(env: dict[str, str]) -> None:
 async def test_the_rule_reaches_the_editor_and_the_store(
     project: Path, env: dict[str, str], tmp_path: Path
 ) -> None:
-    client = LanguageClient("lua-test", "1")
-    published: asyncio.Queue[types.PublishDiagnosticsParams] = asyncio.Queue()
-
-    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
-        published.put_nowait(params)
-
-    @client.feature(types.WINDOW_LOG_MESSAGE)
-    def log(ls: Any, params: types.LogMessageParams) -> None:
-        pass
-
-    @client.feature(types.WINDOW_SHOW_MESSAGE)
-    def show(ls: Any, params: types.ShowMessageParams) -> None:
-        pass
-
-    await client.start_io(sys.executable, "-m", "lessonlens", "serve", env=env)
+    editor = Editor(project, name="build.lua", language="lua", env=env)
+    await editor.start()
     try:
-        await client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(), root_uri=project.as_uri()
-            )
-        )
-        client.initialized(types.InitializedParams())
-        # Answered once the developer's history is loaded: from then on, hints are recorded.
-        await client.protocol.send_request_async("lessonlens/progress", None)
-        uri = (project / "build.lua").as_uri()
-        client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "lua", 1, SOURCE))
-        )
-        async with asyncio.timeout(20):
-            while True:
-                params = await published.get()
-                if params.uri == uri and params.diagnostics:
-                    break
+        await editor.open(SOURCE, wait=False)
+        params = await editor.published_where(lambda p: p.uri == editor.uri and bool(p.diagnostics))
         [diagnostic] = params.diagnostics
         assert diagnostic.code == "LUA001"
         assert diagnostic.range.start == types.Position(2, 2)
         assert diagnostic.data == "lua-concat-in-loop"
-        hover = await client.text_document_hover_async(
-            types.HoverParams(types.TextDocumentIdentifier(uri), diagnostic.range.start)
-        )
-        assert hover is not None and isinstance(hover.contents, types.MarkupContent)
-        assert "table.concat" in hover.contents.value
-        await client.shutdown_async(None)
-        client.exit(None)
+        hover = await editor.hover(diagnostic.range.start)
+        assert "table.concat" in hover
     finally:
-        await client.stop()
+        await editor.stop()
     with sqlite3.connect(tmp_path / "data" / "progress.sqlite3") as db:
         rows = db.execute("SELECT kind, language, rule_id, lesson_id FROM events").fetchall()
     assert ("hint_shown", "lua", "LUA001", "lua-concat-in-loop") in rows, rows

@@ -1,0 +1,251 @@
+"""The one editor-like client the end-to-end tests drive a real ``lessonlens serve`` with.
+
+It talks over stdio through pygls's ``LanguageClient``, so framing is pygls's and never ours;
+``tests/test_hostile_protocol.py`` keeps its raw writer because framing is what it tests.
+One document per client (``uri``), typed into as an editor does. Every wait is bounded, so a
+server that stops answering fails the test instead of hanging it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+TIMEOUT = 20.0
+
+PUSH = types.ClientCapabilities()
+"""No diagnostic capability: the server publishes (as Neovim 0.7 does)."""
+PULL = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        diagnostic=types.DiagnosticClientCapabilities()
+    )
+)
+"""The client asks with ``textDocument/diagnostic`` (as VS Code does)."""
+
+
+class Editor:
+    """A client for one server process, with its own progress store when given ``data_dir``."""
+
+    def __init__(
+        self,
+        root: Path,
+        data_dir: Path | None = None,
+        *,
+        name: str = "work.py",
+        language: str = "python",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.data_dir = data_dir
+        self.language = language
+        self.env = {**os.environ, **(env or {})}
+        if data_dir is not None:
+            self.env["LESSONLENS_DATA_DIR"] = str(data_dir)
+        self.uri = (root / name).as_uri()
+        self.client = LanguageClient("lessonlens-test", "1")
+        self.version = 1
+        self.text = ""
+        # Diagnostics published for ``uri``, by document version; every publication, in order.
+        self.published: dict[int, list[types.Diagnostic]] = {}
+        self.publications: list[types.PublishDiagnosticsParams] = []
+        self.messages: list[str] = []
+        self.logs: list[str] = []
+        self.pulls = False
+        self._arrived = asyncio.Event()
+
+        @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+        def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
+            self.publications.append(params)
+            if params.uri == self.uri and params.version is not None:
+                self.published[params.version] = list(params.diagnostics)
+            self._arrived.set()
+
+        @self.client.feature(types.WINDOW_SHOW_MESSAGE)
+        def show(ls: Any, params: types.ShowMessageParams) -> None:
+            self.messages.append(params.message)
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def log(ls: Any, params: types.LogMessageParams) -> None:
+            self.logs.append(params.message)
+
+    async def start(
+        self,
+        capabilities: types.ClientCapabilities = PUSH,
+        initialization_options: Any = None,
+        *,
+        ready: bool = True,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        """Start, initialize and, with ``ready``, wait until the developer's history is loaded.
+
+        ``lessonlens/progress`` answers only once the store is read: from then on every edit
+        counts, which is what tests of recorded events need.
+        """
+        self.pulls = capabilities.text_document is not None and (
+            capabilities.text_document.diagnostic is not None
+        )
+        await self.client.start_io(sys.executable, "-m", "lessonlens", "serve", env=self.env)
+        async with asyncio.timeout(timeout):
+            await self.client.initialize_async(
+                types.InitializeParams(
+                    capabilities=capabilities,
+                    root_uri=self.root.as_uri(),
+                    initialization_options=initialization_options,
+                )
+            )
+            self.client.initialized(types.InitializedParams())
+            if ready:
+                await self.request("lessonlens/progress", None)
+
+    async def stop(self, timeout: float = TIMEOUT) -> None:
+        """Shut down and exit as an editor does, within ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self.client.shutdown_async(None)
+                self.client.exit(None)
+        finally:
+            await self.client.stop()
+
+    # ------------------------------------------------------------------ documents
+    #
+    # Each edit of the client's document sends one notification, then returns that version's
+    # diagnostics: published ones for a push client, pulled ones for a pull client. With
+    # ``wait=False`` it returns ``[]`` at once (to wait on something else, ``published_where``).
+
+    async def open(
+        self, text: str, *, timeout: float = TIMEOUT, wait: bool = True
+    ) -> list[types.Diagnostic]:
+        self.text = text
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(self.uri, self.language, self.version, text)
+            )
+        )
+        return await self._answer(wait, timeout)
+
+    async def replace(
+        self, start: int, end: int, text: str, *, wait: bool = True
+    ) -> list[types.Diagnostic]:
+        """Replace characters ``start:end`` of the text (ASCII only: columns are indices)."""
+
+        def position(index: int) -> types.Position:
+            line = self.text.count("\n", 0, index)
+            return types.Position(line, index - (self.text.rfind("\n", 0, index) + 1))
+
+        where = types.Range(position(start), position(end))
+        self.text = self.text[:start] + text + self.text[end:]
+        self._change(types.TextDocumentContentChangePartial(range=where, text=text))
+        return await self._answer(wait, TIMEOUT)
+
+    async def append(self, text: str, *, wait: bool = True) -> list[types.Diagnostic]:
+        return await self.replace(len(self.text), len(self.text), text, wait=wait)
+
+    async def type(self, at: int, text: str) -> list[types.Diagnostic]:
+        """Type ``text`` at ``at`` one keystroke at a time; Enter brings its indentation."""
+        found: list[types.Diagnostic] = []
+        keys = [text[: len(text) - len(text.lstrip("\n "))], *text.lstrip("\n ")]
+        for key in filter(None, keys):
+            found = await self.replace(at, at, key)
+            at += len(key)
+        return found
+
+    async def change_all(self, text: str, *, wait: bool = True) -> list[types.Diagnostic]:
+        """Send the whole new text, as a client without incremental sync does."""
+        self.text = text
+        self._change(types.TextDocumentContentChangeWholeDocument(text=text))
+        return await self._answer(wait, TIMEOUT)
+
+    def _change(self, change: types.TextDocumentContentChangeEvent) -> None:
+        self.version += 1
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                types.VersionedTextDocumentIdentifier(version=self.version, uri=self.uri),
+                [change],
+            )
+        )
+
+    async def _answer(self, wait: bool, timeout: float) -> list[types.Diagnostic]:
+        if not wait:
+            return []
+        if self.pulls:
+            return await self.pull(timeout=timeout)
+        return await self.diagnostics(self.version, timeout)
+
+    def close(self, uri: str | None = None) -> None:
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri or self.uri))
+        )
+
+    # ------------------------------------------------------------------ diagnostics
+
+    async def diagnostics(
+        self, version: int | None = None, timeout: float = TIMEOUT
+    ) -> list[types.Diagnostic]:
+        """The diagnostics published for ``version`` (by default the current one)."""
+        version = self.version if version is None else version
+        await self.published_where(lambda _: version in self.published, timeout)
+        return self.published[version]
+
+    async def published_where(
+        self,
+        wanted: Callable[[types.PublishDiagnosticsParams], bool],
+        timeout: float = TIMEOUT,
+    ) -> types.PublishDiagnosticsParams:
+        """The first publication, already received or to come, that ``wanted`` accepts."""
+        async with asyncio.timeout(timeout):
+            while True:
+                for params in self.publications:
+                    if wanted(params):
+                        return params
+                self._arrived.clear()
+                await self._arrived.wait()
+
+    async def pull(
+        self, uri: str | None = None, timeout: float = TIMEOUT
+    ) -> list[types.Diagnostic]:
+        """Ask for the diagnostics of ``uri`` (a pull client); a full report is expected."""
+        async with asyncio.timeout(timeout):
+            report = await self.client.text_document_diagnostic_async(
+                types.DocumentDiagnosticParams(types.TextDocumentIdentifier(uri or self.uri))
+            )
+        assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+        return list(report.items)
+
+    async def wait_for_message(self, timeout: float = TIMEOUT) -> list[str]:
+        """The shown messages, once there is at least one."""
+        async with asyncio.timeout(timeout):
+            while not self.messages:
+                await asyncio.sleep(0.05)
+        return self.messages
+
+    # ------------------------------------------------------------------ requests
+
+    async def hover(
+        self, where: types.Position, uri: str | None = None, timeout: float = TIMEOUT
+    ) -> str:
+        """The hover's markdown at ``where``; a hover is expected."""
+        async with asyncio.timeout(timeout):
+            hover = await self.client.text_document_hover_async(
+                types.HoverParams(types.TextDocumentIdentifier(uri or self.uri), where)
+            )
+        assert hover is not None
+        assert isinstance(hover.contents, types.MarkupContent)
+        return hover.contents.value
+
+    async def command(self, command: str, *arguments: Any, timeout: float = TIMEOUT) -> Any:
+        async with asyncio.timeout(timeout):
+            return await self.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command, arguments=list(arguments))
+            )
+
+    async def request(self, method: str, params: Any, timeout: float = TIMEOUT) -> Any:
+        """A request the server defines itself (``lessonlens/...``), answered raw."""
+        async with asyncio.timeout(timeout):
+            return await self.client.protocol.send_request_async(method, params)
