@@ -174,19 +174,22 @@ EVERY_RULE = "*"
 
 
 def rule_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> bool:
-    """The one selection policy: ids, id prefixes ("PY0") or names; ``ignore`` wins.
+    """The one selection policy: ids, id prefixes ("PY0") or names, in any case; ``ignore`` wins.
 
     An empty ``select`` means the default rules. An opt-in rule runs only when ``select``
     names it exactly (its id or name), or holds ``EVERY_RULE``.
     """
 
     def hit(keys: Sequence[str]) -> bool:
-        return any(k == EVERY_RULE or rule.id.startswith(k) or rule.name == k for k in keys)
+        return any(
+            k == EVERY_RULE or rule.id.startswith(k.upper()) or rule.name == k.lower() for k in keys
+        )
 
     if hit(ignore) and EVERY_RULE not in ignore:
         return False
     if rule.opt_in:
-        return any(k in (EVERY_RULE, rule.id, rule.name) for k in select)
+        named = {k.upper() for k in select} | {k.lower() for k in select}
+        return bool(named & {EVERY_RULE, rule.id, rule.name})
     return not select or hit(select)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import click
 
 from lessonlens import __version__
 from lessonlens.analyzers import language_for_id
-from lessonlens.analyzers.engine import AnalysisOptions, rule_set
+from lessonlens.analyzers.engine import EVERY_RULE, AnalysisOptions, rule_set
 from lessonlens.analyzers.languages import languages
 from lessonlens.analyzers.model import Rule
 from lessonlens.lessons.catalog import (
@@ -50,6 +51,47 @@ def all_rules() -> dict[str, Rule]:
 
 def _split(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+class RequestProblem(click.ClickException):
+    """A path, revision or rule that does not exist: exit 2, as for a wrong command line.
+
+    Exit 1 means only that a ``--fail-on`` rule fired, so CI can tell the two apart.
+    """
+
+    exit_code = 2
+
+
+def _did_you_mean(word: str, known: Sequence[str]) -> str:
+    """A "did you mean" for the known word closest to ``word`` (in any case), or ""."""
+    lowered = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def _rule_keys(values: Sequence[str], option: str, *, ids: bool = False) -> tuple[str, ...]:
+    """Rule ids, id prefixes or names, as given, made canonical; unknown ones are an error.
+
+    Ids and names are accepted alike and case-insensitively ("py002", "PY002",
+    "String-Concat-In-Loop"); ``ids`` turns names into their ids (for ``--fail-on``, which
+    compares finding ids).
+    """
+    rules = all_rules()
+    by_name = {rule.name.lower(): rule for rule in rules.values()}
+    keys: list[str] = []
+    for token in _split(values):
+        upper, lower = token.upper(), token.lower()
+        if token == EVERY_RULE or any(rule_id.startswith(upper) for rule_id in rules):
+            keys.append(token if token == EVERY_RULE else upper)
+        elif lower in by_name:
+            keys.append(by_name[lower].id if ids else by_name[lower].name)
+        else:
+            hint = _did_you_mean(token, [*rules, *by_name])
+            raise click.UsageError(
+                f"{option} {token}: no rule has that id, id prefix or name{hint} "
+                "(`lessonlens rules` lists them)"
+            )
+    return tuple(keys)
 
 
 def _display(path: Path) -> str:
@@ -160,13 +202,15 @@ def check(
     report = CheckReport()
     fixing = FixRun([], unsafe=unsafe_fixes, written=not fix_diff) if fix or fix_diff else None
     lesson_dirs: list[Path] = []
-    gate: tuple[str, ...] = _split(fail_on)
+    gate = _rule_keys(fail_on, "--fail-on", ids=True)
+    select = _rule_keys(select, "--select")
+    ignore = _rule_keys(ignore, "--ignore")
     try:
         changed = changed_lines(diff_rev, Path.cwd()) if diff_rev else None
         for target in targets:
             config = find_config(target)
             lesson_dirs.extend(d for d in config.lesson_dirs if d not in lesson_dirs)
-            gate = gate or config.fail_on
+            gate = gate or _rule_keys(config.fail_on, f"{config.source} fail-on", ids=True)
             part = _check_target(
                 target, config, changed, select, ignore, jobs, no_cache, cache_dir, fixing
             )
@@ -175,7 +219,7 @@ def check(
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from exc
     except CheckError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise RequestProblem(str(exc)) from exc
 
     for file in report.files:
         if file.skipped:
@@ -370,10 +414,12 @@ def explain(name: str) -> None:
     rules = all_rules()
     config = _config_here()
     catalog = _load_catalog(config.lesson_dirs)
-    rule = rules.get(name.upper())
+    by_name = {r.name.lower(): r for r in rules.values()}
+    rule = rules.get(name.upper()) or by_name.get(name.lower())
     lesson = catalog.lesson(rule.lesson_id if rule else name)
     if lesson is None:
-        raise click.ClickException(f"no rule or lesson named {name!r}; see `lessonlens rules`")
+        hint = _did_you_mean(name, [*rules, *by_name, *catalog.lessons])
+        raise RequestProblem(f"no rule or lesson named {name!r}{hint} (see `lessonlens rules`)")
     console = Console()
     heading = f"# {lesson.title}\n\n> {lesson.summary}\n\n"
     if rule is not None:

@@ -85,6 +85,30 @@ def test_fail_on_gates_only_on_the_named_rules(project: Path) -> None:
     assert lessonlens("pkg/words.py", "--no-cache", "--fail-on", "PY002,PY001").exit_code == 1
 
 
+def test_rule_ids_and_names_are_accepted_alike_in_any_case(project: Path) -> None:
+    for key in ("py001", "PY001", "Membership-In-List", "py00"):
+        assert lessonlens("pkg/words.py", "--no-cache", "--fail-on", key).exit_code == 1, key
+    assert lessonlens("pkg/words.py", "--no-cache", "--ignore", "membership-in-list").exit_code == 0
+    payload = report("pkg/words.py", "--select", "MEMBERSHIP-IN-LIST")
+    assert {rule for _, rule, _, _ in findings(payload)} == {"PY001"}
+
+
+@pytest.mark.parametrize("option", ["--fail-on", "--select", "--ignore"])
+def test_an_unknown_rule_is_a_usage_error_with_a_suggestion(project: Path, option: str) -> None:
+    result = lessonlens("pkg/words.py", "--no-cache", option, "membership-in-lst")
+    assert result.exit_code == 2, result.output
+    assert "did you mean 'membership-in-list'?" in result.output
+    assert lessonlens("pkg/words.py", "--no-cache", option, "PY999").exit_code == 2
+
+
+def test_a_bad_path_or_revision_exits_2_not_the_gate_s_1(project: Path) -> None:
+    missing = lessonlens("pkg/nope.py", "--no-cache", "--fail-on", "PY001")
+    assert missing.exit_code == 2 and "no such file or folder" in missing.output
+    subprocess.run(["git", "init", "-q", str(project)], check=True)
+    bad_rev = lessonlens("pkg", "--no-cache", "--diff", "no-such-revision")
+    assert bad_rev.exit_code == 2, bad_rev.output
+
+
 def test_fail_on_from_config(project: Path) -> None:
     (project / ".lessonlens.toml").write_text('fail-on = ["PY002"]\n')
     assert lessonlens("pkg/render.py", "--no-cache").exit_code == 1

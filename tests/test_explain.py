@@ -51,3 +51,13 @@ def test_explain_prints_the_rules_fix_safety_text(monkeypatch: pytest.MonkeyPatc
     finally:
         object.__setattr__(rule, "fix_safety", saved)
     assert text in out
+
+
+def test_explain_takes_the_rule_names_that_rules_prints() -> None:
+    assert plain(explain("String-Concat-In-Loop")) == plain(explain("py002"))
+
+
+def test_explain_of_an_unknown_name_exits_2_with_a_suggestion() -> None:
+    result = CliRunner().invoke(main, ["explain", "strin-join"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "did you mean 'str-join'?" in result.output
