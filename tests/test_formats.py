@@ -321,3 +321,22 @@ def test_github_and_markdown_say_whether_a_fix_is_safe(project: Path) -> None:
     assert "(fix, safe: Use a set literal)" in out
     assert f"(fix, unsafe: {UNSAFE_REASON}: Use `x is None`)" in out
     assert "Fixes offered: 1 safe (`lessonlens check --fix` applies them), 1 unsafe" in out
+
+
+def test_json_output_matches_its_published_schema(tmp_path: Path) -> None:
+    """docs/check-output.schema.json, linked from the README, describes what check prints."""
+    schema = json.loads((REPO / "docs" / "check-output.schema.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    (tmp_path / "blob.py").write_bytes(b"\x00\x01binary")
+    (tmp_path / "words.py").write_text(NON_ASCII, "utf-8")
+    for target in (REPO / "examples" / "sample_project", tmp_path):
+        result = CliRunner().invoke(
+            main, ["check", "--no-cache", "--format", "json", str(target)], catch_exceptions=False
+        )
+        payload = json.loads(result.stdout)
+        assert payload["summary"]["findings"] > 0
+        assert list(validator.iter_errors(payload)) == []
+    # A schema that accepted anything would prove nothing: a 0-based line is refused.
+    payload["files"][-1]["findings"][0]["line"] = 0
+    assert list(validator.iter_errors(payload))
