@@ -16,8 +16,8 @@ from pathlib import Path
 
 from lessonlens.analyzers import AnalysisOptions, language_for_id, parsing
 from lessonlens.analyzers.engine import rule_set
-from lessonlens.server.check import CheckOptions, discover, run_check
-from lessonlens.server.sources import Source, read_source
+from lessonlens.server.check.run import CheckOptions, discover, run_check
+from lessonlens.server.workspace.sources import Source, read_source
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ Prints, for a store in a temporary folder:
   editor windows) each record a batch of 10, then 100, events every 50 ms: far busier than real
   editors, to show what waiting for the write lock costs;
 - the latency of a developer's mastery (reading their 100,000 events and running
-  ``lessonlens.server.learner.estimate``; reading alone if the learner is not importable);
+  ``lessonlens.server.learner.mastery.estimate``; reading alone if the learner is not importable);
 - the database size per 100,000 events, and the time to open such a store (``quick_check``).
 
     python benchmarks/progress_store.py [--events N] [--singles N] [--seed N]
@@ -26,7 +26,7 @@ from collections.abc import Callable
 from multiprocessing.synchronize import Event as Signal
 from pathlib import Path
 
-from lessonlens.server.progress import (
+from lessonlens.server.learner.progress import (
     DATABASE_NAME,
     Event,
     EventKind,
@@ -178,7 +178,7 @@ def database_bytes(path: Path) -> int:
 def learner_estimate() -> Callable[[list[Event]], object] | None:
     """The learner's mastery estimate over a developer's events, if the learner is importable."""
     try:
-        from lessonlens.server.learner import BktParams, estimate
+        from lessonlens.server.learner.mastery import BktParams, estimate
     except ImportError:
         return None
     params, now = BktParams(), time.time()
@@ -188,7 +188,7 @@ def learner_estimate() -> Callable[[list[Event]], object] | None:
 def coach_record_costs(path: Path, count: int, developer: str) -> list[float]:
     """What recording one event adds to an editor request: the coach's own work."""
     from lessonlens.lessons.catalog import load_skills
-    from lessonlens.server.coach import Coach
+    from lessonlens.server.learner.coach import Coach
 
     costs = []
     with SqliteProgressStore(path) as store:
@@ -252,7 +252,7 @@ def main() -> None:
     else:
         print(
             f"read {args.events:,} events        {read * 1000:8.1f} ms "
-            "(lessonlens.server.learner not importable: reading only, no estimate)"
+            "(lessonlens.server.learner.mastery not importable: reading only, no estimate)"
         )
     print(
         "on a request: Coach.record   "

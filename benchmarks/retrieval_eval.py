@@ -37,9 +37,7 @@ import numpy as np
 
 from lessonlens.lessons.catalog import load_catalog, load_skills
 from lessonlens.model_runtime.encoder import OnnxEncoder
-from lessonlens.model_runtime.evalset import Item, load_items
-from lessonlens.model_runtime.store import ModelUnavailable, model_dir, open_model
-from lessonlens.server.related import (
+from lessonlens.model_runtime.related import (
     Calibration,
     LessonIndex,
     embed_units,
@@ -47,6 +45,8 @@ from lessonlens.server.related import (
     lens_for,
     lesson_texts,
 )
+from lessonlens.model_runtime.store import ModelUnavailable, model_dir, open_model
+from lessonlens.model_runtime.training.evalset import Item, load_items
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION = ROOT / "model_runtime" / "calibration.json"

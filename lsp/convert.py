@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from lessonlens.analyzers.model import Finding, Severity, Span
 from lessonlens.lessons.catalog import Lesson
-from lessonlens.server.documents import Document, line_starts
+from lessonlens.server.editor.documents import Document, line_starts
 
 UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16

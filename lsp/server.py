@@ -36,17 +36,17 @@ from lessonlens.lsp.framing import (
     Refused,
     envelope_problem,
 )
-from lessonlens.server.coach import WRITE_TRY_S, Coach
-from lessonlens.server.config import ConfigError, find_config
-from lessonlens.server.progress import (
+from lessonlens.server.editor.session import AnalysisFailed, DocumentResult, Session, uri_to_path
+from lessonlens.server.editor.settings import PREFIX, parse_settings
+from lessonlens.server.learner.coach import WRITE_TRY_S, Coach
+from lessonlens.server.learner.progress import (
     SqliteProgressStore,
     default_data_dir,
     developer_pseudonym,
     local_salt,
     repository_id,
 )
-from lessonlens.server.session import AnalysisFailed, DocumentResult, Session, uri_to_path
-from lessonlens.server.settings import PREFIX, parse_settings
+from lessonlens.server.workspace.config import ConfigError, find_config
 
 log = logging.getLogger(__name__)
 
@@ -417,7 +417,7 @@ async def load_model(ls: LessonLensServer) -> None:
         except Exception:
             progress = False
     # numpy, onnxruntime and the tokenizer load here, in the background (ARCHITECTURE.md).
-    from lessonlens.server.related import ModelService
+    from lessonlens.model_runtime.related import ModelService
 
     service = ModelService(device=ls.session.settings.model_device, interactive=True)
     loaded = await asyncio.get_running_loop().run_in_executor(None, service.load)

@@ -15,9 +15,9 @@ from test_lessons import VALID
 from lessonlens.analyzers import language_for_id, parsing
 from lessonlens.analyzers.engine import AnalysisOptions, analyze_tree, rule_set
 from lessonlens.lessons.catalog import LessonParseError, load_catalog, parse_lesson
-from lessonlens.server.applicability import Applicability, Verdict
+from lessonlens.model_runtime.applicability import Applicability, Verdict
+from lessonlens.model_runtime.related import document_units
 from lessonlens.server.cli import main
-from lessonlens.server.related import document_units
 
 PYTHON = language_for_id("python")
 assert PYTHON is not None

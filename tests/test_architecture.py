@@ -46,7 +46,7 @@ def test_only_lsp_speaks_the_protocol(layer):
 @pytest.mark.parametrize("layer", [layer for layer in LAYERS if layer != "lsp"])
 def test_the_core_does_not_depend_on_the_adapter(layer):
     """Only the CLI, the composition root, wires the adapter in (``lessonlens serve``)."""
-    found = [o for o in offenders(layer, ("lessonlens.lsp",)) if not o.startswith("server/cli.py")]
+    found = [o for o in offenders(layer, ("lessonlens.lsp",)) if not o.startswith("server/cli/")]
     assert not found
 
 
@@ -106,10 +106,10 @@ def _module_assignments(path: Path) -> list[str]:
 
 
 def test_team_figures_have_one_definition():
-    """Team figures are computed in ``server/team.py`` only; the minimum group's default lives in
-    ``server/matrix.py`` (where the config is read) and nowhere else, and the gap's priority
-    weights in ``server/team.py``. ``related.py``'s ``PRIORITY_WEIGHT`` ranks related lessons for
-    one developer in the editor: not a team figure.
+    """Team figures are computed in ``server/team/figures.py`` only; the minimum group's default
+    lives in ``server/team/matrix.py`` (where the config is read) and nowhere else, and the gap's
+    priority weights in ``server/team/figures.py``. (``model_runtime/related.py``'s
+    ``PRIORITY_WEIGHT`` ranks related lessons for one developer in the editor: not a team figure.)
     """
     minimum_groups = []
     weights = []
@@ -121,8 +121,8 @@ def test_team_figures_have_one_definition():
                 minimum_groups.append(f"{where}:{name}")
             if "PRIORITY" in upper and "WEIGHT" in upper:
                 weights.append(f"{where}:{name}")
-    assert minimum_groups == ["server/matrix.py:DEFAULT_MIN_GROUP_SIZE"]
-    assert weights == ["server/related.py:PRIORITY_WEIGHT", "server/team.py:PRIORITY_WEIGHTS"]
+    assert minimum_groups == ["server/team/matrix.py:DEFAULT_MIN_GROUP_SIZE"]
+    assert weights == ["server/team/figures.py:PRIORITY_WEIGHTS"]
 
 
 def test_one_function_decides_whether_a_group_is_shown():
@@ -141,10 +141,10 @@ def test_one_function_decides_whether_a_group_is_shown():
         return False
 
     found = []
-    allowed = {("server/team.py", "suppression"), ("server/matrix.py", "parse_matrix")}
+    allowed = {("server/team/figures.py", "suppression"), ("server/team/matrix.py", "parse_matrix")}
     for path in sorted((ROOT / "server").rglob("*.py")):
         where = str(path.relative_to(ROOT))
-        if where == "server/settings.py":  # editor settings' own "minimum" values
+        if where == "server/editor/settings.py":  # editor settings' own "minimum" values
             continue
         for function in ast.walk(ast.parse(path.read_text(), str(path))):
             if not isinstance(function, ast.FunctionDef) or (where, function.name) in allowed:
@@ -153,12 +153,12 @@ def test_one_function_decides_whether_a_group_is_shown():
                 if isinstance(node, ast.Compare) and against_minimum(node):
                     found.append(f"{where}:{function.name}:{node.lineno}")
     assert found == []
-    computing = ("learner", "progress", "matrix", "xapi")
+    computing = ("learner", "team.matrix", "team.xapi")
     assert not [
         module
         for file, module in imports_of("server")
-        if file == "server/report.py"
-        and any(module == f"lessonlens.server.{name}" for name in computing)
+        if file == "server/team/report.py"
+        and any(module.startswith(f"lessonlens.server.{name}") for name in computing)
     ]
 
 
@@ -258,10 +258,10 @@ def test_the_language_server_starts_without_the_model_or_the_check_machinery():
         "markdown_it",
         "rich",
         "lessonlens.model_runtime.encoder",
-        "lessonlens.server.related",
-        "lessonlens.server.xapi",
-        "lessonlens.server.check",
-        "lessonlens.server.fixes",
+        "lessonlens.model_runtime.related",
+        "lessonlens.server.team.xapi",
+        "lessonlens.server.check.run",
+        "lessonlens.server.check.fixes",
         "lessonlens.lessons.markup",
     )
     code = (

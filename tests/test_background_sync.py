@@ -9,9 +9,9 @@ import pytest
 from test_xapi import PASSWORD, USER, Ralph, ralph  # noqa: F401 - the real-LRS fixture
 
 from lessonlens.lessons.catalog import load_skills
-from lessonlens.server.coach import Coach
-from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.session import Session
+from lessonlens.server.editor.session import Session
+from lessonlens.server.learner.coach import Coach
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
 
 
 async def test_progress_reaches_the_lrs_only_when_shared(

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lessonlens.server.baseline import run_baseline
 from lessonlens.server.cli import main
-from lessonlens.server.config import Config
-from lessonlens.server.progress import (
+from lessonlens.server.learner.progress import (
     DATABASE_NAME,
     Event,
     EventKind,
     SqliteProgressStore,
     pseudonym,
 )
+from lessonlens.server.team.baseline import run_baseline
+from lessonlens.server.workspace.config import Config
 
 SALT = "team-salt"
 ALICE = "Alice@Example.com"

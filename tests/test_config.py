@@ -13,7 +13,7 @@ from samples import CONCAT, MEMBERSHIP
 
 from lessonlens.lessons.catalog import builtin_folder, load_catalog
 from lessonlens.server.cli import all_rules, main
-from lessonlens.server.config import find_config
+from lessonlens.server.workspace.config import find_config
 
 # PY012 (try-in-loop) only applies below Python 3.11; it fires on the `try` of line 4.
 TRY_IN_LOOP = """\

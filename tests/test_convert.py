@@ -8,8 +8,8 @@ from lsprotocol import types
 
 from lessonlens.analyzers import language_for_id
 from lessonlens.lsp import convert
-from lessonlens.server.documents import Document
-from lessonlens.server.settings import reference_markdown
+from lessonlens.server.editor.documents import Document
+from lessonlens.server.editor.settings import reference_markdown
 
 PYTHON = language_for_id("python")
 LINE = 's = "café 日本 🙂"; x = 1'  # é: 2 bytes; 日本: 3 bytes each; 🙂: 4 bytes, 2 UTF-16 units
@@ -74,7 +74,7 @@ def test_vscode_settings_are_generated_from_the_definition():
     import json
     from pathlib import Path
 
-    from lessonlens.server.settings import vscode_configuration
+    from lessonlens.server.editor.settings import vscode_configuration
 
     package = Path(__file__).resolve().parent.parent / "editors" / "vscode" / "package.json"
     contributed = json.loads(package.read_text())["contributes"]["configuration"]

@@ -28,8 +28,8 @@ from lessonlens.analyzers import AnalysisOptions, Finding, analyze, language_for
 from lessonlens.analyzers.engine import rule_set
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.model import Applicability, Hit, Rule, TextEdit
-from lessonlens.server import fixes
-from lessonlens.server.check import CheckOptions
+from lessonlens.server.check import fixes
+from lessonlens.server.check.run import CheckOptions
 from lessonlens.server.cli import main
 
 PYTHON = language_for_id("python")

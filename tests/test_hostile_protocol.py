@@ -369,7 +369,7 @@ FAULTY = ClientServerConfig(
         sys.executable,
         "-c",
         "import sys\n"
-        "from lessonlens.server import session\n"
+        "from lessonlens.server.editor import session\n"
         "def fault(*args, **kwargs):\n"
         "    raise RuntimeError('injected fault')\n"
         "session._is_test_file = fault\n"

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from lessonlens.server.progress import (
+from lessonlens.server.learner.progress import (
     DATABASE_NAME,
     SALT_NAME,
     Event,
@@ -35,7 +35,7 @@ from lessonlens.server.progress import (
     developer_pseudonym,
     local_salt,
 )
-from lessonlens.server.xapi import LrsError, cursor_file, statement_id, sync
+from lessonlens.server.team.xapi import LrsError, cursor_file, statement_id, sync
 
 LESSON = "counter"  # a built-in lesson: showLesson records one lesson_opened event per call
 SHOW = {"command": "lessonlens.showLesson", "arguments": [LESSON]}

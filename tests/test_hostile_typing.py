@@ -20,7 +20,7 @@ import pytest
 from lsp_client import Editor
 from lsprotocol import types
 
-from lessonlens.server.coach import SETTLE_S
+from lessonlens.server.learner.coach import SETTLE_S
 
 BAD = """\
 import os

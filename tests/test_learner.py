@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lessonlens.lessons.catalog import load_skills
-from lessonlens.server.learner import (
+from lessonlens.server.learner.mastery import (
     MASTERY,
     BktParams,
     SkillEstimate,
@@ -18,7 +18,7 @@ from lessonlens.server.learner import (
     treatment,
     why,
 )
-from lessonlens.server.progress import Event, EventKind
+from lessonlens.server.learner.progress import Event, EventKind
 
 DAY = 24 * 3600.0
 NOW = 1_700_000_000.0

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import pytest
 
 from lessonlens.lessons.catalog import load_skills
-from lessonlens.server.learner import (
+from lessonlens.server.learner.mastery import (
     MASTERY,
     Treatment,
     estimate,
@@ -32,7 +32,7 @@ from lessonlens.server.learner import (
     predict_correct,
     treatment,
 )
-from lessonlens.server.progress import Event, EventKind
+from lessonlens.server.learner.progress import Event, EventKind
 
 SKILL = "python.data-structures"  # default parameters, priority "high" in the taxonomy
 PRIORITY = "medium"  # the standard thresholds (0.6 / 0.95) are what the issue specifies

@@ -22,7 +22,7 @@ from lessonlens.lessons.catalog import (
     parse_lesson,
 )
 from lessonlens.lessons.languages import ExampleError, lesson_language
-from lessonlens.server.related import lesson_texts
+from lessonlens.model_runtime.related import lesson_texts
 
 PYTHON = language_for_id("python")
 assert PYTHON is not None
@@ -213,7 +213,7 @@ def test_builtin_lessons_ship_as_package_data():
 
 
 def test_team_priority_none_silences_a_skill_and_its_children():
-    from lessonlens.server.priorities import effective_priority, silenced_skills
+    from lessonlens.server.workspace.priorities import effective_priority, silenced_skills
 
     skills = CATALOG.skills
     overrides = {"python.performance": "none", "python.algorithms": "high"}

@@ -29,7 +29,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from lessonlens.analyzers import AnalysisOptions, Finding, analyze, language_for_id
 from lessonlens.lessons.catalog import Lesson, load_catalog
-from lessonlens.server.config import find_config
+from lessonlens.server.workspace.config import find_config
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 

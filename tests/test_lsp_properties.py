@@ -40,7 +40,7 @@ from lessonlens.analyzers import AnalysisOptions, analyze, analyze_tree, languag
 from lessonlens.analyzers.engine import rule_set
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.lsp import convert
-from lessonlens.server.documents import Document
+from lessonlens.server.editor.documents import Document
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 

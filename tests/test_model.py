@@ -33,6 +33,7 @@ from lessonlens.model_runtime.encoder import (
     choose_provider,
     load_encoder,
 )
+from lessonlens.model_runtime.related import Calibration, LessonIndex, ModelService, unit_texts
 from lessonlens.model_runtime.store import (
     MANIFEST_NAME,
     BuildError,
@@ -40,7 +41,6 @@ from lessonlens.model_runtime.store import (
     open_model,
 )
 from lessonlens.server.cli import main
-from lessonlens.server.related import Calibration, LessonIndex, ModelService, unit_texts
 
 STDLIB = Path(json.__file__).parent
 PYTHON = language_for_id("python")
@@ -115,8 +115,8 @@ def test_each_labelled_unit_is_held_out_by_exactly_one_training_and_lessons_are_
     checkpoints or calibration) by a training that saw it, and each lesson's units are spread."""
     from collections import Counter
 
-    from lessonlens.model_runtime.evalset import load_items
-    from lessonlens.model_runtime.train_head import FOLDS, folds
+    from lessonlens.model_runtime.training.evalset import load_items
+    from lessonlens.model_runtime.training.train_head import FOLDS, folds
 
     dev = [i for i in load_items() if i.split == "dev"]
     fold = folds(dev, FOLDS)
@@ -128,7 +128,7 @@ def test_each_labelled_unit_is_held_out_by_exactly_one_training_and_lessons_are_
 
 def test_averaged_trainings_merge_to_the_mean_of_their_updates() -> None:
     """The soup of several trainings is one update the build merges: the mean of B_i A_i."""
-    from lessonlens.model_runtime.train_head import soup
+    from lessonlens.model_runtime.training.train_head import soup
 
     rng = np.random.default_rng(0)
     key = f"{model_build.LOW_RANK_PREFIX}encoder.layer.0.attention.self.query"
@@ -152,7 +152,7 @@ def test_averaged_trainings_merge_to_the_mean_of_their_updates() -> None:
 
 def test_a_lesson_matched_by_one_line_pair_alone_ranks_below_one_matched_twice() -> None:
     """A unit's score for a lesson is the mean of its two best texts, not the single best."""
-    from lessonlens.server.related import over_texts
+    from lessonlens.model_runtime.related import over_texts
 
     # Rows: the unit's texts; columns: two lessons. Lesson 0 has one strong pair and nothing
     # else; lesson 1 matches in the two overlapping pairs around one line.

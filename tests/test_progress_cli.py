@@ -19,8 +19,8 @@ from click.testing import CliRunner, Result
 
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
-from lessonlens.server.profile import build_profile
-from lessonlens.server.progress import (
+from lessonlens.server.learner.profile import build_profile
+from lessonlens.server.learner.progress import (
     Event,
     EventKind,
     SqliteProgressStore,

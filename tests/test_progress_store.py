@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from lessonlens.server.progress import (
+from lessonlens.server.learner.progress import (
     DATABASE_NAME,
     SCHEMA_VERSION,
     Event,
@@ -393,7 +393,7 @@ def test_repository_ids_tell_repositories_apart_without_naming_them(tmp_path: Pa
 CONCURRENT_WRITER = """
 import sys, time
 from pathlib import Path
-from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
 
 path, worker, count, batch = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 store = SqliteProgressStore(path)
@@ -456,7 +456,7 @@ def test_four_processes_writing_at_once_lose_nothing(db: Path) -> None:
 KILLED_WRITER = """
 import os, sys, time
 from pathlib import Path
-from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
 
 path, report, round_, batch = Path(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 store = SqliteProgressStore(path)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from lessonlens.lessons.catalog import load_skills
-from lessonlens.server.coach import Coach
-from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.session import Session
+from lessonlens.server.editor.session import Session
+from lessonlens.server.learner.coach import Coach
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
 
 DAY = 86_400.0
 CODE = (

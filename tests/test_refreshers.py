@@ -13,8 +13,8 @@ from lessonlens.lessons.catalog import (
     load_catalog,
     parse_lesson,
 )
-from lessonlens.server.progress import Event, EventKind
-from lessonlens.server.refreshers import Refresher, RefresherSchedule, refresher_for
+from lessonlens.server.learner.progress import Event, EventKind
+from lessonlens.server.learner.refreshers import Refresher, RefresherSchedule, refresher_for
 
 CATALOG = load_catalog()
 LESSONS = sorted(CATALOG.lessons.values(), key=lambda lesson: lesson.id)

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 
 from lessonlens.lessons.catalog import Catalog, load_catalog, load_skills
 from lessonlens.server.cli import main
-from lessonlens.server.matrix import Matrix, SkillTarget
-from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.report import render_html
-from lessonlens.server.team import team_report
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
+from lessonlens.server.team.figures import team_report
+from lessonlens.server.team.matrix import Matrix, SkillTarget
+from lessonlens.server.team.report import render_html
 
 WEEK = 7 * 24 * 3600.0
 NOW = 1_780_000_000.0  # a fixed "now" so that the weeks are the same on every run

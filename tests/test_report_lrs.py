@@ -16,10 +16,10 @@ from test_xapi import HOME, PASSWORD, USER, Ralph, ralph  # noqa: F401 (ralph: t
 
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
-from lessonlens.server.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.report import render_html
-from lessonlens.server.team import team_report
-from lessonlens.server.xapi import (
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
+from lessonlens.server.team.figures import team_report
+from lessonlens.server.team.report import render_html
+from lessonlens.server.team.xapi import (
     NOT_SENT,
     EventListStore,
     event_of,

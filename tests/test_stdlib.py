@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lessonlens.analyzers import AnalysisOptions
-from lessonlens.server.check import CheckOptions, discover, run_check
+from lessonlens.server.check.run import CheckOptions, discover, run_check
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 

@@ -24,8 +24,8 @@ from click.testing import CliRunner
 from test_report import NOW, RARE, _team_events
 
 from lessonlens.server.cli import main
-from lessonlens.server.progress import SqliteProgressStore
-from lessonlens.server.team import team_rows
+from lessonlens.server.learner.progress import SqliteProgressStore
+from lessonlens.server.team.figures import team_rows
 
 MATRIX = """
 [tool.lessonlens.matrix]

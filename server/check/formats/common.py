@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lessonlens.analyzers.model import Fix, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill
-from lessonlens.server.check import CheckReport, FileReport, Reported
+from lessonlens.server.check.run import CheckReport, FileReport, Reported
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lessonlens.analyzers import Analysis, Finding, Fix, Problem, analyze, language_for_path
-from lessonlens.server.check import (
+from lessonlens.server.check.run import (
     CheckOptions,
     CheckReport,
     FileReport,
@@ -42,7 +42,7 @@ from lessonlens.server.check import (
     keep_changed,
     unfiltered,
 )
-from lessonlens.server.sources import Skipped, Source, read_source
+from lessonlens.server.workspace.sources import Skipped, Source, read_source
 
 # Ruff stops after 100 iterations; a handful is what real overlaps need, and each pass costs a
 # full analysis of the file.

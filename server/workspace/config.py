@@ -22,7 +22,7 @@ from lessonlens.analyzers.languages import LanguageOption, OptionError, language
 from lessonlens.lessons.catalog import PRIORITIES
 
 if TYPE_CHECKING:
-    from lessonlens.server.matrix import Matrix
+    from lessonlens.server.team.matrix import Matrix
 
 DEFAULT_MAX_FILE_SIZE = 1_000_000
 DEFAULT_EXCLUDE = (
@@ -119,7 +119,7 @@ def _parse(path: Path, table: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 def _matrix(path: Path, key: str, value: Any) -> Matrix:
     # Imported here: server/matrix.py imports ConfigError from this module.
-    from lessonlens.server.matrix import parse_matrix
+    from lessonlens.server.team.matrix import parse_matrix
 
     return parse_matrix(path, key, value)
 

@@ -1,6 +1,6 @@
 """Train the small adaptation that teaches all-MiniLM-L6-v2 code idioms and lessons.
 
-    .venv/bin/python -m lessonlens.model_runtime.train_head   # writes model_runtime/head.npz
+    python -m lessonlens.model_runtime.training.train_head   # writes model_runtime/head.npz
 
 MiniLM was trained on sentence pairs, not on code against teaching text. The lessons are about
 idioms that live in a line or two (`range(len(x))`, `x == None`, `.pop(0)` in a loop), so units
@@ -59,10 +59,10 @@ from typing import Any
 
 import numpy as np
 
-from .build import LOW_RANK_PREFIX, _tokenizer, base_model_dir
-from .encoder import padded
+from ..build import LOW_RANK_PREFIX, _tokenizer, base_model_dir
+from ..encoder import padded
+from ..store import HEAD_FILE, TOKENIZER_NAME
 from .evalset import DEFAULT_PATH, Item, load_items
-from .store import HEAD_FILE, TOKENIZER_NAME
 
 SEED = 20261121
 # Independent trainings, one seed each, averaged into one update ("model soup"). Three seeds'
@@ -358,7 +358,7 @@ def index_scores(
     them, -1 for a lesson whose `applies-if` / `satisfied-if` gates rule it out for the unit.
     """
     from lessonlens.lessons.catalog import load_catalog, load_skills
-    from lessonlens.server.related import LessonIndex, embed_units
+    from lessonlens.model_runtime.related import LessonIndex, embed_units
 
     index = LessonIndex(model, list(load_catalog([]).lessons.values()), load_skills())
     vectors = embed_units(model.embed, [i.unit for i in items])
@@ -525,11 +525,11 @@ def folds(items: Sequence[Item], count: int) -> dict[str, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from lessonlens.lessons.catalog import load_catalog
-    from lessonlens.server.related import lesson_texts
+    from lessonlens.model_runtime.related import lesson_texts
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_PATH)
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name(HEAD_FILE))
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / HEAD_FILE)
     parser.add_argument(
         "--mined", type=Path, help="Keep the mined examples in this file and reuse them."
     )

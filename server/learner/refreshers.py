@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from fsrs import Card, Rating, Scheduler
 
 from lessonlens.lessons.catalog import Lesson
-from lessonlens.server.progress import Event, EventKind
+from lessonlens.server.learner.progress import Event, EventKind
 
 # Retrievability only ever drops below any target short of 1, but a card whose stability has
 # grown for years would take long to search; past this, "not in a lifetime" is the honest answer.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context, by_skill, fix_safety
+from lessonlens.server.check.formats.common import Context, by_skill, fix_safety
+from lessonlens.server.check.run import CheckReport
 
 # Keep PR comments readable: long lists of places collapse, and stop after this many.
 MAX_PLACES = 10

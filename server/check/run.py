@@ -32,9 +32,9 @@ from lessonlens.analyzers import (
 from lessonlens.analyzers.engine import EVERY_RULE, rule_selected, rule_set
 from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
 from lessonlens.analyzers.model import Rule
-from lessonlens.server.analysis_cache import AnalysisCache
-from lessonlens.server.config import DEFAULT_EXCLUDE
-from lessonlens.server.sources import Skipped, Source, read_source
+from lessonlens.server.workspace.analysis_cache import AnalysisCache
+from lessonlens.server.workspace.config import DEFAULT_EXCLUDE
+from lessonlens.server.workspace.sources import Skipped, Source, read_source
 
 
 @dataclass(frozen=True)

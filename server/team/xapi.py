@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lessonlens.server.progress import LEGACY_LANGUAGE, Event, EventKind, ProgressStore
+from lessonlens.server.learner.progress import LEGACY_LANGUAGE, Event, EventKind, ProgressStore
 
 XAPI_VERSION = "1.0.3"
 DEFAULT_BASE = "https://lessonlens.dev/xapi"

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lessonlens.lessons.catalog import PRIORITIES, Skill, load_skills
-from lessonlens.server.config import ConfigError
+from lessonlens.server.workspace.config import ConfigError
 
 DEFAULT_MIN_GROUP_SIZE = 5
 # A skill listed without a target aims at this; the learner's mastery threshold is 0.95, and a
@@ -138,7 +138,7 @@ def parse_matrix(
 
 def load_matrix(start: Path) -> Matrix:
     """The matrix of the project around ``start``; an empty one when none is configured."""
-    from lessonlens.server.config import find_config
+    from lessonlens.server.workspace.config import find_config
 
     found = find_config(start).matrix
     return found if found is not None else Matrix()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from lessonlens.analyzers import Analysis, Finding
 from lessonlens.lessons.catalog import Skill
-from lessonlens.server.learner import (
+from lessonlens.server.learner.mastery import (
     Learner,
     SkillEstimate,
     Treatment,
@@ -33,8 +33,8 @@ from lessonlens.server.learner import (
     treatment,
     why,
 )
-from lessonlens.server.progress import Event, EventKind, ProgressStore, ProgressStoreError
-from lessonlens.server.refreshers import RefresherSchedule
+from lessonlens.server.learner.progress import Event, EventKind, ProgressStore, ProgressStoreError
+from lessonlens.server.learner.refreshers import RefresherSchedule
 
 log = logging.getLogger(__name__)
 

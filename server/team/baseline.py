@@ -34,9 +34,8 @@ from pathlib import Path
 
 from lessonlens.analyzers import AnalysisOptions, LanguageSpec, analyze, language_for_path
 from lessonlens.analyzers.languages import is_test_path
-from lessonlens.server.coach import occurrence_keys, opportunities
-from lessonlens.server.config import Config
-from lessonlens.server.progress import (
+from lessonlens.server.learner.coach import occurrence_keys, opportunities
+from lessonlens.server.learner.progress import (
     UNKNOWN_EMAIL,
     Event,
     EventKind,
@@ -45,6 +44,7 @@ from lessonlens.server.progress import (
     pseudonym,
     repository_id,
 )
+from lessonlens.server.workspace.config import Config
 
 CURSOR_NAME = "baseline-cursors.json"
 # Event ids are uuid5 in this namespace: the same commit, file, kind and key always give the

@@ -10,8 +10,8 @@ from urllib.parse import quote
 from lessonlens import __version__
 from lessonlens.analyzers.model import Fix, Rule
 from lessonlens.lessons.catalog import Lesson
-from lessonlens.server.check import CheckReport, Location
-from lessonlens.server.formats.common import Context
+from lessonlens.server.check.formats.common import Context
+from lessonlens.server.check.run import CheckReport, Location
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/lessonlens/"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog, Lesson
-from lessonlens.server.learner import (
+from lessonlens.server.learner.mastery import (
     MASTERY,
     SkillEstimate,
     Treatment,
@@ -20,8 +20,8 @@ from lessonlens.server.learner import (
     params_for,
     treatment,
 )
-from lessonlens.server.priorities import effective_priority
-from lessonlens.server.progress import EventKind, ProgressStore
+from lessonlens.server.learner.progress import EventKind, ProgressStore
+from lessonlens.server.workspace.priorities import effective_priority
 
 # What a skill's row says the editor does with it. "mastered", "claimed" and "off" are all
 # silent in the editor; they are told apart because "you have learned this" and "your team

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 
 from lessonlens.lessons.catalog import Skill
-from lessonlens.server.progress import Event, EventKind
+from lessonlens.server.learner.progress import Event, EventKind
 
 MASTERY = 0.95
 """pyBKT Roster's default mastery threshold: at and above it a skill's hints fall silent."""

@@ -24,14 +24,14 @@ from lessonlens.lessons.catalog import (
     load_catalog,
     load_skills,
 )
-from lessonlens.server.config import Config, ConfigError, find_config
-from lessonlens.server.priorities import silenced_skills
+from lessonlens.server.workspace.config import Config, ConfigError, find_config
+from lessonlens.server.workspace.priorities import silenced_skills
 
 if TYPE_CHECKING:
     # ``check``'s machinery (process pools, the cache, the formats) loads in ``check``:
     # ``serve`` starts an editor's language server and needs none of it.
-    from lessonlens.server.check import CheckOptions, CheckReport
-    from lessonlens.server.fixes import FixRun
+    from lessonlens.server.check.fixes import FixRun
+    from lessonlens.server.check.run import CheckOptions, CheckReport
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -121,7 +121,7 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         # Every command that opens the store (progress, export, sync, report, baseline) says
         # what is wrong with it in one line, instead of a traceback.
-        from lessonlens.server.progress import ProgressStoreError
+        from lessonlens.server.learner.progress import ProgressStoreError
 
         try:
             return super().invoke(ctx)
@@ -188,11 +188,11 @@ def check(
     --fix, on what remains after fixing). --fix applies only safe fixes, which preserve
     behaviour; --unsafe-fixes adds those that may not, each shown with its reason.
     """
-    from lessonlens.server import fixes
-    from lessonlens.server.check import CheckError, CheckReport, changed_lines
-    from lessonlens.server.fixes import FixRun
-    from lessonlens.server.formats import github, json_format, markdown, sarif, text
-    from lessonlens.server.formats.common import Context
+    from lessonlens.server.check import fixes
+    from lessonlens.server.check.fixes import FixRun
+    from lessonlens.server.check.formats import github, json_format, markdown, sarif, text
+    from lessonlens.server.check.formats.common import Context
+    from lessonlens.server.check.run import CheckError, CheckReport, changed_lines
 
     if unsafe_fixes and not (fix or fix_diff):
         raise click.UsageError("--unsafe-fixes only applies with --fix or --fix-diff")
@@ -271,8 +271,8 @@ def _check_target(
     cache_dir: Path | None,
     fixing: FixRun | None = None,
 ) -> CheckReport:
-    from lessonlens.server import fixes
-    from lessonlens.server.check import (
+    from lessonlens.server.check import fixes
+    from lessonlens.server.check.run import (
         CheckOptions,
         FileReport,
         discover,
@@ -335,10 +335,10 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
     from lessonlens.analyzers import parsing
     from lessonlens.analyzers.engine import valid_utf8
     from lessonlens.analyzers.languages import language_for_path
-    from lessonlens.server.check import RelatedNote
-    from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE
-    from lessonlens.server.related import ModelService, document_units, lens_for
-    from lessonlens.server.sources import Skipped, read_source
+    from lessonlens.model_runtime.related import ModelService, document_units, lens_for
+    from lessonlens.server.check.run import RelatedNote
+    from lessonlens.server.workspace.config import DEFAULT_MAX_FILE_SIZE
+    from lessonlens.server.workspace.sources import Skipped, read_source
 
     service = ModelService(device=device)
     if not service.load():
@@ -392,7 +392,7 @@ def _add_related(report: CheckReport, catalog: Catalog, device: str) -> None:
 
 
 def _run_with_progress(pairs: list[tuple[Path, str]], options: CheckOptions) -> CheckReport:
-    from lessonlens.server.check import run_check
+    from lessonlens.server.check.run import run_check
 
     if not sys.stderr.isatty() or len(pairs) < 50:
         return run_check(pairs, options)
@@ -518,7 +518,7 @@ def settings(fmt: str) -> None:
     """Print the editor settings, generated from their one definition."""
     import json
 
-    from lessonlens.server.settings import reference_markdown, vscode_configuration
+    from lessonlens.server.editor.settings import reference_markdown, vscode_configuration
 
     if fmt == "vscode":
         click.echo(json.dumps(vscode_configuration(), indent=2))
@@ -539,8 +539,8 @@ def progress(as_json: bool, forget: bool, skill: str | None, yes: bool) -> None:
     """
     import time
 
-    from lessonlens.server.profile import build_profile
-    from lessonlens.server.progress import (
+    from lessonlens.server.learner.profile import build_profile
+    from lessonlens.server.learner.progress import (
         SqliteProgressStore,
         default_data_dir,
         developer_pseudonym,
@@ -705,12 +705,12 @@ def export(
     import datetime
     import time
 
-    from lessonlens.server.progress import (
+    from lessonlens.server.learner.progress import (
         SqliteProgressStore,
         default_data_dir,
         developer_pseudonym,
     )
-    from lessonlens.server.team import render_self, render_team, team_report
+    from lessonlens.server.team.figures import render_self, render_team, team_report
 
     if min_group is not None and not team:
         raise click.UsageError("--min-group only applies with --team")
@@ -745,7 +745,7 @@ def export(
             if fmt == "xapi":
                 import json
 
-                from lessonlens.server.xapi import statement
+                from lessonlens.server.team.xapi import statement
 
                 found = (statement(event) for event in events)
                 rendered = json.dumps([s for s in found if s is not None], indent=2) + "\n"
@@ -793,10 +793,10 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     """
     import time
 
-    from lessonlens.server.progress import EventKind, ProgressStore, SqliteProgressStore
-    from lessonlens.server.report import render_html
-    from lessonlens.server.team import team_report
-    from lessonlens.server.xapi import (
+    from lessonlens.server.learner.progress import EventKind, ProgressStore, SqliteProgressStore
+    from lessonlens.server.team.figures import team_report
+    from lessonlens.server.team.report import render_html
+    from lessonlens.server.team.xapi import (
         NOT_SENT,
         EventListStore,
         LrsError,
@@ -852,13 +852,13 @@ def sync(lrs_url: str, batch: int, homepage: str, full: bool) -> None:
     from LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD. A cursor remembers what was sent,
     so an interrupted sync resumes where it stopped. For Ralph, URL is http://HOST:PORT/xAPI/.
     """
-    from lessonlens.server.progress import (
+    from lessonlens.server.learner.progress import (
         SqliteProgressStore,
         default_data_dir,
         developer_pseudonym,
     )
-    from lessonlens.server.xapi import LrsError, cursor_file, lrs_credentials
-    from lessonlens.server.xapi import sync as send
+    from lessonlens.server.team.xapi import LrsError, cursor_file, lrs_credentials
+    from lessonlens.server.team.xapi import sync as send
 
     try:
         username, password = lrs_credentials()
@@ -904,8 +904,12 @@ def baseline(repo: Path, since: str | None, branch: str | None) -> None:
     Ctrl-C stops it cleanly; running it again continues where it stopped and never counts a
     commit twice. No code, path or email is stored.
     """
-    from lessonlens.server.baseline import BaselineError, run_baseline
-    from lessonlens.server.progress import DATABASE_NAME, SqliteProgressStore, default_data_dir
+    from lessonlens.server.learner.progress import (
+        DATABASE_NAME,
+        SqliteProgressStore,
+        default_data_dir,
+    )
+    from lessonlens.server.team.baseline import BaselineError, run_baseline
 
     try:
         config = find_config(repo)
@@ -960,7 +964,7 @@ def _rule_lessons() -> dict[str, str]:
 
 def _cross_check(catalog: Catalog) -> list[LessonProblem]:
     """References, and each lesson's gates against the analyzers of the lesson's language."""
-    from lessonlens.server.applicability import query_problem
+    from lessonlens.model_runtime.applicability import query_problem
 
     detectors = [d.id for spec in languages() for d in rule_set(spec).detectors]
 

@@ -35,22 +35,27 @@ from lessonlens.analyzers.engine import (
 from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
 from lessonlens.analyzers.model import CodeUnit, Rule
 from lessonlens.lessons.catalog import Catalog, Lesson, Skill, load_catalog
-from lessonlens.server.applicability import Verdict
-from lessonlens.server.coach import SETTLE_S, Coach
-from lessonlens.server.config import DEFAULT_MAX_FILE_SIZE, Config, ConfigError, find_config
-from lessonlens.server.documents import Document
-from lessonlens.server.learner import Treatment
-from lessonlens.server.priorities import effective_priority, silenced_skills
-from lessonlens.server.profile import build_profile
-from lessonlens.server.progress import default_data_dir
-from lessonlens.server.refreshers import Refresher, refresher_for
-from lessonlens.server.settings import Settings
+from lessonlens.model_runtime.applicability import Verdict
+from lessonlens.server.editor.documents import Document
+from lessonlens.server.editor.settings import Settings
+from lessonlens.server.learner.coach import SETTLE_S, Coach
+from lessonlens.server.learner.mastery import Treatment
+from lessonlens.server.learner.profile import build_profile
+from lessonlens.server.learner.progress import default_data_dir
+from lessonlens.server.learner.refreshers import Refresher, refresher_for
+from lessonlens.server.workspace.config import (
+    DEFAULT_MAX_FILE_SIZE,
+    Config,
+    ConfigError,
+    find_config,
+)
+from lessonlens.server.workspace.priorities import effective_priority, silenced_skills
 
 if TYPE_CHECKING:
     # Loaded on first use: the model's side pulls in numpy, the LRS's http and ssl, lessons'
     # Markdown a parser; the first diagnostics need none of them (ARCHITECTURE.md, start-up).
-    from lessonlens.server.related import ModelService, RelatedLesson, UnitRelations
-    from lessonlens.server.xapi import SyncResult
+    from lessonlens.model_runtime.related import ModelService, RelatedLesson, UnitRelations
+    from lessonlens.server.team.xapi import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -785,7 +790,7 @@ class Session:
         if not (self.settings.share_progress and url) or coach is None or coach.store is None:
             return None
         store, developer = coach.store, coach.developer
-        from lessonlens.server.xapi import cursor_file, lrs_credentials, sync
+        from lessonlens.server.team.xapi import cursor_file, lrs_credentials, sync
 
         username, password = lrs_credentials()
         loop = asyncio.get_running_loop()
@@ -914,7 +919,7 @@ class Session:
         if self.model is None:
             return [], []
         gates = self.model.gates(list(self.catalog.lessons.values()), spec)
-        from lessonlens.server.related import document_units
+        from lessonlens.model_runtime.related import document_units
 
         return document_units(gates, spec, root, data, analysis)
 
@@ -969,7 +974,7 @@ class Session:
         result = state.result
         if self.model is None or result is None or not state.relations:
             return []
-        from lessonlens.server.related import lens_for  # loaded with the model
+        from lessonlens.model_runtime.related import lens_for  # loaded with the model
 
         threshold = self.model.calibration.lens_threshold
         spans = [(f.span.start_byte, f.span.end_byte) for f in result.hints]

@@ -7,8 +7,8 @@ from typing import Any
 
 from lessonlens import __version__
 from lessonlens.analyzers.model import Fix
-from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context
+from lessonlens.server.check.formats.common import Context
+from lessonlens.server.check.run import CheckReport
 
 
 def fix_to_json(fix: Fix | None) -> dict[str, Any] | None:

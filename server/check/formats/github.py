@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context, fix_safety
+from lessonlens.server.check.formats.common import Context, fix_safety
+from lessonlens.server.check.run import CheckReport
 
 
 def _data(text: str) -> str:

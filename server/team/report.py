@@ -1,6 +1,6 @@
 """The team report: one self-contained HTML file a team lead reads, with charts drawn inline.
 
-Rendering only. Every figure comes from :func:`lessonlens.server.team.team_report`, the same
+Rendering only. Every figure comes from :func:`lessonlens.server.team.figures.team_report`, the same
 data that ``lessonlens export --team`` writes as JSON or CSV; this module decides how it looks,
 never what it is (definitions, and the minimum group rule, are in ``team.py``). Each figure
 the export holds is also in the page: charts for reading, and beside them tables whose cells
@@ -22,7 +22,7 @@ import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from lessonlens.server.team import BAND_COUNT
+from lessonlens.server.team.figures import BAND_COUNT
 
 _STEP = 100 // BAND_COUNT
 BANDS = tuple(f"{low}\u2013{low + _STEP}%" for low in range(0, 100, _STEP))

@@ -38,6 +38,7 @@ from lessonlens.analyzers.languages import LanguageSpec, language_for_id
 from lessonlens.analyzers.model import CodeUnit
 from lessonlens.analyzers.windows import line_pairs
 from lessonlens.lessons.catalog import Lesson, Skill
+from lessonlens.model_runtime.applicability import Applicability, Verdict
 from lessonlens.model_runtime.encoder import (
     BatchingEncoder,
     CachedEncoder,
@@ -46,7 +47,6 @@ from lessonlens.model_runtime.encoder import (
     load_encoder,
 )
 from lessonlens.model_runtime.store import ModelUnavailable
-from lessonlens.server.applicability import Applicability, Verdict
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from lessonlens.server.check import CheckReport
-from lessonlens.server.formats.common import Context, fix_safety
+from lessonlens.server.check.formats.common import Context, fix_safety
+from lessonlens.server.check.run import CheckReport
 
 
 def render(report: CheckReport, context: Context, *, color: bool) -> str:

@@ -18,10 +18,10 @@ from lessonlens.analyzers.engine import AnalysisOptions, analyze_tree
 from lessonlens.analyzers.languages import language_for_id
 from lessonlens.analyzers.model import CodeUnit
 from lessonlens.lessons.catalog import load_catalog
-from lessonlens.server.applicability import Applicability, Verdict
-from lessonlens.server.related import document_units
+from lessonlens.model_runtime.applicability import Applicability, Verdict
+from lessonlens.model_runtime.related import document_units
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "tests" / "data" / "related_units.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "tests" / "data" / "related_units.yaml"
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog
-from lessonlens.server.learner import Learner, SkillEstimate, is_mastered, params_for
-from lessonlens.server.matrix import Matrix
-from lessonlens.server.progress import Event, EventKind, ProgressStore
+from lessonlens.server.learner.mastery import Learner, SkillEstimate, is_mastered, params_for
+from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
+from lessonlens.server.team.matrix import Matrix
 
 # How much a gap counts per priority; "none" never reaches the gap list.
 PRIORITY_WEIGHTS: Mapping[str, float] = {"high": 3.0, "medium": 2.0, "low": 1.0}
