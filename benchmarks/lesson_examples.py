@@ -17,7 +17,8 @@ import sys
 import textwrap
 import time
 
-from lessonlens.lessons.catalog import Lesson, load_catalog
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.lesson import Lesson
 
 MIN_SPEEDUP = 1.2
 

@@ -187,7 +187,7 @@ def learner_estimate() -> Callable[[list[Event]], object] | None:
 
 def coach_record_costs(path: Path, count: int, developer: str) -> list[float]:
     """What recording one event adds to an editor request: the coach's own work."""
-    from lessonlens.lessons.catalog import load_skills
+    from lessonlens.lessons.skills import load_skills
     from lessonlens.server.learner.coach import Coach
 
     costs = []

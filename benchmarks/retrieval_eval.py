@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lessonlens.lessons.catalog import load_catalog, load_skills
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.skills import load_skills
 from lessonlens.model_runtime.encoder import OnnxEncoder
 from lessonlens.model_runtime.related import (
     Calibration,

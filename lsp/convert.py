@@ -9,7 +9,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from lessonlens.analyzers.model import Finding, Severity, Span
-from lessonlens.lessons.catalog import Lesson
+from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.editor.documents import Document, line_starts
 
 UTF8 = types.PositionEncodingKind.Utf8

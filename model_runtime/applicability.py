@@ -22,7 +22,7 @@ from lessonlens.analyzers import parsing
 from lessonlens.analyzers.engine import Analysis, rule_set
 from lessonlens.analyzers.languages import LanguageSpec
 from lessonlens.analyzers.model import CodeUnit
-from lessonlens.lessons.catalog import Gate, Lesson
+from lessonlens.lessons.lesson import Gate, Lesson
 
 
 def _compiled(spec: LanguageSpec, text: str) -> tuple[parsing.Query | None, str | None]:

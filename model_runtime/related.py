@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import platformdirs
 
-from lessonlens.analyzers import parsing
-from lessonlens.analyzers.engine import Analysis, valid_utf8
+from lessonlens.analyzers.facade import Analysed, code_units
 from lessonlens.analyzers.languages import LanguageSpec, language_for_id
 from lessonlens.analyzers.model import CodeUnit
 from lessonlens.analyzers.windows import line_pairs
-from lessonlens.lessons.catalog import Lesson, Skill
+from lessonlens.lessons.lesson import Lesson
+from lessonlens.lessons.skills import Skill
 from lessonlens.model_runtime.applicability import Applicability, Verdict
 from lessonlens.model_runtime.encoder import (
     BatchingEncoder,
@@ -439,11 +439,7 @@ class ModelService:
 
 
 def document_units(
-    gates: Applicability,
-    spec: LanguageSpec,
-    root: parsing.Node,
-    data: bytes,
-    analysis: Analysis | None,
+    gates: Applicability, analysed: Analysed
 ) -> tuple[list[CodeUnit], list[Mapping[str, Verdict]]]:
     """A document's units and, per unit, whether each lesson may be related to it.
 
@@ -451,10 +447,11 @@ def document_units(
     retrieval benchmark and the head trainer all take units and applicability from here, from
     the same tree, analysis and gates, then `relate` and `lens_for`; so they cannot disagree.
     """
-    if spec.code_units is None:
+    units = code_units(analysed)
+    if not units:
         return [], []
-    units = spec.code_units(root, valid_utf8(data))
-    return units, gates.allowed(gates.unit_ingredients(root, analysis, units))
+    root = analysed.tree.root_node
+    return units, gates.allowed(gates.unit_ingredients(root, analysed.analysis, units))
 
 
 def lens_for(

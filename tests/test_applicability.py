@@ -7,14 +7,17 @@ before the model ranks anything (server/applicability.py); these tests need no m
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 from test_lessons import VALID
 
-from lessonlens.analyzers import language_for_id, parsing
-from lessonlens.analyzers.engine import AnalysisOptions, analyze_tree, rule_set
-from lessonlens.lessons.catalog import LessonParseError, load_catalog, parse_lesson
+from lessonlens.analyzers import language_for_id
+from lessonlens.analyzers.engine import Analysis, AnalysisOptions
+from lessonlens.analyzers.facade import Selection, analyse
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.lesson_file import LessonParseError, parse_lesson
 from lessonlens.model_runtime.applicability import Applicability, Verdict
 from lessonlens.model_runtime.related import document_units
 from lessonlens.server.cli import main
@@ -28,9 +31,8 @@ def verdicts(code: str) -> dict[str, dict[str, Verdict]]:
     """Each unit's verdicts, by unit name, through the product's own path."""
     assert PYTHON is not None
     data = textwrap.dedent(code).encode()
-    tree = parsing.parse(parsing.new_parser(rule_set(PYTHON).grammar), data)
-    analysis = analyze_tree(tree, data, PYTHON, AnalysisOptions())
-    units, allowed = document_units(GATES, PYTHON, tree.root_node, data, analysis)
+    analysed = analyse(data, PYTHON, AnalysisOptions()).narrowed(Selection())
+    units, allowed = document_units(GATES, analysed)
     return {unit.name: dict(v) for unit, v in zip(units, allowed, strict=True)}
 
 
@@ -220,8 +222,8 @@ def test_a_team_lessons_gates_are_used_like_the_builtin_ones(tmp_path) -> None:
         b"def a(ids):\n    for i in ids:\n        legacy_fetch(i)\n\n"
         b"def b(i):\n    legacy_fetch(i)\n"
     )
-    tree = parsing.parse(parsing.new_parser(rule_set(PYTHON).grammar), source)
-    units, allowed = document_units(gates, PYTHON, tree.root_node, source, None)
+    analysed = analyse(source, PYTHON, AnalysisOptions())
+    units, allowed = document_units(gates, replace(analysed, analysis=Analysis((), (), ())))
     assert [u.name for u in units] == ["a", "b"]
     assert allowed[0]["demo-lesson"].allowed
     assert not allowed[1]["demo-lesson"].allowed

@@ -128,7 +128,7 @@ def test_team_figures_have_one_definition():
 def test_one_function_decides_whether_a_group_is_shown():
     """No comparison against the minimum group outside ``team.suppression`` (and the config's
     own check that the configured minimum is at least 2), and the HTML report computes nothing:
-    it imports no learner, store or matrix."""
+    neither the page nor its charts import a learner, store, matrix or LRS client."""
 
     def against_minimum(node: ast.Compare) -> bool:
         """An ordering (<, <=, >, >=) with the minimum group as one side."""
@@ -153,11 +153,12 @@ def test_one_function_decides_whether_a_group_is_shown():
                 if isinstance(node, ast.Compare) and against_minimum(node):
                     found.append(f"{where}:{function.name}:{node.lineno}")
     assert found == []
-    computing = ("learner", "team.matrix", "team.xapi")
+    computing = ("learner", "team.matrix", "team.statements", "team.lrs", "team.history")
+    rendering = ("server/team/report.py", "server/team/charts.py")
     assert not [
         module
         for file, module in imports_of("server")
-        if file == "server/team/report.py"
+        if file in rendering
         and any(module.startswith(f"lessonlens.server.{name}") for name in computing)
     ]
 
@@ -187,7 +188,8 @@ REGISTRATION = "analyzers/languages.py"
 def _core_files() -> list[Path]:
     files = [*(ROOT / "server").rglob("*.py"), *(ROOT / "lsp").rglob("*.py")]
     files += [ROOT / "analyzers" / name for name in ("engine.py", "model.py", "match.py")]
-    files += [ROOT / "analyzers" / "windows.py", ROOT / REGISTRATION]
+    files += [ROOT / "analyzers" / "windows.py", ROOT / "analyzers" / "facade.py"]
+    files += [ROOT / REGISTRATION]
     return files
 
 
@@ -259,7 +261,8 @@ def test_the_language_server_starts_without_the_model_or_the_check_machinery():
         "rich",
         "lessonlens.model_runtime.encoder",
         "lessonlens.model_runtime.related",
-        "lessonlens.server.team.xapi",
+        "lessonlens.server.team.statements",
+        "lessonlens.server.team.lrs",
         "lessonlens.server.check.run",
         "lessonlens.server.check.fixes",
         "lessonlens.lessons.markup",
@@ -273,3 +276,107 @@ def test_the_language_server_starts_without_the_model_or_the_check_machinery():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.split()
     assert not loaded, f"imported at start-up: {loaded}"
+
+
+# ---- one analysis path -----------------------------------------------------------------------
+
+# What only the façade (analyzers/facade.py) calls: the engine's entry points, the selection
+# primitive and the parser. Every driver (check, fixes, the editor, baseline, related lessons,
+# the training tooling) goes through ``facade`` instead.
+ENGINE_ENTRY_POINTS = {"analyze", "analyze_tree", "rule_selected", "new_parser"}
+
+
+def test_every_driver_analyses_through_the_facade():
+    found = []
+    for layer in ("server", "lsp", "model_runtime"):
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            relative = str(path.relative_to(ROOT))
+            for node in ast.walk(ast.parse(path.read_text(), relative)):
+                if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                    "lessonlens.analyzers"
+                ):
+                    found += [
+                        f"{relative}:{node.lineno} imports {a.name}"
+                        for a in node.names
+                        if a.name in ENGINE_ENTRY_POINTS
+                    ]
+                if (
+                    isinstance(node, ast.Attribute)
+                    and isinstance(node.value, ast.Name)
+                    and node.value.id in ("parsing", "engine")
+                    and node.attr in {*ENGINE_ENTRY_POINTS, "parse"}
+                ):
+                    found.append(f"{relative}:{node.lineno} calls {node.value.id}.{node.attr}")
+    assert not found, "\n".join(found)
+
+
+def test_selection_has_one_policy():
+    """Ruff's semantics, in the CLI and the editor alike: a layer that selects starts afresh."""
+    from lessonlens.analyzers.facade import Selection, rules_by_id
+
+    rules = rules_by_id()
+    concat = next(r for r in rules.values() if r.id == "PY002")
+    opt_in = next(r for r in rules.values() if r.opt_in)
+    config = (("PY0",), ("PY002",))
+    assert not Selection.layered(config).chooses(concat)
+    assert not Selection.layered(config, ((), ("PY003",))).chooses(concat)
+    assert Selection.layered(config, (("py002",), ())).chooses(concat)
+    assert Selection.layered(config, ((concat.name,), ())).chooses(concat)
+    assert not Selection.layered(config, (("PY",), ("PY002",))).chooses(concat)
+    assert not Selection().chooses(opt_in)
+    assert Selection((opt_in.id,)).chooses(opt_in)
+
+
+# ---- rooms by job ----------------------------------------------------------------------------
+
+MAX_MODULE_LINES = 600
+MAX_CLASS_LINES = 300
+
+
+def test_no_module_or_class_outgrows_its_room():
+    """The application core stays easy to live in (training tooling is not the core)."""
+    found = []
+    for layer in LAYERS:
+        for path in sorted((ROOT / layer).rglob("*.py")):
+            relative = str(path.relative_to(ROOT))
+            if relative.startswith("model_runtime/training/"):
+                continue
+            text = path.read_text()
+            if text.count("\n") > MAX_MODULE_LINES:
+                found.append(f"{relative}: {text.count(chr(10))} lines")
+            for node in ast.walk(ast.parse(text, relative)):
+                if isinstance(node, ast.ClassDef):
+                    size = (node.end_lineno or node.lineno) - node.lineno + 1
+                    if size > MAX_CLASS_LINES:
+                        found.append(f"{relative}: class {node.name} is {size} lines")
+    assert not found, "\n".join(found)
+
+
+def test_every_room_is_named_in_the_architecture():
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    rooms = [
+        str(path.parent.relative_to(ROOT))
+        for layer in LAYERS
+        for path in (ROOT / layer).rglob("__init__.py")
+    ]
+    assert [room for room in rooms if f"`{room}/`" not in text] == []
+
+
+def test_training_tooling_stands_apart():
+    """Build and training tooling never imports the application core, and the runtime never
+    imports the tooling."""
+    tooling = [
+        f"{file} imports {module}"
+        for file, module in imports_of("model_runtime")
+        if file.startswith("model_runtime/training/")
+        and (module.startswith("lessonlens.server") or module.startswith("lessonlens.lsp"))
+    ]
+    assert tooling == []
+    runtime = [
+        f"{file} imports {module}"
+        for layer in LAYERS
+        for file, module in imports_of(layer)
+        if module.startswith("lessonlens.model_runtime.training")
+        and not file.startswith("model_runtime/training/")
+    ]
+    assert runtime == []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_xapi import PASSWORD, USER, Ralph, ralph  # noqa: F401 - the real-LRS fixture
 
-from lessonlens.lessons.catalog import load_skills
+from lessonlens.lessons.skills import load_skills
 from lessonlens.server.editor.session import Session
 from lessonlens.server.learner.coach import Coach
 from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore

@@ -11,13 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from lessonlens.server.cli import main
-from lessonlens.server.learner.progress import (
-    DATABASE_NAME,
-    Event,
-    EventKind,
-    SqliteProgressStore,
-    pseudonym,
-)
+from lessonlens.server.learner.progress import DATABASE_NAME, Event, EventKind, SqliteProgressStore
+from lessonlens.server.learner.pseudonym import pseudonym
 from lessonlens.server.team.baseline import run_baseline
 from lessonlens.server.workspace.config import Config
 
@@ -199,4 +194,76 @@ def test_cli_rejects_an_unknown_branch(
     monkeypatch.setenv("LESSONLENS_DATA_DIR", str(tmp_path / "data"))
     result = CliRunner().invoke(main, ["baseline", str(repo), "--branch", "nope"])
     assert result.exit_code == 1
-    assert "git rev-list failed" in result.output
+    assert "no such branch or revision: nope" in result.output
+
+
+def _merge_branch(repo: Path) -> None:
+    """Carol's work on a branch, merged by a maintainer with a merge commit."""
+    subprocess.run(["git", "checkout", "-q", "-b", "feature"], cwd=repo, check=True)
+    _commit(repo, CAROL, 1_700_004_000, {"pkg/more.py": LOOP_WITH_LIST.replace(b"keep", b"more")})
+    _commit(repo, CAROL, 1_700_005_000, {"pkg/more.py": FIXED_WITH_COMPREHENSION})
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=repo, check=True)
+    _commit(repo, ALICE, 1_700_006_000, {"pkg/other.py": PLAIN})
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "maintainer",
+        "GIT_AUTHOR_EMAIL": MAINTAINER,
+        "GIT_AUTHOR_DATE": "1700007000 +0000",
+        "GIT_COMMITTER_NAME": "maintainer",
+        "GIT_COMMITTER_EMAIL": MAINTAINER,
+        "GIT_COMMITTER_DATE": "1700007000 +0000",
+    }
+    subprocess.run(
+        ["git", "merge", "-q", "--no-ff", "-m", "merge feature", "feature"],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
+
+
+CAROL = "carol@example.com"
+MAINTAINER = "maintainer@example.com"
+
+
+def test_merged_branches_commits_go_to_their_authors_and_merges_to_nobody(
+    repo: Path, tmp_path: Path
+) -> None:
+    _merge_branch(repo)
+    data = tmp_path / "data"
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        summary = run_baseline(repo, store, Config(root=repo, team_salt=SALT), data, jobs=1)
+    assert summary.commits == 7  # 4 + Carol's 2 + Alice's 1; the merge is skipped
+    assert summary.authors == 3
+    carol = _events(data, CAROL)
+    assert {e.kind for e in carol} >= {
+        EventKind.ANTIPATTERN_INTRODUCED,
+        EventKind.ANTIPATTERN_FIXED,
+    }
+    assert _events(data, MAINTAINER) == []
+
+
+def test_workers_give_what_one_process_gives(repo: Path, tmp_path: Path) -> None:
+    _merge_branch(repo)
+    for n in range(40):  # enough commits for several chunks
+        body = LOOP_WITH_LIST if n % 2 else FIXED_WITH_COMPREHENSION
+        _commit(repo, (ALICE, BOB, CAROL)[n % 3], 1_700_010_000 + n, {f"pkg/m{n % 5}.py": body})
+    one = _run(repo, tmp_path / "one", jobs=1)
+    two = _run(repo, tmp_path / "two", jobs=2)
+    assert one == two and len(one) > 40
+
+
+def test_a_later_run_walks_only_new_commits(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _run(repo, data)
+    _merge_branch(repo)
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        summary = run_baseline(repo, store, Config(root=repo, team_salt=SALT), data)
+    assert (summary.commits, summary.resumed) == (3, 0)
+    assert _rows(data) == _run(repo, tmp_path / "fresh")
+
+
+def test_a_damaged_cursor_file_only_costs_time(repo: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "baseline-cursors.json").write_text('{"x": {"walked": "../../etc", "done": 3}}')
+    assert _run(repo, data) == _run(repo, tmp_path / "fresh")

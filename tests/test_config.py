@@ -12,7 +12,8 @@ from click.testing import CliRunner, Result
 from samples import CONCAT, MEMBERSHIP
 
 from lessonlens.lessons.catalog import builtin_folder, load_catalog
-from lessonlens.server.cli import all_rules, main
+from lessonlens.server.cli import main
+from lessonlens.server.cli.common import all_rules
 from lessonlens.server.workspace.config import find_config
 
 # PY012 (try-in-loop) only applies below Python 3.11; it fires on the `try` of line 4.

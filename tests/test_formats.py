@@ -18,7 +18,8 @@ from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.check.formats import github, json_format, markdown, sarif, text
 from lessonlens.server.check.formats.common import Context
 from lessonlens.server.check.run import CheckReport, FileReport, Location, Reported
-from lessonlens.server.cli import all_rules, main
+from lessonlens.server.cli import main
+from lessonlens.server.cli.common import all_rules
 
 REPO = Path(__file__).resolve().parents[1]
 # Wide characters before the flagged comparison: CJK (3 UTF-8 bytes, 1 UTF-16 unit each) and

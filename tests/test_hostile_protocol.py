@@ -369,10 +369,10 @@ FAULTY = ClientServerConfig(
         sys.executable,
         "-c",
         "import sys\n"
-        "from lessonlens.server.editor import session\n"
+        "from lessonlens.server.editor import visibility\n"
         "def fault(*args, **kwargs):\n"
         "    raise RuntimeError('injected fault')\n"
-        "session._is_test_file = fault\n"
+        "visibility._is_test_file = fault\n"
         "from lessonlens.server.cli import main\n"
         "sys.exit(main(['serve']))\n",
     ],

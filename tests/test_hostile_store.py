@@ -27,15 +27,14 @@ import pytest
 
 from lessonlens.server.learner.progress import (
     DATABASE_NAME,
-    SALT_NAME,
     Event,
     EventKind,
     ProgressStoreError,
     SqliteProgressStore,
-    developer_pseudonym,
-    local_salt,
 )
-from lessonlens.server.team.xapi import LrsError, cursor_file, statement_id, sync
+from lessonlens.server.learner.pseudonym import SALT_NAME, developer_pseudonym, local_salt
+from lessonlens.server.team.lrs import LrsError, cursor_file, sync
+from lessonlens.server.team.statements import statement_id
 
 LESSON = "counter"  # a built-in lesson: showLesson records one lesson_opened event per call
 SHOW = {"command": "lessonlens.showLesson", "arguments": [LESSON]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lessonlens.lessons.catalog import load_skills
+from lessonlens.lessons.skills import load_skills
 from lessonlens.server.learner.mastery import (
     MASTERY,
     BktParams,

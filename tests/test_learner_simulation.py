@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from lessonlens.lessons.catalog import load_skills
+from lessonlens.lessons.skills import load_skills
 from lessonlens.server.learner.mastery import (
     MASTERY,
     Treatment,

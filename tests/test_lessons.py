@@ -12,16 +12,10 @@ import pytest
 
 from lessonlens.analyzers import language_for_id
 from lessonlens.analyzers.engine import rule_set
-from lessonlens.lessons.catalog import (
-    MAX_PROSE_WORDS,
-    LessonParseError,
-    builtin_folder,
-    cross_check,
-    load_catalog,
-    load_skills,
-    parse_lesson,
-)
+from lessonlens.lessons.catalog import MAX_PROSE_WORDS, builtin_folder, cross_check, load_catalog
 from lessonlens.lessons.languages import ExampleError, lesson_language
+from lessonlens.lessons.lesson_file import LessonParseError, parse_lesson
+from lessonlens.lessons.skills import load_skills
 from lessonlens.model_runtime.related import lesson_texts
 
 PYTHON = language_for_id("python")

@@ -28,7 +28,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
 from lessonlens.analyzers import AnalysisOptions, Finding, analyze, language_for_id
-from lessonlens.lessons.catalog import Lesson, load_catalog
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.workspace.config import find_config
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")

@@ -22,7 +22,8 @@ from samples import RELATED, RELATED_LESSON, RELATED_UNIT, WALKER
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.languages import language_for_id
-from lessonlens.lessons.catalog import load_catalog, load_skills
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.skills import load_skills
 from lessonlens.model_runtime import build as model_build
 from lessonlens.model_runtime.encoder import (
     CPU,

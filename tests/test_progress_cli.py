@@ -25,8 +25,8 @@ from lessonlens.server.learner.progress import (
     EventKind,
     SqliteProgressStore,
     default_data_dir,
-    developer_pseudonym,
 )
+from lessonlens.server.learner.pseudonym import developer_pseudonym
 
 CATALOG = load_catalog()
 NOW = time.time()

@@ -22,17 +22,19 @@ import pytest
 
 from lessonlens.server.learner.progress import (
     DATABASE_NAME,
-    SCHEMA_VERSION,
     Event,
     EventKind,
     ProgressStoreError,
     SqliteProgressStore,
     default_data_dir,
+)
+from lessonlens.server.learner.pseudonym import (
     developer_pseudonym,
     local_salt,
     pseudonym,
     repository_id,
 )
+from lessonlens.server.learner.schema import SCHEMA_VERSION
 
 DEV = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"

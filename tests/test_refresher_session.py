@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lessonlens.lessons.catalog import load_skills
+from lessonlens.lessons.skills import load_skills
 from lessonlens.server.editor.session import Session
 from lessonlens.server.learner.coach import Coach
 from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore

@@ -7,12 +7,9 @@ import textwrap
 
 import pytest
 
-from lessonlens.lessons.catalog import (
-    LessonParseError,
-    RefresherQuestion,
-    load_catalog,
-    parse_lesson,
-)
+from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.lesson import RefresherQuestion
+from lessonlens.lessons.lesson_file import LessonParseError, parse_lesson
 from lessonlens.server.learner.progress import Event, EventKind
 from lessonlens.server.learner.refreshers import Refresher, RefresherSchedule, refresher_for
 

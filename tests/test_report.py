@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lessonlens.lessons.catalog import Catalog, load_catalog, load_skills
+from lessonlens.lessons.catalog import Catalog, load_catalog
+from lessonlens.lessons.skills import load_skills
 from lessonlens.server.cli import main
 from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
 from lessonlens.server.team.figures import team_report

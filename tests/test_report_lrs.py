@@ -18,15 +18,9 @@ from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
 from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
 from lessonlens.server.team.figures import team_report
+from lessonlens.server.team.lrs import fetch_events, sync
 from lessonlens.server.team.report import render_html
-from lessonlens.server.team.xapi import (
-    NOT_SENT,
-    EventListStore,
-    event_of,
-    fetch_events,
-    statement,
-    sync,
-)
+from lessonlens.server.team.statements import NOT_SENT, EventListStore, event_of, statement
 
 TEAM = DEVELOPERS[:6]
 

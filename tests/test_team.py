@@ -20,12 +20,8 @@ from click.testing import CliRunner
 
 from lessonlens.lessons.catalog import load_catalog
 from lessonlens.server.cli import main
-from lessonlens.server.learner.progress import (
-    Event,
-    EventKind,
-    SqliteProgressStore,
-    developer_pseudonym,
-)
+from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
+from lessonlens.server.learner.pseudonym import developer_pseudonym
 from lessonlens.server.team.figures import gap_analysis, team_report
 from lessonlens.server.team.matrix import Matrix, SkillTarget, parse_matrix
 from lessonlens.server.workspace.config import ConfigError, find_config

@@ -25,7 +25,7 @@ from test_report import NOW, RARE, _team_events
 
 from lessonlens.server.cli import main
 from lessonlens.server.learner.progress import SqliteProgressStore
-from lessonlens.server.team.figures import team_rows
+from lessonlens.server.team.exports import team_rows
 
 MATRIX = """
 [tool.lessonlens.matrix]

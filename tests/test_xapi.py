@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.team.xapi import STATEMENT_NAMESPACE, LrsError, statement, statement_id, sync
+from lessonlens.server.team.lrs import LrsError, sync
+from lessonlens.server.team.statements import STATEMENT_NAMESPACE, statement, statement_id
 
 HOME = "https://example.org/developers"
 USER, PASSWORD = "lessonlens", "not-a-real-secret"
@@ -283,7 +284,7 @@ def test_sync_command(ralph: Ralph, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     from click.testing import CliRunner
 
     from lessonlens.server.cli import main
-    from lessonlens.server.learner.progress import developer_pseudonym
+    from lessonlens.server.learner.pseudonym import developer_pseudonym
 
     monkeypatch.setenv("LESSONLENS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("LESSONLENS_LRS_USERNAME", USER)

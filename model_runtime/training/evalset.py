@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from lessonlens.analyzers import parsing
-from lessonlens.analyzers.engine import AnalysisOptions, analyze_tree
+from lessonlens.analyzers.engine import AnalysisOptions
+from lessonlens.analyzers.facade import Selection, analyse
 from lessonlens.analyzers.languages import language_for_id
 from lessonlens.analyzers.model import CodeUnit
 from lessonlens.lessons.catalog import load_catalog
@@ -58,15 +58,15 @@ def load_items(path: Path = DEFAULT_PATH) -> list[Item]:
     """The labelled units, each read as `check --related` and the editor read it."""
     spec = language_for_id("python")
     assert spec is not None and spec.code_units is not None
-    parser = parsing.new_parser(parsing.language(spec.grammar))
     gates = Applicability(load_catalog([]).lessons.values(), spec)
     options = AnalysisOptions()
     items = []
     for entry in yaml.safe_load(path.read_text("utf-8")):
         source = textwrap.dedent(entry["code"]).encode()
-        tree = parsing.parse(parser, source)
-        analysis = analyze_tree(tree, source, spec, options)
-        units, verdicts = document_units(gates, spec, tree.root_node, source, analysis)
+        # The default rules, as a project with no selection of its own sees them.
+        analysed = analyse(source, spec, options).narrowed(Selection())
+        analysis = analysed.analysis
+        units, verdicts = document_units(gates, analysed)
         if not units:
             raise ValueError(f"{entry['id']}: no code unit in its code")
         # The excerpt's own unit: the outermost one (a class, not its methods).

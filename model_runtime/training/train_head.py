@@ -114,13 +114,12 @@ SKIP_PARTS = {"test", "tests", "idlelib", "lib2to3", "torch"}
 
 def mine(exclude: Sequence[Item]) -> tuple[list[tuple[str, str]], list[str]]:
     """(line pair, lesson id) where a rule fires, and line pairs where none does."""
-    from lessonlens.analyzers import parsing
-    from lessonlens.analyzers.engine import AnalysisOptions, analyze_tree, rule_set, valid_utf8
+    from lessonlens.analyzers.engine import AnalysisOptions, valid_utf8
+    from lessonlens.analyzers.facade import Selection, analyse
     from lessonlens.analyzers.languages import language_for_id
 
     spec = language_for_id("python")
     assert spec is not None
-    parser = parsing.new_parser(rule_set(spec).grammar)
     # 3.10: rules gated on the target version (a try block in a loop) speak too.
     options = AnalysisOptions(language_options={"target-python": (3, 10)})
     seen = {
@@ -144,7 +143,7 @@ def mine(exclude: Sequence[Item]) -> tuple[list[tuple[str, str]], list[str]]:
                 continue
             if len(data) > 300_000:
                 continue
-            analysis = analyze_tree(parsing.parse(parser, data), data, spec, options)
+            analysis = analyse(data, spec, options).selected(Selection())
             lines = [line.strip() for line in data.decode("utf-8", "replace").split("\n")]
             fired: set[int] = set()
             for finding in analysis.findings:
@@ -357,7 +356,8 @@ def index_scores(
     Columns are the sorted lesson ids and the sorted skill ids. ``gated``: as the product scores
     them, -1 for a lesson whose `applies-if` / `satisfied-if` gates rule it out for the unit.
     """
-    from lessonlens.lessons.catalog import load_catalog, load_skills
+    from lessonlens.lessons.catalog import load_catalog
+    from lessonlens.lessons.skills import load_skills
     from lessonlens.model_runtime.related import LessonIndex, embed_units
 
     index = LessonIndex(model, list(load_catalog([]).lessons.values()), load_skills())

@@ -26,11 +26,13 @@ import stat
 import tempfile
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lessonlens.analyzers import Analysis, Finding, Fix, Problem, analyze, language_for_path
+from lessonlens.analyzers import Analysis, Finding, Fix, Problem, language_for_path
+from lessonlens.analyzers.facade import Skipped, Source, analyse, prepare
+from lessonlens.analyzers.languages import LanguageSpec
 from lessonlens.server.check.run import (
     CheckOptions,
     CheckReport,
@@ -40,9 +42,8 @@ from lessonlens.server.check.run import (
     file_options,
     file_report,
     keep_changed,
-    unfiltered,
 )
-from lessonlens.server.workspace.sources import Skipped, Source, read_source
+from lessonlens.server.workspace.sources import read_source
 
 # Ruff stops after 100 iterations; a handful is what real overlaps need, and each pass costs a
 # full analysis of the file.
@@ -123,16 +124,16 @@ def fix_file(
     spec = language_for_path(path)
     if spec is None:
         return None
-    read = read_source(path, options.max_file_size, spec.decode)
+    read = read_source(path, options.max_file_size, spec)
     if isinstance(read, Skipped) or read.transformed:
         return None
     lines = None if changed is None or -1 in changed else set(changed)
-    analysed = unfiltered(file_options(options, path))
-    analysis = analyze(read.data, spec, analysed)
+    analysed = file_options(options, path)
+    analysis = analyse(read.data, spec, analysed).analysis
 
     def report(source: Source, analysis: Analysis, lines: set[int] | None) -> FileReport:
         found = drop_skills(
-            file_report(path, display, source, analysis, options.analysis), silenced
+            file_report(path, display, source, analysis, options.selection), silenced
         )
         return found if changed is None else keep_changed(found, {-1} if lines is None else lines)
 
@@ -151,11 +152,11 @@ def fix_file(
         data = _apply(source.data, edits)
         if data == source.data:
             break
-        after = analyze(data, spec, analysed)
+        after = analyse(data, spec, analysed).analysis
         why = None
         if _new_errors(source.data, analysis, data, after):
             why = "they would leave code that does not parse"
-        elif not _reads_back(data, spec.decode):
+        elif not _reads_back(data, spec):
             why = "the file's declared encoding cannot hold the new text"
         if why is not None:
             names = ", ".join(sorted({r.finding.rule_id for r, _ in chosen}))
@@ -209,14 +210,14 @@ def _apply(data: bytes, edits: Sequence[tuple[int, int, bytes]]) -> bytes:
     return data
 
 
-def _reads_back(data: bytes, decode: Callable[[bytes], tuple[str, str | None]]) -> bool:
+def _reads_back(data: bytes, spec: LanguageSpec) -> bool:
     """Whether the file, read as ``check`` reads it (its language's decoding), gives these bytes.
 
     A Python file that declares latin-1 (a PEP 263 cookie) but holds only ASCII is analysed as
     its own bytes; a fix that brought in a non-ASCII character would turn it into something else.
     """
-    text, notice = decode(data)
-    return notice is None and text.encode("utf-8", "surrogatepass") == data
+    read = prepare(data, spec)
+    return isinstance(read, Source) and read.notice is None and not read.transformed
 
 
 def _error_texts(data: bytes, analysis: Analysis) -> Counter[bytes]:

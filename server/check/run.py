@@ -21,20 +21,12 @@ from typing import Any
 import platformdirs
 
 from lessonlens import __version__
-from lessonlens.analyzers import (
-    Analysis,
-    AnalysisOptions,
-    Finding,
-    Problem,
-    analyze,
-    language_for_path,
-)
-from lessonlens.analyzers.engine import EVERY_RULE, rule_selected, rule_set
+from lessonlens.analyzers import Analysis, AnalysisOptions, Finding, Problem, language_for_path
+from lessonlens.analyzers.facade import Selection, Skipped, Source, analyse
 from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
-from lessonlens.analyzers.model import Rule
 from lessonlens.server.workspace.analysis_cache import AnalysisCache
 from lessonlens.server.workspace.config import DEFAULT_EXCLUDE
-from lessonlens.server.workspace.sources import Skipped, Source, read_source
+from lessonlens.server.workspace.sources import read_source
 
 
 @dataclass(frozen=True)
@@ -95,6 +87,8 @@ class CheckReport:
 @dataclass(frozen=True)
 class CheckOptions:
     analysis: AnalysisOptions = field(default_factory=AnalysisOptions)
+    # Which rules' findings are reported (every rule is analysed, and cached, whatever it is).
+    selection: Selection = field(default_factory=Selection)
     jobs: int = 1
     use_cache: bool = True
     cache_dir: Path | None = None
@@ -231,22 +225,22 @@ def _analyse_one(
     spec = language_for_path(path)
     if spec is None:
         return FileReport(display, skipped="skipped: unknown language"), False
-    read = read_source(path, options.max_file_size, spec.decode)
+    read = read_source(path, options.max_file_size, spec)
     if isinstance(read, Skipped):
         return FileReport(display, skipped=read.reason), False
-    source: Source = read
     hit = False
     analysis = None
     analysed = file_options(options, path)
-    key = cache_key(source.data, spec, analysed) if store is not None else ""
+    key = cache_key(read.data, spec, analysed) if store is not None else ""
     if store is not None:
-        analysis = store.get(key, len(source.data))
+        analysis = store.get(key, len(read.data))
         hit = analysis is not None
     if analysis is None:
-        analysis = analyze(source.data, spec, unfiltered(analysed))
+        # Every rule, whatever is selected: one cached result serves every selection.
+        analysis = analyse(read.data, spec, analysed).analysis
         if store is not None:
             store.set(key, analysis)
-    return file_report(path, display, source, analysis, options.analysis), hit
+    return file_report(path, display, read, analysis, options.selection), hit
 
 
 def file_options(options: CheckOptions, path: Path) -> AnalysisOptions:
@@ -260,16 +254,8 @@ def file_options(options: CheckOptions, path: Path) -> AnalysisOptions:
     return replace(options.analysis, test_code=is_test_path(relative))
 
 
-def unfiltered(options: AnalysisOptions) -> AnalysisOptions:
-    """The options to analyse with: every rule, so that one cached result serves every selection.
-
-    Selection is applied afterwards, in ``file_report``.
-    """
-    return replace(options, select=(EVERY_RULE,), ignore=())
-
-
 def file_report(
-    path: Path, display: str, source: Source, analysis: Analysis, options: AnalysisOptions
+    path: Path, display: str, source: Source, analysis: Analysis, selection: Selection
 ) -> FileReport:
     """The report of one analysed file: the selected findings, located, and its problems.
 
@@ -284,22 +270,12 @@ def file_report(
         findings=tuple(
             Reported(replace(f, fix=None) if source.transformed else f, locate(source.data, f))
             for f in analysis.findings
-            if _selected(f.rule_id, options)
+            if selection.keeps(f)
         ),
         analysis=analysis,
         problems=tuple(problems),
         source_path=path,
     )
-
-
-def _selected(rule_id: str, options: AnalysisOptions) -> bool:
-    rule = _rules_by_id().get(rule_id)
-    return rule is not None and rule_selected(rule, options.select, options.ignore)
-
-
-@cache
-def _rules_by_id() -> dict[str, Rule]:
-    return {r.id: r for spec in languages() for r in rule_set(spec).rules}
 
 
 _WORKER: dict[str, Any] = {}

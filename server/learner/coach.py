@@ -15,7 +15,6 @@ Events carry ids, names and times only: never source text, identifiers or paths.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections import Counter, defaultdict, deque
@@ -23,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lessonlens.analyzers import Analysis, Finding
-from lessonlens.lessons.catalog import Skill
+from lessonlens.lessons.skills import Skill
 from lessonlens.server.learner.mastery import (
     Learner,
     SkillEstimate,
@@ -33,24 +32,17 @@ from lessonlens.server.learner.mastery import (
     treatment,
     why,
 )
-from lessonlens.server.learner.progress import Event, EventKind, ProgressStore, ProgressStoreError
+from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
 from lessonlens.server.learner.refreshers import RefresherSchedule
+from lessonlens.server.learner.writer import FLUSH_WAIT_S, WRITE_TRY_S, EventWriter
+
+__all__ = ["WRITE_TRY_S", "Coach", "occurrence_keys", "opportunities"]
 
 log = logging.getLogger(__name__)
 
 # New hints a developer is shown per file per hour, at most: a file full of old code should
 # not bury someone in lessons the first time they open it.
 NEW_HINTS_PER_FILE_PER_HOUR = 10
-# The writer retries a write until it is stored, so one try need not wait long for another
-# process's lock; and requests that read the store, which take turns with the writer on its one
-# connection, then wait at most about this long. For the store's ``busy_timeout_s``.
-WRITE_TRY_S = 1.0
-# Between tries: from the first to the most, doubling.
-RETRY_FIRST_S, RETRY_MOST_S = 0.05, 2.0
-# How long a request (the progress view, a sync) waits for queued events to reach the store
-# before reading it, and how long closing waits for the writer: bounded, as every wait.
-FLUSH_WAIT_S = 1.0
-CLOSE_WAIT_S = 3.0
 
 
 def _key_lines(data: bytes) -> list[bytes]:
@@ -140,6 +132,55 @@ class _Seen:
     # The document's language (``LanguageSpec.id``): every event it gives rise to says so.
     language: str = ""
 
+    def settle(
+        self,
+        before: float,
+        rule_skills: Mapping[str, tuple[str, str]],
+        evidence_before: Counter[_Key] | None = None,
+        evidence_skill: Mapping[str, str] | None = None,
+    ) -> list[Opportunity]:
+        """The hints that changed before ``before``, and new good usage.
+
+        Those hints become what was last recorded.
+        """
+        keys = [key for key, since in self.since.items() if since <= before]
+        found = opportunities(
+            Counter({key: self.findings[key] for key in keys}),
+            Counter({key: self.latest[key] for key in keys}),
+            evidence_before if evidence_before is not None else Counter(),
+            self.evidence if evidence_before is not None else Counter(),
+            {**rule_skills, **self.skills},
+            evidence_skill or {},
+            set(),
+        )
+        for key in keys:
+            self.findings[key] = self.latest[key]
+            self.since.pop(key)
+        self.findings = +self.findings
+        return found
+
+
+class HintBudget:
+    """New hints per file and hour: a file full of old code does not bury anyone in lessons."""
+
+    def __init__(self) -> None:
+        self._shown: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
+        self._times: dict[str, deque[float]] = defaultdict(deque)
+
+    def admit(self, uri: str, key: tuple[str, bytes], now: float) -> tuple[bool, bool]:
+        """(whether the hint may show, whether it shows for the first time)."""
+        shown = self._shown[uri]
+        if key in shown:
+            return True, False
+        times = self._times[uri]
+        while times and now - times[0] > 3600:
+            times.popleft()
+        if len(times) >= NEW_HINTS_PER_FILE_PER_HOUR:
+            return False, False
+        times.append(now)
+        shown.add(key)
+        return True, True
+
 
 class Coach:
     def __init__(
@@ -164,8 +205,7 @@ class Coach:
         # Analysis threads observe, the event loop settles and forgets.
         self._seen_lock = threading.Lock()
         self._fixes: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
-        self._shown: dict[str, set[tuple[str, bytes]]] = defaultdict(set)
-        self._new_hint_times: dict[str, deque[float]] = defaultdict(deque)
+        self._budget = HintBudget()
         self._mastered: set[str] = set()
         self._rule_skills: dict[str, tuple[str, str]] = {}
         self._events: list[Event] = []
@@ -178,21 +218,9 @@ class Coach:
         for event in sorted(self._events, key=lambda e: e.time):
             self._learner.apply(event)
         self._estimates = self._learner.snapshots(self.clock())
-        # Events reach the store from a writer thread: with several editor windows writing,
-        # SQLite's lock can take milliseconds, which no request should wait for; and another
-        # process may hold it for long, or the disk fill up, and then the writer keeps the
-        # events and tries again. ``_unwritten`` counts the events queued but not yet stored.
-        self._queue: queue.Queue[list[Event] | None] = queue.Queue()
-        self._writer: threading.Thread | None = None
-        self._unwritten = 0
-        self._written = threading.Condition()
-        self._stopping = threading.Event()
+        # Events reach the store from a writer thread (writer.py), never from a request.
+        self._writer = EventWriter(store, self.on_notice) if store is not None else None
         self._closed = False
-        if store is not None:
-            self._writer = threading.Thread(
-                target=self._write_loop, name="lessonlens-progress", daemon=True
-            )
-            self._writer.start()
         self._mastered = {s for s, e in self._estimates.items() if is_mastered(e)}
         self.refreshers = RefresherSchedule.from_events(self._events)
 
@@ -210,54 +238,13 @@ class Coach:
             **fields,  # type: ignore[arg-type]
         )
 
-    def _write_loop(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            self._write(batch)
-
-    def _write(self, batch: list[Event]) -> None:
-        """Store one batch, trying again until it is stored or the coach closes.
-
-        Batches go in order, one at a time, so a later one never overtakes a waiting one. A
-        failure other than a busy database (disk full, a read-only or vanished file) is told to
-        the developer once per outage: their progress waits in memory meanwhile.
-        """
-        assert self.store is not None
-        delay, told = RETRY_FIRST_S, False
-        while True:
-            try:
-                self.store.record(batch)
-                break
-            except ProgressStoreError as exc:
-                busy = getattr(exc, "busy", False)
-                log.log(
-                    logging.INFO if busy else logging.WARNING, "progress not stored yet: %s", exc
-                )
-                if not busy and not told:
-                    told = True
-                    self.on_notice(
-                        f"lessonlens: your progress cannot be saved right now ({exc}). It is "
-                        "kept and saved as soon as it can be; lost only if the editor closes first."
-                    )
-            except Exception:  # events that can never be stored: retrying would not help
-                log.exception("progress events dropped: %d", len(batch))
-                break
-            if self._stopping.wait(delay):
-                return  # closing: close() says how many events were not written
-            delay = min(delay * 2, RETRY_MOST_S)
-        if told:
-            log.warning("progress stored again after the failure")
-        with self._written:
-            self._unwritten -= len(batch)
-            self._written.notify_all()
-
     def flush(self, timeout: float = FLUSH_WAIT_S) -> bool:
         """Wait, at most ``timeout`` seconds, until every recorded event is in the store.
 
         False if some are still waiting (another process holds the database, the disk is full):
         a reader then sees the store without them.
         """
-        with self._written:
-            return self._written.wait_for(lambda: self._unwritten == 0, timeout)
+        return self._writer is None or self._writer.flush(timeout)
 
     def close(self) -> None:
         """Record what open documents hold, write what is queued, stop the writer, close.
@@ -270,25 +257,8 @@ class Coach:
         self._closed = True
         for uri in list(self._seen):
             self.forget_document(uri)
-        stopped = True
-        if self._writer is not None and self._writer.is_alive():
-            self._queue.put(None)
-            self._writer.join(timeout=CLOSE_WAIT_S)
-            self._stopping.set()
-            stopped = not self._writer.is_alive()
-        with self._written:
-            unwritten = self._unwritten
-        if unwritten:
-            where = getattr(self.store, "path", "the progress store")
-            log.warning(
-                "%d progress events were not written to %s (it stayed busy or failing): lost",
-                unwritten,
-                where,
-            )
-        # A writer still inside a try holds the store; the process is ending anyway, and SQLite
-        # keeps the file consistent whatever happens to an open connection.
-        if self.store is not None and stopped:
-            self.store.close()
+        if self._writer is not None:
+            self._writer.close()
 
     def record(self, events: list[Event]) -> None:
         """Queue events for the store and update the estimates of the skills they touch."""
@@ -296,9 +266,7 @@ class Coach:
             return
         with self._lock:
             if self._writer is not None:
-                with self._written:
-                    self._unwritten += len(events)
-                self._queue.put(list(events))
+                self._writer.submit(events)
             self._events.extend(events)
             touched = {e.skill_id for e in events}
             # A skill mastered through events of one language is recorded in that language.
@@ -383,20 +351,7 @@ class Coach:
         evidence_skill: Mapping[str, str] | None = None,
     ) -> list[Event]:
         """Events for the hints that changed before ``before``, and for new good usage."""
-        keys = [key for key, since in seen.since.items() if since <= before]
-        found = opportunities(
-            Counter({key: seen.findings[key] for key in keys}),
-            Counter({key: seen.latest[key] for key in keys}),
-            evidence_before if evidence_before is not None else Counter(),
-            seen.evidence if evidence_before is not None else Counter(),
-            {**self._rule_skills, **seen.skills},
-            evidence_skill or {},
-            set(),
-        )
-        for key in keys:
-            seen.findings[key] = seen.latest[key]
-            seen.since.pop(key)
-        seen.findings = +seen.findings
+        found = seen.settle(before, self._rule_skills, evidence_before, evidence_skill)
         events: list[Event] = []
         for opportunity in found:
             kind = opportunity.kind
@@ -506,18 +461,9 @@ class Coach:
 
         Hints already shown always are; new ones are rate limited per file and hour.
         """
-        key = (finding.rule_id, line.strip())
-        shown = self._shown[uri]
-        if key in shown:
-            return True
-        now = self.clock()
-        times = self._new_hint_times[uri]
-        while times and now - times[0] > 3600:
-            times.popleft()
-        if len(times) >= NEW_HINTS_PER_FILE_PER_HOUR:
-            return False
-        times.append(now)
-        shown.add(key)
+        admitted, new = self._budget.admit(uri, (finding.rule_id, line.strip()), self.clock())
+        if not new:
+            return admitted
         self.record(
             [
                 self._event(

@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 
-from lessonlens.lessons.catalog import Skill
+from lessonlens.lessons.skills import Skill
 from lessonlens.server.learner.progress import Event, EventKind
 
 MASTERY = 0.95

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lessonlens.lessons.catalog import Catalog, Lesson
+from lessonlens.lessons.catalog import Catalog
+from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.learner.mastery import (
     MASTERY,
     SkillEstimate,

@@ -11,22 +11,18 @@ A database that cannot be read (not a database, or failing ``PRAGMA quick_check`
 never deleted: the developer is told where it went, and a fresh store starts.
 
 Privacy: an event holds ids only (kind, skill, rule, lesson, language), a developer pseudonym and a
-hashed repository id. There is no field for source text, identifiers or file paths, so none can
-reach the database.
+hashed repository id (both from ``pseudonym.py``). There is no field for source text, identifiers
+or file paths, so none can reach the database. The tables and their migrations are ``schema.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
-import hashlib
-import hmac
 import logging
 import math
 import os
-import secrets
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -38,11 +34,17 @@ from typing import Protocol
 
 import platformdirs
 
+from lessonlens.server.learner.schema import (
+    COLUMNS,
+    INSERT,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    user_version,
+)
+
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "progress.sqlite3"
-SALT_NAME = "pseudonym.salt"
-UNKNOWN_EMAIL = "unknown@localhost"
 # How long a writer waits for another process's transaction before giving up. Our transactions
 # last milliseconds, so reaching this means something else holds the database.
 BUSY_TIMEOUT_S = 10.0
@@ -50,10 +52,6 @@ BUSY_TIMEOUT_S = 10.0
 # damaged file aside, migrating: milliseconds). A process stopped while holding the lock file
 # (a debugger, SIGSTOP) would otherwise hang every other lessonlens.
 LOCK_WAIT_S = 5.0
-SALT_BYTES = 32
-# lessonlens writes SALT_BYTES random bytes; a shorter file was truncated or written by hand, and
-# an empty or short key would let anyone with a list of emails recompute the pseudonyms.
-MIN_SALT_BYTES = 16
 
 
 class EventKind(enum.Enum):
@@ -143,38 +141,6 @@ class WriteFailed(ProgressStoreError):
         self.busy = busy
 
 
-# Ordered migrations: entry N (0-based) takes a database from schema version N to N + 1, and
-# PRAGMA user_version records the version reached. Only ever append: a released migration is
-# history that existing files have already gone through.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    # v1: the events. `seq` (the rowid) keeps insertion order for events with equal times; `id`
-    # is UNIQUE so that a retried batch does not duplicate.
-    (
-        """
-        CREATE TABLE events (
-            seq INTEGER PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
-            kind TEXT NOT NULL,
-            developer TEXT NOT NULL,
-            skill_id TEXT NOT NULL,
-            time REAL NOT NULL,
-            rule_id TEXT,
-            lesson_id TEXT,
-            language TEXT NOT NULL,
-            repository TEXT,
-            correct INTEGER
-        )
-        """,
-        "CREATE INDEX events_by_skill ON events (developer, skill_id, time)",
-    ),
-    # v2: the learner reads all of a developer's events in time order; without this index SQLite
-    # sorts them in a temporary b-tree on every read.
-    ("CREATE INDEX events_by_time ON events (developer, time)",),
-)
-SCHEMA_VERSION = len(_MIGRATIONS)
-
-_COLUMNS = "id, kind, developer, skill_id, time, rule_id, lesson_id, language, repository, correct"
-_INSERT = f"INSERT OR IGNORE INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _KINDS = {kind.value: kind for kind in EventKind}
 # SQLite's primary result codes that mean "this file is damaged", as opposed to busy, locked,
 # read-only or unreadable (permissions), which are not reasons to move a file aside.
@@ -224,7 +190,7 @@ class SqliteProgressStore:
         rows = [_row(event) for event in events]  # validate all before writing any
         try:
             with self._lock, self._transaction() as connection:
-                connection.executemany(_INSERT, rows)
+                connection.executemany(INSERT, rows)
         except sqlite3.DatabaseError as error:
             # Busy, locked, full, read-only, an I/O error, damage found mid-session: nothing was
             # written, and a later try may succeed (another process may move a damaged file
@@ -244,7 +210,7 @@ class SqliteProgressStore:
         if since is not None:
             where.append("time >= ?")
             params.append(since)
-        query = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY time, seq"
+        query = f"SELECT {COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY time, seq"
         with self._lock:
             rows: list[_Row] = self._current().execute(query, params).fetchall()
         found: list[Event] = []
@@ -424,18 +390,18 @@ def _damage(connection: sqlite3.Connection) -> str | None:
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
-    version = _user_version(connection)
+    version = user_version(connection)
     if version == SCHEMA_VERSION:
         return
     connection.execute("BEGIN IMMEDIATE")
     try:
-        version = _user_version(connection)  # another process may have migrated meanwhile
+        version = user_version(connection)  # another process may have migrated meanwhile
         if version > SCHEMA_VERSION:
             raise ProgressStoreError(
                 f"{path} was written by a newer lessonlens (schema version {version}; this one "
                 f"knows up to {SCHEMA_VERSION}). Upgrade lessonlens to use it."
             )
-        for statements in _MIGRATIONS[version:]:
+        for statements in MIGRATIONS[version:]:
             for statement in statements:
                 connection.execute(statement)
         # PRAGMA takes no parameters; SCHEMA_VERSION is our own integer.
@@ -453,7 +419,7 @@ def _check_columns(connection: sqlite3.Connection, path: Path) -> None:
     Another tool's, or one changed by hand: refused once, rather than failing every read and write.
     """
     present = {str(row[1]) for row in connection.execute("PRAGMA table_info(events)")}
-    missing = sorted(set(_COLUMNS.split(", ")) - present)
+    missing = sorted(set(COLUMNS.split(", ")) - present)
     if missing:
         raise ProgressStoreError(
             f"{path} is not a lessonlens progress database (its events table has no "
@@ -468,11 +434,6 @@ def _text(data: bytes) -> str | bytes:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data
-
-
-def _user_version(connection: sqlite3.Connection) -> int:
-    version: int = connection.execute("PRAGMA user_version").fetchone()[0]
-    return version
 
 
 def _row(event: Event) -> _Row:
@@ -572,100 +533,3 @@ else:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def pseudonym(email: str, salt: bytes) -> str:
-    """HMAC-SHA256 of the email (trimmed, lower-cased), hex, first 32 characters.
-
-    Case is folded because one person's git configs often spell the same address differently.
-    Without the salt the pseudonym cannot be tested against a list of known addresses.
-    """
-    digest = hmac.new(salt, email.strip().lower().encode("utf-8"), hashlib.sha256)
-    return digest.hexdigest()[:32]
-
-
-def local_salt(data_dir: Path) -> bytes:
-    """The random salt of this machine, created on first use, readable by its owner only (0600).
-
-    Processes race to create it on first start; all must end up with the same salt, so the salt
-    is written completely to a temporary file and then linked into place, which fails if another
-    process got there first, and then that one's salt is used.
-    """
-    target = data_dir / SALT_NAME
-    with contextlib.suppress(FileNotFoundError):
-        return _checked_salt(target, target.read_bytes())
-    data_dir.mkdir(parents=True, exist_ok=True)
-    temporary = data_dir / f"{SALT_NAME}.{os.getpid()}.{secrets.token_hex(4)}"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(SALT_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, target)
-        except FileExistsError:
-            pass
-        except OSError:  # a file system without hard links
-            if not target.exists() or not target.read_bytes():
-                temporary.replace(target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-    return _checked_salt(target, target.read_bytes())
-
-
-def _checked_salt(path: Path, salt: bytes) -> bytes:
-    """The salt, or an error that says how to recover: never a short key, never a silent reset.
-
-    Replacing a damaged salt quietly would orphan the developer's history without a word; using
-    it would make every pseudonym recomputable from a list of emails.
-    """
-    if len(salt) < MIN_SALT_BYTES:
-        raise ProgressStoreError(
-            f"{path} holds {len(salt)} bytes, too few for the salt of your pseudonym (lessonlens "
-            f"writes {SALT_BYTES}): it was truncated or replaced. Delete it to start a new "
-            "pseudonym; progress recorded under the old one stays under the old one."
-        )
-    return salt
-
-
-def _git_email(repo_root: Path | None) -> str | None:
-    # `git config user.email` in the repository sees its local config, then the global one; the
-    # explicit --global read is for a folder that is not a repository git will read (missing,
-    # or owned by someone else: "dubious ownership").
-    attempts: list[tuple[list[str], Path | None]] = []
-    if repo_root is not None and repo_root.is_dir():
-        attempts.append((["git", "config", "user.email"], repo_root))
-    attempts.append((["git", "config", "--global", "user.email"], None))
-    for command, folder in attempts:
-        try:
-            found = subprocess.run(
-                command, cwd=folder, capture_output=True, text=True, timeout=5, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):  # git missing or hanging
-            return None
-        email = found.stdout.strip()
-        if found.returncode == 0 and email:
-            return email
-    return None
-
-
-def developer_pseudonym(repo_root: Path | None, team_salt: str | None, data_dir: Path) -> str:
-    """The developer's pseudonym: their git email, HMAC'd with the team salt or the local one.
-
-    With a team salt every machine of one developer agrees, so a team can merge shared progress;
-    with the local salt the pseudonym is stable on this machine only.
-    """
-    if team_salt is not None and not team_salt.strip():
-        raise ProgressStoreError("the project's team-salt is empty: set it to the team's secret")
-    salt = team_salt.encode("utf-8") if team_salt else local_salt(data_dir)
-    return pseudonym(_git_email(repo_root) or UNKNOWN_EMAIL, salt)
-
-
-def repository_id(repo_root: Path | None, salt: bytes) -> str | None:
-    """An HMAC of the repository's resolved path: tells repositories apart, never names one."""
-    if repo_root is None:
-        return None
-    digest = hmac.new(salt, os.fsencode(repo_root.resolve()), hashlib.sha256)
-    return digest.hexdigest()[:32]

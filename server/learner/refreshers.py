@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler
 
-from lessonlens.lessons.catalog import Lesson
+from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.learner.progress import Event, EventKind
 
 # Retrievability only ever drops below any target short of 1, but a card whose stability has

@@ -1,20 +1,24 @@
 """The baseline: a starting profile for each developer from the code they already committed.
 
-``lessonlens baseline`` walks a branch's first-parent history, oldest first, analyses the old and
-new versions of every changed Python file, and turns the difference into the same events the
-coach records while someone edits (server/coach.py): a finding that appears is an anti-pattern
-introduced, one that disappears is fixed, new good usage is skill evidence, and each skill counts
-at most once per commit. Each commit is credited to its author (pseudonymised as in the store) at
-its author time.
+``lessonlens baseline`` walks every commit reachable from a branch that is not a merge, oldest
+first, diffs each against its first parent, analyses the old and new versions of every changed
+file in a registered language, and turns the difference into the same events the coach records
+while someone edits (server/learner/coach.py): a finding that appears is an anti-pattern
+introduced, one that disappears is fixed, new good usage is skill evidence, and each skill
+counts at most once per commit. Each commit is credited to its author (pseudonymised as in the
+store) at its author time. Merges are skipped: a merge's diff against its first parent is the
+merged branch's work, whose own commits are walked and credited to their authors.
 
-Speed: one ``git cat-file --batch`` process serves every blob, and analyses are cached by blob
-id, because the new version of a file in one commit is the old version in the next change to it.
-The per-commit ``git diff-tree`` uses ``--raw`` (``--name-status`` plus the blob ids) for that
-cache.
+Speed: commits are analysed in chunks of consecutive commits on worker processes, one per core;
+in each worker one ``git diff-tree --stdin`` lists a chunk's changes and one ``git cat-file
+--batch`` process serves every blob, and analyses are cached by blob id, because the new version
+of a file in one commit is the old version in the next change to it.
 
-Resuming: events are written in batches of whole commits, each batch followed by the cursor (the
-last commit written, per repository id). Event ids are derived from commit, path, kind and key,
-so a run that stops between the two (or a re-run over the same history) stores nothing twice.
+Resuming: events are written in batches of whole commits, in the walk's order, each batch
+followed by the cursor: the tip of the last complete walk per repository id (a later run walks
+only what that tip does not reach) and the commits an unfinished walk has done. Event ids are
+derived from commit, path, kind and key, so a run that stops between the two (or a re-run over
+the same history) stores nothing twice.
 
 Deleted files are no evidence: removing a module says nothing about its idioms.
 """
@@ -28,22 +32,19 @@ import subprocess
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from lessonlens.analyzers import AnalysisOptions, LanguageSpec, analyze, language_for_path
+from lessonlens.analyzers import AnalysisOptions, LanguageSpec, language_for_path
+from lessonlens.analyzers.engine import UnitCache
+from lessonlens.analyzers.facade import Selection, Skipped, analyse, prepare
 from lessonlens.analyzers.languages import is_test_path
 from lessonlens.server.learner.coach import occurrence_keys, opportunities
-from lessonlens.server.learner.progress import (
-    UNKNOWN_EMAIL,
-    Event,
-    EventKind,
-    ProgressStore,
-    local_salt,
-    pseudonym,
-    repository_id,
-)
+from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
+from lessonlens.server.learner.pseudonym import UNKNOWN_EMAIL, local_salt, pseudonym, repository_id
 from lessonlens.server.workspace.config import Config
 
 CURSOR_NAME = "baseline-cursors.json"
@@ -53,9 +54,13 @@ EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://lessonlens.dev/baselin
 # Commits per store transaction (and cursor write): large enough that SQLite's commit cost
 # vanishes, small enough that an interrupt loses seconds of work at most.
 BATCH_COMMITS = 200
+# Consecutive commits per worker task (see ``_chunks``).
+CHUNK_MIN, CHUNK_MAX = 16, 256
 # Analyses kept by blob id. A blob is usually needed again soon (the next change to the file),
 # so a modest cache catches nearly every repeat.
 CACHE_BLOBS = 4096
+# Files whose pieces' analyses are kept (a ``UnitCache`` each), most recently changed first.
+CACHE_PATHS = 256
 _EMPTY_TREE_PARENT = ""
 _REGULAR = ("100644", "100755")
 _NO_BLOB = "0" * 40
@@ -76,6 +81,8 @@ class BaselineSummary:
     complete: bool = False
     # Commits already processed by an earlier run and skipped.
     resumed: int = 0
+    # Distinct authors (by email) of the commits in the walk, with events or not.
+    authors: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,12 +131,23 @@ def repository_root(path: Path) -> Path:
     return Path(out)
 
 
-def _commits(repo: Path, branch: str, since: str | None) -> list[_Commit]:
-    args = ["rev-list", "--reverse", "--first-parent", "--format=%x00%P%x00%ae%x00%at"]
+def _tip(repo: Path, branch: str) -> str:
+    try:
+        out = _git(repo, "rev-parse", "--verify", "--end-of-options", f"{branch}^{{commit}}")
+    except BaselineError as exc:
+        raise BaselineError(f"no such branch or revision: {branch} ({exc})") from exc
+    return out.decode("ascii").strip()
+
+
+def _commits(repo: Path, tip: str, walked: str | None, since: str | None) -> list[_Commit]:
+    """Every non-merge commit reachable from ``tip`` and not from ``walked``, oldest first."""
+    args = ["rev-list", "--reverse", "--topo-order", "--no-merges"]
+    args.append("--format=%x00%P%x00%ae%x00%at")
     if since:
         args.append(f"--since={since}")
+    revisions = [tip] if walked is None else [tip, f"^{walked}"]
     # "--" ends the revisions: a branch named like a file is still a branch.
-    out = _git(repo, *args, branch, "--")
+    out = _git(repo, *args, *revisions, "--")
     commits: list[_Commit] = []
     lines = out.split(b"\n")
     for header, data in zip(lines[0::2], lines[1::2], strict=False):
@@ -147,19 +165,36 @@ def _commits(repo: Path, branch: str, since: str | None) -> list[_Commit]:
     return commits
 
 
-def _changes(repo: Path, commit: _Commit) -> list[_Change]:
-    base = ["diff-tree", "--no-commit-id", "-r", "--raw", "-z", "-M"]
-    if commit.parent:
-        out = _git(repo, *base, commit.parent, commit.sha)
-    else:
-        out = _git(repo, *base, "--root", commit.sha)
-    fields = out.split(b"\x00")
-    changes: list[_Change] = []
-    index = 0
-    while index < len(fields) and fields[index].startswith(b":"):
-        old_mode, new_mode, old_blob, new_blob, status = (
-            fields[index][1:].decode("ascii").split(" ")
+def _diffs(repo: Path, commits: list[_Commit]) -> dict[str, list[_Change]]:
+    """Each commit's changes against its first parent, from one ``git diff-tree --stdin``."""
+    if not commits:
+        return {}
+    try:
+        done = subprocess.run(
+            ["git", "diff-tree", "--stdin", "-r", "--raw", "-z", "-M", "--root"],
+            cwd=repo,
+            input="".join(f"{c.sha}\n" for c in commits).encode("ascii"),
+            capture_output=True,
+            check=False,
         )
+    except OSError as exc:
+        raise BaselineError(f"cannot run git: {exc}") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise BaselineError(f"git diff-tree failed: {message}")
+    changes: dict[str, list[_Change]] = {}
+    current: list[_Change] = []
+    fields = done.stdout.split(b"\x00")
+    index = 0
+    while index < len(fields):
+        field_ = fields[index]
+        if not field_.startswith(b":"):
+            # A commit's id starts its changes (a commit without any has no line at all).
+            if field_:
+                current = changes.setdefault(field_.decode("ascii").strip(), [])
+            index += 1
+            continue
+        old_mode, new_mode, old_blob, new_blob, status = field_[1:].decode("ascii").split(" ")
         kind = status[0]
         paths = 2 if kind in "RC" else 1
         names = [
@@ -171,11 +206,11 @@ def _changes(repo: Path, commit: _Commit) -> list[_Change]:
         if old_mode not in _REGULAR:
             old_blob = _NO_BLOB
         if kind in "RC":
-            changes.append(_Change(kind, old_blob, new_blob, names[0], names[1]))
+            current.append(_Change(kind, old_blob, new_blob, names[0], names[1]))
         elif kind in "MT":
-            changes.append(_Change(kind, old_blob, new_blob, names[0], names[0]))
+            current.append(_Change(kind, old_blob, new_blob, names[0], names[0]))
         elif kind == "A":
-            changes.append(_Change(kind, None, new_blob, None, names[0]))
+            current.append(_Change(kind, None, new_blob, None, names[0]))
         # D: a deleted file is no evidence about anyone's idioms.
     return changes
 
@@ -233,14 +268,10 @@ class _Blobs:
 
 def _source(raw: bytes, spec: LanguageSpec) -> bytes | None:
     """UTF-8 text to analyse, or None for a binary or undecodable blob (as ``check`` skips)."""
-    if b"\x00" in raw[:8192]:
+    read = prepare(raw, spec)
+    if isinstance(read, Skipped) or read.notice is not None:
         return None
-    text, notice = spec.decode(raw)
-    if notice is not None:
-        return None
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.encode("utf-8", "surrogatepass")
+    return read.data
 
 
 class _Analyser:
@@ -248,9 +279,16 @@ class _Analyser:
         self._blobs = blobs
         self._max_size = config.max_file_size
         self._options = AnalysisOptions(language_options=config.language_options)
+        # The project's own selection, as ``check`` and the editor apply it.
+        self._selection = Selection.layered((config.select, config.ignore))
         self._cache: OrderedDict[tuple[str, str, bool], _Keys | None] = OrderedDict()
+        # Per path, as the editor keeps per document: a commit that changes one function of a
+        # long module re-walks that function only (the result is a fresh analysis's).
+        self._units: OrderedDict[tuple[str, str, bool], UnitCache] = OrderedDict()
 
-    def keys(self, blob: str | None, spec: LanguageSpec, test_code: bool = False) -> _Keys | None:
+    def keys(
+        self, blob: str | None, spec: LanguageSpec, path: str, test_code: bool = False
+    ) -> _Keys | None:
         """The blob's analysis keys; None when it must be skipped (binary, huge, undecodable)."""
         if blob is None or set(blob) == {"0"}:
             return _NO_KEYS
@@ -260,14 +298,20 @@ class _Analyser:
             return self._cache[cache_key]
         raw = self._blobs.read(blob, self._max_size)
         data = None if raw is None else _source(raw, spec)
-        keys = None if data is None else self._analyse(data, spec, test_code)
+        keys = None if data is None else self._analyse(data, spec, path, test_code)
         self._cache[cache_key] = keys
         if len(self._cache) > CACHE_BLOBS:
             self._cache.popitem(last=False)
         return keys
 
-    def _analyse(self, data: bytes, spec: LanguageSpec, test_code: bool) -> _Keys:
-        analysis = analyze(data, spec, replace(self._options, test_code=test_code))
+    def _analyse(self, data: bytes, spec: LanguageSpec, path: str, test_code: bool) -> _Keys:
+        where = (path, spec.id, test_code)
+        units = self._units.pop(where, None) or UnitCache()
+        self._units[where] = units
+        if len(self._units) > CACHE_PATHS:
+            self._units.popitem(last=False)
+        options = replace(self._options, test_code=test_code)
+        analysis = analyse(data, spec, options, units=units).selected(self._selection)
         lines = data.split(b"\n")
         return _Keys(
             occurrence_keys(((f.rule_id, f.span.start_row) for f in analysis.findings), lines),
@@ -317,8 +361,9 @@ def _commit_events(
         # A file renamed into this language had no code of it before.
         # Paths in history are relative to the repository's root.
         test_code = is_test_path(change.path)
-        before = analyser.keys(change.old_blob if old_spec == spec else None, spec, test_code)
-        after = analyser.keys(change.new_blob, spec, test_code)
+        old_blob = change.old_blob if old_spec == spec else None
+        before = analyser.keys(old_blob, spec, change.old_path or change.path, test_code)
+        after = analyser.keys(change.new_blob, spec, change.path, test_code)
         if before is None or after is None:
             continue  # one side unreadable: a diff against nothing would invent events
         files += 1
@@ -346,23 +391,101 @@ def _commit_events(
     return events, files
 
 
-def _read_cursors(path: Path) -> dict[str, str]:
+@dataclass(frozen=True)
+class _Cursor:
+    """Where a repository's walks stand.
+
+    The tip of the last complete walk, and what an unfinished walk has done since.
+    """
+
+    walked: str | None = None
+    done: frozenset[str] = frozenset()
+
+
+def _is_sha(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) in (40, 64)
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def _read_cursors(path: Path) -> dict[str, _Cursor]:
+    """The cursors file, read as untrusted.
+
+    Anything malformed is no cursor (the event ids keep a walk from scratch idempotent). A
+    cursor from before every commit was walked (a bare commit id) is no cursor either: that
+    walk skipped merged branches' commits.
+    """
     try:
         loaded = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(loaded, dict):
         return {}
-    return {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, str)}
+    cursors = {}
+    for repository, value in loaded.items():
+        if not isinstance(repository, str) or not isinstance(value, dict):
+            continue
+        walked = value.get("walked")
+        done = value.get("done")
+        if (walked is None or _is_sha(walked)) and isinstance(done, list):
+            cursors[repository] = _Cursor(walked, frozenset(d for d in done if _is_sha(d)))
+    return cursors
 
 
-def _write_cursor(path: Path, repository: str, commit: str) -> None:
+def _write_cursor(path: Path, repository: str, cursor: _Cursor) -> None:
     cursors = _read_cursors(path)
-    cursors[repository] = commit
+    cursors[repository] = cursor
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(cursors, indent=2, sort_keys=True), "utf-8")
+    text = {r: {"walked": c.walked, "done": sorted(c.done)} for r, c in cursors.items()}
+    temporary.write_text(json.dumps(text, indent=1, sort_keys=True), "utf-8")
     temporary.replace(path)  # atomic: a reader sees the old cursors or the new, never half
+
+
+# A worker's own git processes and blob cache (one per process; the walk's order decides
+# nothing in a worker, which only analyses the chunks it is given).
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(root: Path, config: Config, salt: bytes, repository: str) -> None:
+    blobs = _Blobs(root)
+    _WORKER.update(
+        root=root,
+        blobs=blobs,
+        analyser=_Analyser(blobs, config),
+        salt=salt,
+        repository=repository,
+        pseudonyms={},
+    )
+
+
+def _chunk_events(commits: list[_Commit]) -> list[tuple[str, list[Event], int]]:
+    """(commit, its events, files analysed) for consecutive commits, in order."""
+    diffs = _diffs(_WORKER["root"], commits)
+    pseudonyms: dict[str, str] = _WORKER["pseudonyms"]
+    found = []
+    for commit in commits:
+        email = commit.email.lower()
+        developer = pseudonyms.get(email)
+        if developer is None:
+            developer = pseudonyms[email] = pseudonym(commit.email, _WORKER["salt"])
+        events, files = _commit_events(
+            commit, diffs.get(commit.sha, []), _WORKER["analyser"], developer, _WORKER["repository"]
+        )
+        found.append((commit.sha, events, files))
+    return found
+
+
+def _chunks(todo: list[_Commit], jobs: int) -> list[list[_Commit]]:
+    """Runs of consecutive commits for the workers.
+
+    Long enough that a worker's blob cache pays (the next change to a file is often a few
+    commits on), short enough to keep every worker busy.
+    """
+    size = max(CHUNK_MIN, min(CHUNK_MAX, len(todo) // (jobs * 8) or 1))
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 def run_baseline(
@@ -375,12 +498,14 @@ def run_baseline(
     since: str | None = None,
     max_commits: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
 ) -> BaselineSummary:
-    """Walk ``branch`` (default HEAD) of ``repo`` and record each author's evidence in ``store``.
+    """Record in ``store`` each author's evidence from every non-merge commit of ``branch``.
 
-    Continues after the last commit an earlier run recorded for this repository.
-    ``max_commits`` stops after that many new commits (as an interrupt would).
-    ``on_progress(done, total)`` is called after each commit.
+    Continues where an earlier run stopped, and walks only what an earlier complete run did not
+    reach. ``max_commits`` stops after that many new commits (as an interrupt would).
+    ``on_progress(done, total)`` is called after each commit. ``jobs`` worker processes analyse
+    (default: one per core); 1 analyses in this process. ``branch`` defaults to HEAD.
     """
     started = time.perf_counter()
     root = repository_root(repo)
@@ -388,54 +513,73 @@ def run_baseline(
     repository = repository_id(root, salt)
     assert repository is not None
     cursor_path = data_dir / CURSOR_NAME
-    commits = _commits(root, branch or "HEAD", since)
-    cursor = _read_cursors(cursor_path).get(repository)
-    shas = [c.sha for c in commits]
-    start = shas.index(cursor) + 1 if cursor in shas else 0
-    summary = BaselineSummary(resumed=start)
-    todo = commits[start:]
+    tip = _tip(root, branch or "HEAD")
+    cursor = _read_cursors(cursor_path).get(repository, _Cursor())
+    commits = _commits(root, tip, cursor.walked, since)
+    todo = [c for c in commits if c.sha not in cursor.done]
+    summary = BaselineSummary(resumed=len(commits) - len(todo))
+    summary.authors = len({c.email.lower() for c in commits})
     if max_commits is not None:
         todo = todo[:max_commits]
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    chunks = _chunks(todo, jobs)
+    done = set(cursor.done)
     pending: list[Event] = []
-    last_done: str | None = None
-    pseudonyms: dict[str, str] = {}
+    unwritten = 0
 
     def flush() -> None:
-        nonlocal pending, last_done
-        if last_done is None:
+        nonlocal pending, unwritten
+        if not unwritten:
             return
         store.record(pending)  # the events first, then the cursor: a stop between repeats work
-        _write_cursor(cursor_path, repository, last_done)
-        pending, last_done = [], None
+        finished = summary.resumed + summary.commits == len(commits)
+        _write_cursor(
+            cursor_path,
+            repository,
+            _Cursor(tip) if finished else _Cursor(cursor.walked, frozenset(done)),
+        )
+        pending, unwritten = [], 0
 
-    blobs = _Blobs(root)
+    pool: ProcessPoolExecutor | None = None
     try:
-        analyser = _Analyser(blobs, config)
-        for done, commit in enumerate(todo, 1):
-            developer = pseudonyms.get(commit.email.lower())
-            if developer is None:
-                developer = pseudonyms[commit.email.lower()] = pseudonym(commit.email, salt)
-            events, files = _commit_events(
-                commit, _changes(root, commit), analyser, developer, repository
+        results: Iterator[list[tuple[str, list[Event], int]]]
+        if jobs > 1 and len(chunks) > 1:
+            pool = ProcessPoolExecutor(
+                max_workers=min(jobs, len(chunks)),
+                initializer=_start_worker,
+                initargs=(root, config, salt, repository),
             )
+            results = pool.map(_chunk_events, chunks)
+        else:
+            _start_worker(root, config, salt, repository)
+            results = map(_chunk_events, chunks)
+        for chunk in results:
             # Only whole commits reach the batch, so an interrupt never leaves half of one.
-            pending.extend(events)
-            last_done = commit.sha
-            summary.commits += 1
-            summary.files += files
-            summary.events += len(events)
-            if events:
-                summary.developers.add(developer)
-            if done % BATCH_COMMITS == 0:
-                flush()
-            if on_progress is not None:
-                on_progress(start + done, len(commits))
-        summary.complete = start + len(todo) == len(commits)
+            for sha, events, files in chunk:
+                pending.extend(events)
+                done.add(sha)
+                unwritten += 1
+                summary.commits += 1
+                summary.files += files
+                summary.events += len(events)
+                summary.developers.update(e.developer for e in events)
+                if unwritten >= BATCH_COMMITS:
+                    flush()
+                if on_progress is not None:
+                    on_progress(summary.resumed + summary.commits, len(commits))
+        summary.complete = summary.resumed + summary.commits == len(commits)
+        if summary.complete and not unwritten and cursor.walked != tip:
+            _write_cursor(cursor_path, repository, _Cursor(tip))
     finally:
         try:
             flush()
         finally:
-            blobs.close()
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            blobs = _WORKER.pop("blobs", None)
+            if blobs is not None:
+                blobs.close()
+            _WORKER.clear()
             summary.seconds = time.perf_counter() - started
     return summary
 

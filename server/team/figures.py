@@ -1,8 +1,10 @@
 """Team figures: the one definition of every number a team lead is shown.
 
-``lessonlens export --team`` (JSON and CSV) and ``lessonlens report --html`` both show what
-:func:`team_report` returns; ``report.py`` only draws it. The two used to compute their figures
-separately and disagreed; where they did, the definition kept is the one a lead can act on:
+``lessonlens export --team`` (JSON and CSV, ``exports.py``) and ``lessonlens report --html`` both
+show what :func:`team_report` returns; ``report.py`` only draws it. Each developer's events are
+replayed once through the learner by ``history.py``; every figure is aggregated here. The export
+and the page used to compute their figures separately and disagreed; where they did, the
+definition kept is the one a lead can act on:
 
 - **Minimum group.** The matrix's ``min-group-size`` (default 5, ``matrix.DEFAULT_MIN_GROUP_SIZE``)
   is the team's privacy policy. A command's ``--min-group`` can only raise it
@@ -30,7 +32,7 @@ separately and disagreed; where they did, the definition kept is the one a lead 
   over every skill mastered, shown once enough developers reached any.
 - **Weeks.** The team's mean mastery at the end of each week (the mean over developers of each
   one's mean estimate, so every developer weighs the same), and the lessons opened and hints
-  dismissed, over at most the last ``MAX_WEEKS`` weeks to ``now``.
+  dismissed, over at most the last ``history.MAX_WEEKS`` weeks to ``now``.
 
 Everything is aggregate: the result never holds a pseudonym, one developer's row, or an order of
 developers. It is plain JSON-able data; its shape::
@@ -57,34 +59,19 @@ developers. It is plain JSON-able data; its shape::
 
 from __future__ import annotations
 
-import datetime as dt
 import statistics
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog
-from lessonlens.server.learner.mastery import Learner, SkillEstimate, is_mastered, params_for
-from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
+from lessonlens.server.learner.progress import EventKind, ProgressStore
+from lessonlens.server.team.history import OPPORTUNITIES, Developer, load_developers, week_start
 from lessonlens.server.team.matrix import Matrix
 
 # How much a gap counts per priority; "none" never reaches the gap list.
 PRIORITY_WEIGHTS: Mapping[str, float] = {"high": 3.0, "medium": 2.0, "low": 1.0}
 TOP_GAPS = 10
-MAX_WEEKS = 26
 BAND_COUNT = 5  # 20% mastery bands
-_DAY = 24 * 3600.0
-_WEEK = 7 * _DAY
-# Events where the developer's code was checked for a skill: each is one edit opportunity. The
-# store counts no changed lines (events carry ids only), so opportunities stand in for them.
-_OPPORTUNITIES = frozenset(
-    {
-        EventKind.SKILL_EVIDENCE,
-        EventKind.ANTIPATTERN_INTRODUCED,
-        EventKind.ANTIPATTERN_FIXED,
-        EventKind.FIX_APPLIED,
-    }
-)
 
 
 # ---- the minimum group ---------------------------------------------------------------------
@@ -112,82 +99,6 @@ def suppression(count: int, minimum: int, what: str) -> str | None:
     return f"fewer than {minimum} {what}" if count else f"no {what}"
 
 
-# ---- one pass per developer ------------------------------------------------------------------
-
-
-@dataclass
-class _Developer:
-    """One developer's data, kept only while aggregating; it never leaves this module."""
-
-    events: list[Event]
-    estimates: dict[str, SkillEstimate] = field(default_factory=dict)
-    mastered_after: dict[str, float] = field(default_factory=dict)  # skill -> days
-    weekly: dict[float, float] = field(default_factory=dict)  # week start -> mean estimate
-
-
-def _week_start(t: float) -> float:
-    """Monday 00:00 UTC of ``t``'s week: weeks that read the same in every time zone."""
-    day = dt.datetime.fromtimestamp(t, dt.UTC).date()
-    monday = day - dt.timedelta(days=day.weekday())
-    return dt.datetime.combine(monday, dt.time(), dt.UTC).timestamp()
-
-
-def _weeks(first: float, now: float) -> list[float]:
-    last = _week_start(now)
-    start = max(_week_start(first), last - (MAX_WEEKS - 1) * _WEEK)
-    count = round((last - start) / _WEEK) + 1
-    return [start + i * _WEEK for i in range(max(count, 1))]
-
-
-def _replay(
-    events: list[Event], catalog: Catalog, now: float, weeks: Sequence[float]
-) -> _Developer:
-    """Replay one developer's events through the learner, once, collecting what the figures need.
-
-    Mastery is the learner's own judgement (``is_mastered``) at each event's time, not the stored
-    ``MASTERED`` events: those are written only where an editor happened to be running.
-    """
-    found = _Developer(events)
-    learner = Learner(params_for(catalog.skills))
-    first: dict[str, float] = {}
-    week = 0
-
-    def close_week() -> None:
-        end = weeks[week] + _WEEK
-        known = [s.p_known for s in learner.snapshots(end).values() if s.opportunities]
-        if known:
-            found.weekly[weeks[week]] = statistics.fmean(known)
-
-    for event in events:
-        while week < len(weeks) and event.time >= weeks[week] + _WEEK:
-            close_week()
-            week += 1
-        learner.apply(event)
-        if event.kind not in _OPPORTUNITIES and event.kind is not EventKind.REVIEW_ANSWERED:
-            continue
-        skill = event.skill_id
-        first.setdefault(skill, event.time)
-        if skill not in found.mastered_after and is_mastered(learner.snapshot(skill, event.time)):
-            found.mastered_after[skill] = (event.time - first[skill]) / _DAY
-    while week < len(weeks):
-        close_week()
-        week += 1
-    found.estimates = learner.snapshots(now)
-    return found
-
-
-def _load(
-    store: ProgressStore, catalog: Catalog, now: float, since: float | None
-) -> tuple[list[float], list[_Developer]]:
-    histories = []
-    for developer in store.developers():
-        events = sorted(store.events(developer, since=since), key=lambda e: e.time)
-        if events:
-            histories.append(events)
-    weeks = _weeks(min((h[0].time for h in histories), default=now), now)
-    return weeks, [_replay(events, catalog, now, weeks) for events in histories]
-
-
 # ---- figures -------------------------------------------------------------------------------
 
 
@@ -204,7 +115,7 @@ def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def _distributions(
-    developers: Sequence[_Developer], catalog: Catalog, matrix: Matrix, minimum: int
+    developers: Sequence[Developer], catalog: Catalog, matrix: Matrix, minimum: int
 ) -> dict[str, dict[str, Any]]:
     """Per skill (every skill with evidence, and every matrix skill), the team's mastery."""
     values: dict[str, list[float]] = {s.skill_id: [] for s in matrix.prioritised()}
@@ -314,7 +225,7 @@ def _side(introduced: int, opportunities: int) -> dict[str, Any]:
 
 
 def recurrence(
-    developers: Sequence[_Developer], catalog: Catalog, minimum: int
+    developers: Sequence[Developer], catalog: Catalog, minimum: int
 ) -> list[dict[str, Any]]:
     """Per anti-pattern (rule), how often it is written before and after its lesson is seen.
 
@@ -353,7 +264,7 @@ def recurrence(
                 continue
             sides = ([0, 0], [0, 0])
             for event in developer.events:
-                if event.skill_id != skill_id or event.kind not in _OPPORTUNITIES:
+                if event.skill_id != skill_id or event.kind not in OPPORTUNITIES:
                     continue
                 side = sides[0] if event.time < exposed else sides[1]
                 side[1] += 1
@@ -376,7 +287,7 @@ def recurrence(
 
 
 def time_to_mastery(
-    developers: Sequence[_Developer], catalog: Catalog, minimum: int
+    developers: Sequence[Developer], catalog: Catalog, minimum: int
 ) -> list[dict[str, Any]]:
     """Per skill, the median days from a developer's first opportunity to mastery.
 
@@ -400,7 +311,7 @@ def time_to_mastery(
 
 
 def _week_rows(
-    developers: Sequence[_Developer], weeks: Sequence[float], minimum: int
+    developers: Sequence[Developer], weeks: Sequence[float], minimum: int
 ) -> list[dict[str, Any]]:
     rows: dict[float, dict[str, Any]] = {
         start: {"start": start, "mean_mastery": None, "lessons_opened": 0, "hints_dismissed": 0}
@@ -412,7 +323,7 @@ def _week_rows(
             rows[start]["mean_mastery"] = statistics.fmean(means)
     for developer in developers:
         for event in developer.events:
-            row = rows.get(_week_start(event.time))
+            row = rows.get(week_start(event.time))
             if row is not None and event.kind is EventKind.LESSON_OPENED:
                 row["lessons_opened"] += 1
             elif row is not None and event.kind is EventKind.HINT_DISMISSED:
@@ -479,7 +390,7 @@ def team_report(
         }
         for entry in matrix.prioritised()
     ]
-    weeks, developers = _load(store, catalog, now, since)
+    weeks, developers = load_developers(store, catalog, now, since)
     headline: dict[str, Any] = dict.fromkeys(
         (
             "recurrence_before",
@@ -546,117 +457,3 @@ def team_report(
         "time_to_mastery": mastery,
         "limits": limits,
     }
-
-
-# ---- exports -------------------------------------------------------------------------------
-
-SELF_COLUMNS = ("time", "kind", "skill", "rule", "lesson", "language", "correct")
-TEAM_COLUMNS = ("section", "skill", "rule", "metric", "value")
-
-
-def self_rows(events: Iterable[Event]) -> list[dict[str, Any]]:
-    """A developer's own events as export rows: ids and times only, never code or paths.
-
-    The pseudonym and the hashed repository id are left out: the export is the developer's own,
-    and neither means anything to them.
-    """
-    return [
-        {
-            "time": dt.datetime.fromtimestamp(e.time, dt.UTC).isoformat(),
-            "kind": e.kind.value,
-            "skill": e.skill_id,
-            "rule": e.rule_id,
-            "lesson": e.lesson_id,
-            "language": e.language,
-            "correct": e.correct,
-        }
-        for e in sorted(events, key=lambda e: e.time)
-    ]
-
-
-def team_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The team report flattened to long-format rows (section, skill, rule, metric, value).
-
-    Long format because the sections have different figures; a suppressed figure is one row
-    whose metric is ``suppressed`` and whose value is the reason. A week's figures carry the
-    week's first day in the metric (``mean_mastery@2026-01-05``); bands are ``band_0_20``..
-    """
-    rows: list[dict[str, Any]] = []
-
-    def add(section: str, skill: str | None, rule: str | None, metric: str, value: Any) -> None:
-        rows.append(
-            {"section": section, "skill": skill, "rule": rule, "metric": metric, "value": value}
-        )
-
-    add("team", None, None, "min_group_size", report["min_group_size"])
-    if report["developers"] is None:
-        add("team", None, None, "suppressed", report.get("suppressed"))
-    else:
-        add("team", None, None, "developers", report["developers"])
-    add("team", None, None, "generated", report["generated"])
-    for metric, value in report["headline"].items():
-        add("headline", None, None, metric, value)
-    for section in ("matrix", "skills", "gaps", "unmeasured", "time_to_mastery"):
-        for entry in report[section]:
-            for metric, value in entry.items():
-                if metric in ("skill", "name"):
-                    continue
-                if metric == "lessons":
-                    value = " ".join(lesson["id"] for lesson in value)
-                if metric == "bands":
-                    step = 100 // BAND_COUNT
-                    for i, count in enumerate(value):
-                        add(
-                            section,
-                            entry["skill"],
-                            None,
-                            f"band_{i * step}_{i * step + step}",
-                            count,
-                        )
-                    continue
-                add(section, entry["skill"], None, metric, value)
-    for entry in report["recurrence"]:
-        for metric, value in entry.items():
-            if metric in ("rule", "skill"):
-                continue
-            if isinstance(value, dict):
-                for part, figure in value.items():
-                    add("recurrence", entry["skill"], entry["rule"], f"{metric}_{part}", figure)
-            else:
-                add("recurrence", entry["skill"], entry["rule"], metric, value)
-    for week in report["weeks"]:
-        day = dt.datetime.fromtimestamp(week["start"], dt.UTC).strftime("%Y-%m-%d")
-        for metric in ("mean_mastery", "lessons_opened", "hints_dismissed"):
-            add("weeks", None, None, f"{metric}@{day}", week[metric])
-    for key, reason in sorted(report["limits"].items()):
-        add("limits", None, None, key, reason)
-    return rows
-
-
-def render_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in columns})
-    return buffer.getvalue()
-
-
-def render_self(events: Iterable[Event], fmt: str) -> str:
-    import json
-
-    rows = self_rows(events)
-    if fmt == "csv":
-        return render_csv(rows, SELF_COLUMNS)
-    return json.dumps({"scope": "self", "events": rows}, indent=2) + "\n"
-
-
-def render_team(report: Mapping[str, Any], fmt: str) -> str:
-    import json
-
-    if fmt == "csv":
-        return render_csv(team_rows(report), TEAM_COLUMNS)
-    return json.dumps({"scope": "team", **report}, indent=2) + "\n"

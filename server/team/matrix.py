@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lessonlens.lessons.catalog import PRIORITIES, Skill, load_skills
+from lessonlens.lessons.skills import PRIORITIES, Skill, load_skills
 from lessonlens.server.workspace.config import ConfigError
 
 DEFAULT_MIN_GROUP_SIZE = 5

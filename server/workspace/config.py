@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lessonlens.analyzers.languages import LanguageOption, OptionError, languages
-from lessonlens.lessons.catalog import PRIORITIES
+from lessonlens.lessons.skills import PRIORITIES
 
 if TYPE_CHECKING:
     from lessonlens.server.team.matrix import Matrix

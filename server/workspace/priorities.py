@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from lessonlens.lessons.catalog import Skill
+from lessonlens.lessons.skills import Skill
 
 
 def effective_priority(

@@ -6,7 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from lessonlens.analyzers.model import Fix, Rule
-from lessonlens.lessons.catalog import Catalog, Lesson, Skill
+from lessonlens.lessons.catalog import Catalog
+from lessonlens.lessons.lesson import Lesson
+from lessonlens.lessons.skills import Skill
 from lessonlens.server.check.run import CheckReport, FileReport, Reported
 
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from lessonlens import __version__
 from lessonlens.analyzers.model import Fix, Rule
-from lessonlens.lessons.catalog import Lesson
+from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.check.formats.common import Context
 from lessonlens.server.check.run import CheckReport, Location
 

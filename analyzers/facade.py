@@ -1,0 +1,184 @@
+"""The one analysis path: a file's bytes in; findings, evidence, code units and problems out.
+
+Every driver reads, parses, analyses and selects through here: `check` (and `check --fix`), the
+editor session, `baseline`, the related-lesson engine and the model's training tooling. None of
+them calls the engine or the parser on its own, so they cannot drift apart
+(tests/test_architecture.py).
+
+- `prepare` turns bytes as found (a file, a git blob) into the UTF-8 text that is analysed, by
+  the file's language (`LanguageSpec.decode`), or says why it cannot be (binary).
+- `analyse` runs every rule, the opt-in ones too, so one result serves every selection: `check`
+  caches it by content, the editor keeps it per document. Given the document's last tree and its
+  `UnitCache`, it re-parses incrementally and re-walks only what changed (the editor's path);
+  without them it parses afresh. The result is the same either way.
+- `Selection` is the one selection policy, with Ruff's semantics over layers (the project's
+  config, then the command line or the editor's settings): a layer's `select` starts afresh,
+  dropping what earlier layers selected and ignored; its `ignore` adds. `Analysed.selected`
+  applies it.
+- `code_units` are what the model reads (functions, methods, classes), from the same tree.
+
+No I/O happens here: callers hand in bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from lessonlens.analyzers import parsing
+from lessonlens.analyzers.engine import (
+    EVERY_RULE,
+    Analysis,
+    AnalysisOptions,
+    UnitCache,
+    analyze_tree,
+    rule_selected,
+    rule_set,
+    valid_utf8,
+)
+from lessonlens.analyzers.languages import LanguageSpec, languages
+from lessonlens.analyzers.model import CodeUnit, Finding, Rule
+
+# Bytes looked at for a NUL to call a file binary (as git does).
+BINARY_SNIFF = 8192
+
+
+@dataclass(frozen=True)
+class Source:
+    """Text ready for analysis: UTF-8 bytes, whatever the file's own encoding was."""
+
+    data: bytes
+    # A notice for the user when decoding needed replacement characters.
+    notice: str | None = None
+    # Whether ``data`` differs from the bytes as found (BOM dropped, re-encoded, replaced): then
+    # byte offsets into ``data`` do not address the file, and fixes must not be offered.
+    transformed: bool = False
+
+
+@dataclass(frozen=True)
+class Skipped:
+    reason: str
+
+
+def prepare(raw: bytes, spec: LanguageSpec) -> Source | Skipped:
+    """``raw`` as UTF-8 text to analyse, decoded by its language, or why it is skipped."""
+    if b"\x00" in raw[:BINARY_SNIFF]:
+        return Skipped("skipped: binary file")
+    text, notice = spec.decode(raw)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    data = text.encode("utf-8", "surrogatepass")
+    return Source(data, notice, transformed=data != raw)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rules someone asked for: ids, id prefixes or names, in any case.
+
+    Empty means the default rules; an opt-in rule runs only when named (``engine.rule_selected``).
+    """
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    @classmethod
+    def layered(cls, *layers: tuple[Sequence[str], Sequence[str]]) -> Selection:
+        """(select, ignore) layers, the project's config first: Ruff's semantics.
+
+        A layer that selects starts afresh, so an explicitly selected rule is never silently
+        ignored by an earlier layer; a layer's ignore adds to what is ignored.
+        """
+        select: tuple[str, ...] = ()
+        ignore: tuple[str, ...] = ()
+        for chosen, ignored in layers:
+            if chosen:
+                select, ignore = tuple(chosen), ()
+            ignore += tuple(ignored)
+        return cls(select, ignore)
+
+    def chooses(self, rule: Rule) -> bool:
+        return rule_selected(rule, self.select, self.ignore)
+
+    def keeps(self, finding: Finding) -> bool:
+        rule = rules_by_id().get(finding.rule_id)
+        return rule is not None and self.chooses(rule)
+
+
+_RULES: dict[tuple[str, ...], dict[str, Rule]] = {}
+
+
+def rules_by_id() -> dict[str, Rule]:
+    """Every registered language's rules by id (a plugin registered later adds its own)."""
+    specs = languages()
+    key = tuple(spec.id for spec in specs)
+    found = _RULES.get(key)
+    if found is None:
+        found = _RULES[key] = {rule.id: rule for spec in specs for rule in rule_set(spec).rules}
+    return found
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """A parsed and analysed file: every rule's findings, its evidence and problems."""
+
+    spec: LanguageSpec
+    data: bytes
+    tree: parsing.Tree
+    analysis: Analysis
+
+    def findings(self, selection: Selection) -> tuple[Finding, ...]:
+        return tuple(f for f in self.analysis.findings if selection.keeps(f))
+
+    def selected(self, selection: Selection) -> Analysis:
+        """The analysis with only the selected rules' findings (evidence and problems as is)."""
+        return replace(self.analysis, findings=self.findings(selection))
+
+    def narrowed(self, selection: Selection) -> Analysed:
+        """The same file with only the selected rules' findings."""
+        return replace(self, analysis=self.selected(selection))
+
+
+def every_rule(options: AnalysisOptions) -> AnalysisOptions:
+    """``options`` to analyse with: every rule, selection applied afterwards."""
+    return replace(options, select=(EVERY_RULE,), ignore=())
+
+
+_PARSERS = threading.local()
+
+
+def parse(spec: LanguageSpec, data: bytes, previous: parsing.Tree | None = None) -> parsing.Tree:
+    """``data`` parsed, incrementally from ``previous`` (a tree already edited) when given."""
+    # Parsers are not thread-safe: one per thread and language.
+    parsers: dict[str, parsing.Parser] | None = getattr(_PARSERS, "parsers", None)
+    if parsers is None:
+        parsers = _PARSERS.parsers = {}
+    parser = parsers.get(spec.id)
+    if parser is None:
+        parser = parsers[spec.id] = parsing.new_parser(rule_set(spec).grammar)
+    return parsing.parse(parser, valid_utf8(data), previous)
+
+
+def analyse(
+    data: bytes,
+    spec: LanguageSpec,
+    options: AnalysisOptions,
+    *,
+    previous: parsing.Tree | None = None,
+    units: UnitCache | None = None,
+) -> Analysed:
+    """Parse and analyse ``data`` with every rule.
+
+    The editor passes the document's last tree (already ``edit``-ed) and its ``UnitCache``; the
+    result is the one a fresh analysis gives, only cheaper.
+    """
+    data = valid_utf8(data)
+    tree = parse(spec, data, previous)
+    return Analysed(spec, data, tree, analyze_tree(tree, data, spec, every_rule(options), units))
+
+
+def code_units(analysed: Analysed) -> list[CodeUnit]:
+    """The units the model reads, from the analysed tree; none for a language without them."""
+    if analysed.spec.code_units is None:
+        return []
+    return analysed.spec.code_units(analysed.tree.root_node, valid_utf8(analysed.data))
