@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SARIF_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 SARIF_SCHEMA := .test-deps/sarif-2.1.0.json
 
-.PHONY: run test check lint typecheck setup setup-test vsix model clean
+.PHONY: run test check lint typecheck setup setup-test vsix model lrs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,23 @@ check: $(VENV)/.installed-test
 test: setup-test lint typecheck vsix model
 	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) $(BIN)/python -m pytest -q
 
+# A local Learning Record Store for trying `lessonlens sync` and `report --lrs` (docs/lrs.md): Ralph
+# with its file-system backend (made to append, examples/lrs/sitecustomize.py), data in .lrs/.
+LRS_DIR := .lrs
+LRS_PORT ?= 8100
+LRS_USER ?= lessonlens
+LRS_PASSWORD ?= lessonlens-local
+LRS_ENV = RALPH_APP_DIR="$(CURDIR)/$(LRS_DIR)/app" RALPH_AUTH_FILE="$(CURDIR)/$(LRS_DIR)/app/auth.json" \
+	RALPH_RUNSERVER_BACKEND=fs RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH="$(CURDIR)/$(LRS_DIR)/data" \
+	PYTHONPATH="$(CURDIR)/examples/lrs"
+lrs: $(VENV)/.installed-test
+	mkdir -p $(LRS_DIR)/app $(LRS_DIR)/data
+	test -f $(LRS_DIR)/app/auth.json || $(LRS_ENV) $(BIN)/ralph auth -u "$(LRS_USER)" \
+		-p "$(LRS_PASSWORD)" -s all -A lessonlens https://lessonlens.dev --write-to-disk
+	@echo "LRS: http://127.0.0.1:$(LRS_PORT)/xAPI/  user $(LRS_USER)  password $(LRS_PASSWORD)"
+	cd $(LRS_DIR)/data && $(LRS_ENV) "$(CURDIR)/$(BIN)/ralph" runserver -b fs -h 127.0.0.1 \
+		-p $(LRS_PORT)
+
 clean:
-	rm -rf $(VENV) .test-deps build *.egg-info editors/vscode/node_modules editors/vscode/out
+	rm -rf $(VENV) .test-deps .lrs build *.egg-info editors/vscode/node_modules editors/vscode/out
 	rm -f editors/vscode/*.vsix

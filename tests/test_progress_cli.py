@@ -41,6 +41,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LESSONLENS_DATA_DIR", str(folder))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # --forget deletes the caches: these tests' own, never the machine's.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     # Wide enough that rich never wraps a skill name across lines in these assertions.
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.delenv("NO_COLOR", raising=False)
@@ -299,3 +301,27 @@ def test_build_profile_prefers_the_lesson_behind_the_rules_that_fired(tmp_path: 
     assert payload["sharing"] is True
     assert payload["next_lesson"]["id"] == "list-extend"
     json.dumps(payload)  # plain data all the way down
+
+
+def test_forget_everything_leaves_no_trace_of_the_code_in_the_caches(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    Path("slow_module.py").write_text(
+        "def canary_function_name(items):\n"
+        "    out = ''\n"
+        "    for item in items:\n"
+        "        out += str(item)\n"
+        "    return out\n"
+    )
+    checked = CliRunner().invoke(main, ["check", "slow_module.py"])
+    assert checked.exit_code == 0, checked.output
+    cache = tmp_path / "cache"
+    assert any(p.is_file() for p in cache.rglob("*")), "check keeps an analysis cache"
+    result = progress("--forget", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Deleted the cache" in result.stdout
+    assert not [p for p in cache.rglob("*") if p.is_file()]
+    # One skill's forgetting keeps the caches: they are not kept per skill.
+    CliRunner().invoke(main, ["check", "slow_module.py"])
+    progress("--forget", "--skill", "python.regex", "--yes")
+    assert any(p.is_file() for p in cache.rglob("*"))

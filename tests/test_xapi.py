@@ -80,17 +80,9 @@ def test_telemetry_is_not_sent() -> None:
 # --- a real Ralph LRS ---------------------------------------------------------------------------
 
 _RALPH = shutil.which("ralph", path=str(Path(sys.executable).parent)) or shutil.which("ralph")
-# Ralph's file-system backend opens its one statements file in "create" mode, so every POST after
-# the first fails with HTTP 500 (Ralph 4.x and 5.1). The fixture appends instead, through a
-# sitecustomize that the server's processes (runserver's reloader spawns one) import at start.
-_SHIM = """\
-try:
-    from ralph.backends.data.base import BaseOperationType
-    from ralph.backends.lrs.fs import FSLRSBackend
-    FSLRSBackend.default_operation_type = BaseOperationType.APPEND
-except ImportError:
-    pass
-"""
+# Ralph's file-system backend fails every POST after the first: the fixture runs it with the
+# same fix as `make lrs` (examples/lrs/sitecustomize.py, imported from PYTHONPATH).
+_SHIM = Path(__file__).resolve().parent.parent / "examples" / "lrs"
 
 
 @dataclass
@@ -104,7 +96,7 @@ class Ralph:
         return f"http://127.0.0.1:{self.port}/xAPI/"
 
     def env(self) -> dict[str, str]:
-        shim = self.folder / "shim"
+        shim = _SHIM
         return {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(shim), os.environ.get("PYTHONPATH", "")]),
@@ -169,9 +161,8 @@ def ralph(tmp_path: Path) -> Iterator[Ralph]:
     if _RALPH is None:
         pytest.skip("Ralph is not installed (pip install 'ralph-malph[cli,lrs,backend-fs]')")
     server = Ralph(tmp_path / "ralph", _free_port())
-    for folder in ("app", "data", "shim"):
+    for folder in ("app", "data"):
         (server.folder / folder).mkdir(parents=True)
-    (server.folder / "shim" / "sitecustomize.py").write_text(_SHIM)
     agent = ["-A", "lessonlens-sync", "https://example.org"]
     subprocess.run(
         [str(_RALPH), "auth", "-u", USER, "-p", PASSWORD, "-s", "all", *agent, "--write-to-disk"],
@@ -300,3 +291,31 @@ def test_sync_command(ralph: Ralph, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     again = CliRunner().invoke(main, ["sync", "--lrs", ralph.url])
     assert "Sent 0 statements" in again.output
     assert len(ralph.statements()) == 1
+
+
+def test_sync_checks_the_lrs_first(
+    ralph: Ralph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listening, a wrong address, refused credentials: each is an error saying so,
+    never "Sent 0 statements"."""
+    from click.testing import CliRunner
+
+    from lessonlens.server.cli import main
+
+    monkeypatch.setenv("LESSONLENS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LESSONLENS_LRS_USERNAME", USER)
+    monkeypatch.setenv("LESSONLENS_LRS_PASSWORD", "wrong")
+    refused = CliRunner().invoke(main, ["sync", "--lrs", ralph.url])
+    assert refused.exit_code == 1
+    assert "refused the credentials (HTTP 401" in refused.output
+    assert "wrong" not in refused.output
+    monkeypatch.setenv("LESSONLENS_LRS_PASSWORD", PASSWORD)
+    wrong_path = CliRunner().invoke(main, ["sync", "--lrs", f"http://127.0.0.1:{ralph.port}/"])
+    assert wrong_path.exit_code == 1
+    assert "is http://127.0.0.1" in wrong_path.output and "an xAPI endpoint" in wrong_path.output
+    nobody = CliRunner().invoke(main, ["sync", "--lrs", f"http://127.0.0.1:{_free_port()}/xAPI/"])
+    assert nobody.exit_code == 1
+    assert "no LRS answers at" in nobody.output and "make lrs" in nobody.output
+    assert "Sent" not in refused.output + wrong_path.output + nobody.output
+    assert ralph.statements() == []

@@ -22,7 +22,8 @@ def progress(as_json: bool, forget: bool, skill: str | None, yes: bool) -> None:
     """Show your skills: mastery, trend, lessons seen, and the next lesson to read.
 
     Estimates come from what lessonlens saw while you worked in an editor; they are stored on
-    this machine only, under a pseudonym. --forget deletes them (all, or one --skill's).
+    this machine only, under a pseudonym. --forget deletes them (all, or one --skill's); all
+    of them also deletes the analysis and embedding caches, which hold traces of your code.
     """
     import time
 
@@ -47,6 +48,12 @@ def progress(as_json: bool, forget: bool, skill: str | None, yes: bool) -> None:
                 click.confirm(f"Delete {what} from {store.path}?", abort=True, err=True)
             deleted = store.forget(developer, skill)
             click.echo(f"Deleted {deleted} event{'s' if deleted != 1 else ''}.")
+            if skill is None:
+                # The caches hold traces of the code itself; they are not kept per skill.
+                from lessonlens.server.learner.traces import forget_traces
+
+                for folder in forget_traces():
+                    click.echo(f"Deleted the cache {folder}.")
             return
         catalog = load_lessons(config.lesson_dirs)
         profile = build_profile(store, developer, catalog, time.time(), config.skill_priorities)
@@ -213,8 +220,17 @@ def export(
 
                 from lessonlens.server.team.statements import statement
 
-                found = (statement(event) for event in events)
-                rendered = json.dumps([s for s in found if s is not None], indent=2) + "\n"
+                found = [s for s in (statement(event) for event in events) if s is not None]
+                rendered = json.dumps(found, indent=2) + "\n"
+                # Said where people read it, never into the JSON a tool parses.
+                click.echo(
+                    f"{len(found)} statement{'s' if len(found) != 1 else ''} from "
+                    f"{len(events)} event{'s' if len(events) != 1 else ''}: lessons read, "
+                    "refresher answers, skills shown or fixed and mastery become statements; "
+                    "hints shown, dismissed or muted, quick fixes, anti-patterns written and "
+                    "practice stay on this machine (docs/signals.md).",
+                    err=True,
+                )
             else:
                 rendered = render_self(events, fmt)
     finally:

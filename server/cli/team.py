@@ -107,11 +107,14 @@ def sync(lrs_url: str, batch: int, homepage: str, full: bool) -> None:
     """
     from lessonlens.server.learner.progress import SqliteProgressStore, default_data_dir
     from lessonlens.server.learner.pseudonym import developer_pseudonym
-    from lessonlens.server.team.lrs import LrsError, cursor_file, lrs_credentials
+    from lessonlens.server.team.lrs import LrsError, check_lrs, cursor_file, lrs_credentials
     from lessonlens.server.team.lrs import sync as send
 
     try:
         username, password = lrs_credentials()
+        # The LRS first: nothing listening, a wrong address or refused credentials is an error
+        # that says so, never "Sent 0 statements".
+        check_lrs(lrs_url, username, password)
     except LrsError as exc:
         raise click.ClickException(str(exc)) from exc
     config = config_here()

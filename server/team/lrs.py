@@ -408,6 +408,67 @@ def lrs_credentials() -> tuple[str | None, str | None]:
     return username, password
 
 
+def check_lrs(
+    lrs_url: str,
+    username: str | None,
+    password: str | None,
+    *,
+    timeout_s: float = 10.0,
+) -> list[str]:
+    """Check that an xAPI LRS answers at ``lrs_url`` and takes these credentials.
+
+    Asks its ``about`` resource (xAPI's, which needs no credentials; an LRS without one, as
+    Ralph 5.1, is asked no more), then lists one statement with the credentials. Returns
+    the xAPI versions it names. Raises LrsError saying what is wrong: nothing answers, not an
+    xAPI endpoint, no 1.0.x version, or credentials refused.
+    """
+    client = _Client(
+        lrs_url, username, password, retries=0, backoff_s=0.0, timeout_s=timeout_s, sleep=time.sleep
+    )
+    base = lrs_url.rstrip("/")
+    where = _redacted(base)
+    not_xapi = f"is {where} an xAPI endpoint? (For Ralph it is http://HOST:PORT/xAPI/)"
+    try:
+        status, message, body = client._call("GET", f"{base}/about", None, "answer")
+    except LrsError as exc:
+        raise LrsError(
+            f"no LRS answers at {where} ({exc}). Is it running? `make lrs` starts a local one "
+            "(docs/lrs.md)."
+        ) from exc
+    versions: list[str] = []
+    if status < 300:
+        try:
+            about = json.loads(body)
+        except ValueError:
+            about = None
+        named = about.get("version") if isinstance(about, dict) else None
+        versions = [v for v in named if isinstance(v, str)] if isinstance(named, list) else []
+        if not any(v.startswith("1.0.") for v in versions):
+            raise LrsError(f"{where}/about does not name xAPI 1.0.x: {not_xapi}")
+    elif status != 404:
+        raise LrsError(f"{where}/about answered HTTP {status}: {not_xapi}")
+    status, message, body = client._call("GET", f"{base}/statements?limit=1", None, "answer")
+    if status in (401, 403):
+        hint = (
+            "set LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD"
+            if username is None
+            else "check LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD"
+        )
+        raise LrsError(
+            f"the LRS at {where} refused the credentials (HTTP {status}: "
+            f"{message or 'no message'}): {hint}"
+        )
+    if status >= 300:
+        raise LrsError(f"{where}/statements answered HTTP {status}: {not_xapi}")
+    try:
+        listed = json.loads(body)
+    except ValueError:
+        listed = None
+    if not (isinstance(listed, dict) and isinstance(listed.get("statements"), list)):
+        raise LrsError(f"{where}/statements did not answer with a statement list: {not_xapi}")
+    return versions
+
+
 def sync(
     store: ProgressStore,
     developer: str,
