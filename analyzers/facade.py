@@ -159,6 +159,46 @@ def parse(spec: LanguageSpec, data: bytes, previous: parsing.Tree | None = None)
     return parsing.parse(parser, valid_utf8(data), previous)
 
 
+def _common_prefix(a: bytes, b: bytes, limit: int) -> int:
+    """The length of the longest common prefix of ``a`` and ``b``, at most ``limit``."""
+    low, high = 0, limit
+    while low < high:  # slice comparisons are memcmp: log n of them beats a byte loop
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    row = data.count(b"\n", 0, offset)
+    return row, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def edit_to(tree: parsing.Tree, old: bytes, new: bytes) -> parsing.Tree:
+    """``tree`` (of ``old``) told how ``old`` became ``new``, as one edit.
+
+    Both as parsed (``Analysed.data``: valid UTF-8). The edit is what differs between their
+    common prefix and suffix. Parsing ``new`` from it
+    re-parses only around the change (``baseline`` does so between versions of a file, as the
+    editor does between keystrokes).
+    """
+    start = _common_prefix(old, new, min(len(old), len(new)))
+    left = min(len(old), len(new)) - start
+    low, high = 0, left
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == new[len(new) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    old_end, new_end = len(old) - low, len(new) - low
+    points = _point(old, start), _point(old, old_end), _point(new, new_end)
+    parsing.edit(tree, start, old_end, new_end, *points)
+    return tree
+
+
 def analyse(
     data: bytes,
     spec: LanguageSpec,

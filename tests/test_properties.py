@@ -210,3 +210,27 @@ def test_unit_cache_while_typing_in_a_large_real_module():
         fresh = analyze(source, PYTHON, OPTIONS)
         assert cached.findings == fresh.findings
         assert cached.evidence == fresh.evidence
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([*SEEDS, CLASS_SEED]), st.lists(edits, min_size=1, max_size=3))
+def test_a_new_version_parsed_from_the_last_one_analyses_as_a_fresh_one(seed, rounds):
+    """``facade.edit_to`` between two versions of a file (as ``baseline`` does between commits)
+    tells the old tree one edit; parsing and analysing from it equals a fresh analysis."""
+    from lessonlens.analyzers.engine import UnitCache, valid_utf8
+    from lessonlens.analyzers.facade import analyse, edit_to
+
+    units = UnitCache()
+    old = seed.encode()
+    last = analyse(old, PYTHON, OPTIONS, units=units)
+    for changes in rounds:
+        new = old
+        for where, delete, insert in changes:
+            start = int(where * len(new))
+            new = new[:start] + insert.encode("utf-8", "surrogatepass") + new[start + delete :]
+        tree = edit_to(last.tree, last.data, valid_utf8(new))
+        last = analyse(new, PYTHON, OPTIONS, previous=tree, units=units)
+        fresh = analyse(new, PYTHON, OPTIONS)
+        assert last.analysis == fresh.analysis
+        assert str(last.tree.root_node) == str(fresh.tree.root_node)
+        old = new

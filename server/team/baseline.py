@@ -38,9 +38,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lessonlens.analyzers import AnalysisOptions, LanguageSpec, language_for_path
-from lessonlens.analyzers.engine import UnitCache
-from lessonlens.analyzers.facade import Selection, Skipped, analyse, prepare
+from lessonlens.analyzers import AnalysisOptions, LanguageSpec, language_for_path, parsing
+from lessonlens.analyzers.engine import UnitCache, valid_utf8
+from lessonlens.analyzers.facade import Selection, Skipped, analyse, edit_to, prepare
 from lessonlens.analyzers.languages import is_test_path
 from lessonlens.server.learner.coach import occurrence_keys, opportunities
 from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
@@ -284,7 +284,10 @@ class _Analyser:
         self._cache: OrderedDict[tuple[str, str, bool], _Keys | None] = OrderedDict()
         # Per path, as the editor keeps per document: a commit that changes one function of a
         # long module re-walks that function only (the result is a fresh analysis's).
-        self._units: OrderedDict[tuple[str, str, bool], UnitCache] = OrderedDict()
+        # With the last version's bytes and tree: the next version is parsed incrementally.
+        self._units: OrderedDict[
+            tuple[str, str, bool], tuple[UnitCache, tuple[bytes, parsing.Tree] | None]
+        ] = OrderedDict()
 
     def keys(
         self, blob: str | None, spec: LanguageSpec, path: str, test_code: bool = False
@@ -306,12 +309,16 @@ class _Analyser:
 
     def _analyse(self, data: bytes, spec: LanguageSpec, path: str, test_code: bool) -> _Keys:
         where = (path, spec.id, test_code)
-        units = self._units.pop(where, None) or UnitCache()
-        self._units[where] = units
+        last = self._units.pop(where, None)
+        units, previous = (UnitCache(), None) if last is None else (last[0], last[1])
+        if previous is not None:
+            previous = edit_to(previous[1], previous[0], valid_utf8(data))
+        options = replace(self._options, test_code=test_code)
+        analysed = analyse(data, spec, options, previous=previous, units=units)
+        self._units[where] = (units, (analysed.data, analysed.tree))
         if len(self._units) > CACHE_PATHS:
             self._units.popitem(last=False)
-        options = replace(self._options, test_code=test_code)
-        analysis = analyse(data, spec, options, units=units).selected(self._selection)
+        analysis = analysed.selected(self._selection)
         lines = data.split(b"\n")
         return _Keys(
             occurrence_keys(((f.rule_id, f.span.start_row) for f in analysis.findings), lines),
