@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import cattrs
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
+from pygls.protocol import JsonRPCResponseMessage, default_converter
 
 TIMEOUT = 20.0
 
@@ -30,6 +33,17 @@ PULL = types.ClientCapabilities(
 """The client asks with ``textDocument/diagnostic`` (as VS Code does)."""
 
 
+def _raw_results() -> cattrs.Converter:
+    """pygls's converter, except that a result LSP does not type is kept as its JSON.
+
+    pygls makes such a result (a ``lessonlens/...`` request's) nested namedtuples, which drop
+    the keys on ``json.dumps`` and rename those that are not identifiers.
+    """
+    converter = default_converter()
+    converter.register_structure_hook(JsonRPCResponseMessage, lambda obj, cls: cls(**obj))
+    return converter
+
+
 class Editor:
     """A client for one server process, with its own progress store when given ``data_dir``."""
 
@@ -41,15 +55,21 @@ class Editor:
         name: str = "work.py",
         language: str = "python",
         env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        prefix: Sequence[str] = (),
     ) -> None:
+        """``cwd`` is the server's working folder (by default the tests'); ``prefix`` goes
+        before its command line (``unshare ... sh -c ...`` to give it its own mounts)."""
         self.root = root
         self.data_dir = data_dir
         self.language = language
+        self.cwd = cwd
+        self.prefix = tuple(prefix)
         self.env = {**os.environ, **(env or {})}
         if data_dir is not None:
             self.env["LESSONLENS_DATA_DIR"] = str(data_dir)
         self.uri = (root / name).as_uri()
-        self.client = LanguageClient("lessonlens-test", "1")
+        self.client = LanguageClient("lessonlens-test", "1", converter_factory=_raw_results)
         self.version = 1
         self.text = ""
         # Diagnostics published for ``uri``, by document version; every publication, in order.
@@ -59,6 +79,9 @@ class Editor:
         self.logs: list[str] = []
         self.pulls = False
         self._arrived = asyncio.Event()
+        # What the server wrote to stderr, read as it comes so that the pipe never fills.
+        self._stderr: list[bytes] = []
+        self._stderr_task: asyncio.Task[None] | None = None
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def publish(ls: Any, params: types.PublishDiagnosticsParams) -> None:
@@ -91,7 +114,11 @@ class Editor:
         self.pulls = capabilities.text_document is not None and (
             capabilities.text_document.diagnostic is not None
         )
-        await self.client.start_io(sys.executable, "-m", "lessonlens", "serve", env=self.env)
+        command = [*self.prefix, sys.executable, "-m", "lessonlens", "serve"]
+        await self.client.start_io(*command, env=self.env, cwd=self.cwd)
+        process = self.process
+        if process is not None and process.stderr is not None:
+            self._stderr_task = asyncio.create_task(self._read_stderr(process.stderr))
         async with asyncio.timeout(timeout):
             await self.client.initialize_async(
                 types.InitializeParams(
@@ -104,14 +131,59 @@ class Editor:
             if ready:
                 await self.request("lessonlens/progress", None)
 
-    async def stop(self, timeout: float = TIMEOUT) -> None:
-        """Shut down and exit as an editor does, within ``timeout``."""
+    async def stop(self, timeout: float = TIMEOUT) -> float:
+        """Shut down and exit as an editor does, within ``timeout``.
+
+        Returns the seconds the ``shutdown`` request took to be answered. A server still
+        running ``timeout`` seconds later is killed, and that is a ``TimeoutError``.
+        """
         try:
             async with asyncio.timeout(timeout):
+                started = time.monotonic()
                 await self.client.shutdown_async(None)
+                took = time.monotonic() - started
                 self.client.exit(None)
         finally:
-            await self.client.stop()
+            await self._close(timeout)
+        return took
+
+    async def kill(self, timeout: float = TIMEOUT) -> None:
+        """End the server at once, without ``shutdown`` (for a fixture's teardown)."""
+        process = self.process
+        if process is not None and process.returncode is None:
+            process.kill()
+        await self._close(timeout)
+
+    async def _close(self, timeout: float) -> None:
+        """Wait (bounded) for the server to end and the client to stop; kill it if need be."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self.client.stop()
+        except TimeoutError:
+            process = self.process
+            if process is not None and process.returncode is None:
+                process.kill()
+            async with asyncio.timeout(timeout):
+                await self.client.stop()
+            raise TimeoutError(f"the server still ran after {timeout} s: killed") from None
+        finally:
+            if self._stderr_task is not None:
+                async with asyncio.timeout(timeout):
+                    await self._stderr_task
+
+    @property
+    def process(self) -> asyncio.subprocess.Process | None:
+        """The server's process, once started (its ``pid``, its ``returncode`` once ended)."""
+        return self.client._server
+
+    @property
+    def stderr(self) -> str:
+        """What the server wrote to stderr so far (all of it once ``stop`` or ``kill`` ended)."""
+        return b"".join(self._stderr).decode("utf-8", "replace")
+
+    async def _read_stderr(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(65536):
+            self._stderr.append(chunk)
 
     # ------------------------------------------------------------------ documents
     #
@@ -228,13 +300,21 @@ class Editor:
     # ------------------------------------------------------------------ requests
 
     async def hover(
-        self, where: types.Position, uri: str | None = None, timeout: float = TIMEOUT
+        self,
+        where: types.Position,
+        uri: str | None = None,
+        timeout: float = TIMEOUT,
+        *,
+        required: bool = True,
     ) -> str:
-        """The hover's markdown at ``where``; a hover is expected."""
+        """The hover's markdown at ``where``; a hover is expected unless not ``required``
+        (then no hover is ``""``)."""
         async with asyncio.timeout(timeout):
             hover = await self.client.text_document_hover_async(
                 types.HoverParams(types.TextDocumentIdentifier(uri or self.uri), where)
             )
+        if hover is None and not required:
+            return ""
         assert hover is not None
         assert isinstance(hover.contents, types.MarkupContent)
         return hover.contents.value
@@ -246,6 +326,6 @@ class Editor:
             )
 
     async def request(self, method: str, params: Any, timeout: float = TIMEOUT) -> Any:
-        """A request the server defines itself (``lessonlens/...``), answered raw."""
+        """A request the server defines itself (``lessonlens/...``), answered raw (its JSON)."""
         async with asyncio.timeout(timeout):
             return await self.client.protocol.send_request_async(method, params)

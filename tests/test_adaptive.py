@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -143,12 +144,16 @@ def test_the_progress_request_needs_no_params(tmp_path: Path):
         while True:
             length = 0
             while (line := server.stdout.readline()) != b"\r\n":
+                assert line, "the server stopped answering"  # the watchdog killed it, or it died
                 if line.lower().startswith(b"content-length"):
                     length = int(line.split(b":")[1])
             message: dict[str, Any] = json.loads(server.stdout.read(length))
             if message.get("id") == request_id:
                 return message
 
+    # A raw writer (pygls always sends "params"), so every wait is bounded by a watchdog.
+    watchdog = threading.Timer(60, server.kill)
+    watchdog.start()
     try:
         send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
         answer(1)
@@ -161,6 +166,7 @@ def test_the_progress_request_needs_no_params(tmp_path: Path):
         send({"jsonrpc": "2.0", "method": "exit"})
         assert server.wait(5) == 0
     finally:
+        watchdog.cancel()
         server.kill()
 
 

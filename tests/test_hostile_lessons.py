@@ -9,18 +9,19 @@ is neutralised before the server sends a team lesson to the editor.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_client import Editor
+from lsprotocol import types
 from markdown_it import MarkdownIt
 from samples import MEMBERSHIP
 
@@ -223,112 +224,48 @@ def test_lessons_check_flags_active_content_with_file_and_line(tmp_path: Path) -
 # ---------------------------------------------------------------------- the language server
 
 
-class Client:
-    """A bare stdio JSON-RPC client whose every wait is bounded: a silent server fails the test."""
-
-    def __init__(self, cwd: Path, options: dict[str, Any]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", "from lessonlens.server.cli import main; main(['serve'])"],
-            cwd=cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.next_id = 0
-        threading.Thread(target=self._read, daemon=True).start()
-        root = cwd.as_uri()
-        capabilities = {"textDocument": {"diagnostic": {}, "hover": {}}}
-        self.request(
-            "initialize",
-            {
-                "processId": os.getpid(),
-                "rootUri": root,
-                "capabilities": capabilities,
-                "initializationOptions": options,
-            },
-        )
-        self.notify("initialized", {})
-
-    def _read(self) -> None:
-        stream = self.process.stdout
-        assert stream is not None
-        while True:
-            length = 0
-            while (line := stream.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            if not line:
-                return
-            self.messages.put(json.loads(stream.read(length)))
-
-    def _send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.process.stdin.flush()
-
-    def notify(self, method: str, params: Any) -> None:
-        self._send({"method": method, "params": params})
-
-    def request(self, method: str, params: Any, timeout: float = 10) -> Any:
-        self.next_id += 1
-        self._send({"id": self.next_id, "method": method, "params": params})
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                message = self.messages.get(timeout=left)
-            except queue.Empty:
-                break
-            if "method" in message and "id" in message:  # a request from the server
-                self._send({"id": message["id"], "result": None})
-            elif message.get("id") == self.next_id:
-                assert "error" not in message, message
-                return message.get("result")
-        pytest.fail(f"{method} not answered within {timeout} s")
-
-    def close(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
+CAPABILITIES = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        diagnostic=types.DiagnosticClientCapabilities(), hover=types.HoverClientCapabilities()
+    )
+)
+"""A pull client that hovers."""
 
 
 @pytest.fixture
-def serve() -> Iterator[Any]:
-    clients: list[Client] = []
+async def serve() -> AsyncIterator[Any]:
+    """Start a server in ``cwd`` (the workspace root); each one is killed at the end."""
+    editors: list[Editor] = []
 
-    def start(cwd: Path, options: dict[str, Any] | None = None) -> Client:
-        clients.append(Client(cwd, options or {}))
-        return clients[-1]
+    async def start(cwd: Path, options: dict[str, Any] | None = None) -> Editor:
+        editor = Editor(cwd, name="good.py", cwd=cwd)
+        editors.append(editor)
+        await editor.start(CAPABILITIES, options or {}, ready=False, timeout=10)
+        return editor
 
     yield start
-    for client in clients:
-        client.close()
+    for editor in editors:
+        await editor.kill(timeout=10)
 
 
-def open_membership(client: Client, root: Path) -> tuple[str, dict[str, Any]]:
+async def open_membership(editor: Editor, root: Path) -> types.Position:
     (root / "good.py").write_text(MEMBERSHIP)
-    uri = (root / "good.py").as_uri()
-    client.notify(
-        "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": MEMBERSHIP}},
-    )
-    report = client.request("textDocument/diagnostic", {"textDocument": {"uri": uri}})
-    assert [d["code"] for d in report["items"]] == ["PY001"]
-    return uri, {"textDocument": {"uri": uri}, "position": {"line": 3, "character": 14}}
+    report = await editor.open(MEMBERSHIP, timeout=10)
+    assert [d.code for d in report] == ["PY001"]
+    return types.Position(line=3, character=14)
 
 
-def hover_until(client: Client, params: dict[str, Any], wanted: str) -> str:
+async def hover_until(editor: Editor, where: types.Position, wanted: str) -> str:
     """The hover's Markdown once it shows ``wanted`` (team lessons load in the background)."""
     deadline = time.monotonic() + 15
     markdown = ""
     while time.monotonic() < deadline:
         started = time.monotonic()
-        answer = client.request("textDocument/hover", params, timeout=5)
+        markdown = await editor.hover(where, timeout=5, required=False)
         assert time.monotonic() - started < 5
-        markdown = answer["contents"]["value"] if answer else ""
         if wanted in markdown:
             return markdown
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
     pytest.fail(f"the hover never showed {wanted!r}; last: {markdown[:300]!r}")
 
 
@@ -341,7 +278,7 @@ def hover_until(client: Client, params: dict[str, Any], wanted: str) -> str:
         ("editor settings", "a named pipe"),  # alone: it no longer hides behind another fault
     ],
 )
-def test_server_answers_with_hostile_lessons_in_a_lesson_folder(
+async def test_server_answers_with_hostile_lessons_in_a_lesson_folder(
     tmp_path: Path, serve: Any, source: str, trouble: str
 ) -> None:
     team = hostile_folder(tmp_path / "team")
@@ -359,22 +296,22 @@ def test_server_answers_with_hostile_lessons_in_a_lesson_folder(
         (tmp_path / ".lessonlens.toml").write_text('lesson-dirs = ["team"]\n')
     else:
         options = {"lessonDirs": [str(team)]}
-    client = serve(tmp_path, options)
-    _, params = open_membership(client, tmp_path)
-    hover_until(client, params, "Team-approved test membership")
+    editor = await serve(tmp_path, options)
+    where = await open_membership(editor, tmp_path)
+    await hover_until(editor, where, "Team-approved test membership")
     # Still answering after the catalog loaded.
-    assert client.request("textDocument/diagnostic", {"textDocument": params["textDocument"]})
+    assert await editor.pull(timeout=10) is not None
 
 
-def test_hover_neutralises_active_content_of_team_lessons(tmp_path: Path, serve: Any) -> None:
+async def test_hover_neutralises_active_content_of_team_lessons(tmp_path: Path, serve: Any) -> None:
     team = tmp_path / "team"
     team.mkdir()
     (team / "set-membership.md").write_text(
         HOSTILE.replace("id: hostile", "id: set-membership"), "utf-8"
     )
-    client = serve(tmp_path, {"lessonDirs": [str(team)]})
-    _, params = open_membership(client, tmp_path)
-    markdown = hover_until(client, params, "alert(document.cookie)")
+    editor = await serve(tmp_path, {"lessonDirs": [str(team)]})
+    where = await open_membership(editor, tmp_path)
+    markdown = await hover_until(editor, where, "alert(document.cookie)")
     parser = MarkdownIt("commonmark")
     parser.validateLink = lambda url: True  # see every link, as a lenient client would
     hrefs: list[str] = []
@@ -390,8 +327,8 @@ def test_hover_neutralises_active_content_of_team_lessons(tmp_path: Path, serve:
     assert "the docs" in markdown and "onerror" in markdown
 
 
-def test_built_in_lessons_reach_the_hover_unchanged(tmp_path: Path, serve: Any) -> None:
-    client = serve(tmp_path)
-    _, params = open_membership(client, tmp_path)
+async def test_built_in_lessons_reach_the_hover_unchanged(tmp_path: Path, serve: Any) -> None:
+    editor = await serve(tmp_path)
+    where = await open_membership(editor, tmp_path)
     body = next(iter(load_catalog().lessons["set-membership"].body.split("\n\n")))
-    hover_until(client, params, body)
+    await hover_until(editor, where, body)

@@ -8,6 +8,8 @@ unusable file is a message, never a traceback or a silent loss.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import http.server
 import json
 import os
@@ -19,11 +21,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_client import PUSH, Editor
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from lessonlens.server.learner.progress import (
     DATABASE_NAME,
@@ -37,127 +42,44 @@ from lessonlens.server.team.lrs import LrsError, cursor_file, sync
 from lessonlens.server.team.statements import statement_id
 
 LESSON = "counter"  # a built-in lesson: showLesson records one lesson_opened event per call
-SHOW = {"command": "lessonlens.showLesson", "arguments": [LESSON]}
+SHOW = ("lessonlens.showLesson", LESSON)
 SKILL = "python.collections"
 
 
 # ---------------------------------------------------------------------- helpers
 
 
-class Server:
-    """`lessonlens serve` over stdio, spoken to by hand: every answer is timed by the caller.
+async def start_server(editor: Editor, **options: Any) -> Editor:
+    """Start ``lessonlens serve`` (a push client) and wait until the lessons are loaded.
 
-    A reader thread collects answers and notifications; stderr goes to a file, so a test can
-    read what the server said on its way out.
+    Every wait is bounded; what the server says on stderr is in ``editor.stderr`` once it ended.
     """
-
-    def __init__(
-        self, data_dir: Path, root: Path, *, prefix: tuple[str, ...] = (), **options: Any
-    ) -> None:
-        self.stderr_path = data_dir.parent / f"stderr-{uuid.uuid4().hex[:6]}.txt"
-        self._stderr = self.stderr_path.open("wb")
-        env = {**os.environ, "LESSONLENS_DATA_DIR": str(data_dir)}
-        self.process = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "lessonlens", "serve"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            env=env,
-        )
-        self.answers: dict[int, dict[str, Any]] = {}
-        self.notifications: list[dict[str, Any]] = []
-        self._arrived = threading.Condition()
-        self._next_id = 100
-        threading.Thread(target=self._read, daemon=True).start()
-        self.request(
-            "initialize",
-            {
-                "capabilities": {},
-                "rootUri": root.as_uri(),
-                "initializationOptions": {"lessonlens": {"modelDevice": "off", **options}},
-            },
-        )
-        self.notify("initialized", {})
-        # Answered once the developer's history is loaded (or could not be).
-        self.request("lessonlens/progress", None, timeout=60)
-        # The lessons load in the background; from the first lesson shown on, they are there.
-        # That first one is an event too: every test counts from 1.
-        deadline = time.monotonic() + 60
-        while "result" not in self.request("workspace/executeCommand", SHOW):
+    options = {"lessonlens": {"modelDevice": "off", **options}}
+    await editor.start(PUSH, options, ready=False, timeout=20)
+    # Answered once the developer's history is loaded (or could not be).
+    await editor.request("lessonlens/progress", None, timeout=60)
+    # The lessons load in the background; from the first lesson shown on, they are there.
+    # That first one is an event too: every test counts from 1.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            await editor.command(*SHOW)
+            return editor
+        except JsonRpcException:
             assert time.monotonic() < deadline, "the lessons never loaded"
-            time.sleep(0.2)
+            await asyncio.sleep(0.2)
 
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        while True:
-            length = 0
-            while (line := self.process.stdout.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length"):
-                    length = int(line.split(b":")[1])
-            if not line:
-                return
-            message = json.loads(self.process.stdout.read(length))
-            with self._arrived:
-                if "method" in message and "id" in message:  # a request from the server
-                    self._send({"jsonrpc": "2.0", "id": message["id"], "result": None})
-                elif "method" in message:
-                    self.notifications.append(message)
-                else:
-                    self.answers[message["id"]] = message
-                self._arrived.notify_all()
 
-    def _send(self, message: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
-        body = json.dumps(message).encode()
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.process.stdin.flush()
+def messages_with(editor: Editor, text: str) -> list[str]:
+    """The messages shown (``window/showMessage``) that hold ``text``."""
+    return [message for message in editor.messages if text in message]
 
-    def notify(self, method: str, params: Any) -> None:
-        self._send({"jsonrpc": "2.0", "method": method, "params": params})
 
-    def send_request(self, method: str, params: Any) -> int:
-        self._next_id += 1
-        self._send({"jsonrpc": "2.0", "id": self._next_id, "method": method, "params": params})
-        return self._next_id
-
-    def answer(self, request_id: int, timeout: float = 20) -> dict[str, Any]:
-        with self._arrived:
-            if not self._arrived.wait_for(lambda: request_id in self.answers, timeout):
-                raise TimeoutError(f"no answer to request {request_id} within {timeout} s")
-            return self.answers[request_id]
-
-    def request(self, method: str, params: Any, timeout: float = 20) -> dict[str, Any]:
-        return self.answer(self.send_request(method, params), timeout)
-
-    def show_lesson(self) -> None:
-        answer = self.request("workspace/executeCommand", SHOW)
-        assert "result" in answer, answer
-
-    def shown(self, text: str) -> list[str]:
-        with self._arrived:
-            return [
-                n["params"]["message"]
-                for n in self.notifications
-                if n["method"] == "window/showMessage" and text in n["params"]["message"]
-            ]
-
-    def stop(self, timeout: float = 20) -> float:
-        """Shutdown and exit; the seconds the shutdown request took to be answered."""
-        started = time.monotonic()
-        self.request("shutdown", None, timeout=timeout)
-        took = time.monotonic() - started
-        self.notify("exit", None)
-        assert self.process.wait(timeout) == 0
-        return took
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self._stderr.close()
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text("utf-8", "replace")
+async def stop(editor: Editor, timeout: float = 20) -> float:
+    """Shutdown and exit, status 0; the seconds the shutdown request took to be answered."""
+    took = await editor.stop(timeout)
+    assert editor.process is not None and editor.process.returncode == 0
+    return took
 
 
 @pytest.fixture
@@ -177,17 +99,17 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def serve(data_dir: Path, project: Path) -> Iterator[Any]:
-    started: list[Server] = []
+async def serve(data_dir: Path, project: Path) -> AsyncIterator[Any]:
+    started: list[Editor] = []
 
-    def start(**options: Any) -> Server:
-        server = Server(data_dir, project, **options)
-        started.append(server)
-        return server
+    async def start(**options: Any) -> Editor:
+        editor = Editor(project, data_dir)
+        started.append(editor)
+        return await start_server(editor, **options)
 
     yield start
-    for server in started:
-        server.kill()
+    for editor in started:
+        await editor.kill()
 
 
 class WriteLock:
@@ -216,11 +138,11 @@ class WriteLock:
             self.process.wait(10)
 
 
-def wait_for_count(database: Path, count: int, seconds: float = 20) -> int:
+async def wait_for_count(database: Path, count: int, seconds: float = 20) -> int:
     """The lessons opened in ``database`` once there are ``count``, or when time is up."""
     deadline = time.monotonic() + seconds
     while (found := lessons_opened(database)) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
+        await asyncio.sleep(0.2)
     return found
 
 
@@ -283,52 +205,54 @@ def test_an_empty_team_salt_is_refused(data_dir: Path, project: Path) -> None:
         developer_pseudonym(project, "   ", data_dir)
 
 
-def test_the_server_says_why_tracking_is_off_when_the_salt_is_short(
+async def test_the_server_says_why_tracking_is_off_when_the_salt_is_short(
     serve: Any, data_dir: Path
 ) -> None:
     (data_dir / SALT_NAME).write_bytes(b"")
-    server = serve()
-    assert server.shown(SALT_NAME), server.notifications
-    assert "result" in server.request("lessonlens/progress", None, timeout=5)
+    editor = await serve()
+    assert messages_with(editor, SALT_NAME), editor.messages
+    await editor.request("lessonlens/progress", None, timeout=5)  # answered, not an error
 
 
 # ---------------------------------------------------------------------- a busy database
 
 
-def test_events_wait_for_a_busy_database_and_requests_do_not(serve: Any, data_dir: Path) -> None:
+async def test_events_wait_for_a_busy_database_and_requests_do_not(
+    serve: Any, data_dir: Path
+) -> None:
     """Another process holds the write lock longer than SQLite's busy timeout."""
-    server = serve()
+    editor = await serve()
     database = data_dir / DATABASE_NAME
-    assert wait_for_count(database, 1) == 1
+    assert await wait_for_count(database, 1) == 1
     holder = WriteLock(database)
     try:
         for _ in range(25):
-            server.show_lesson()
+            await editor.command(*SHOW)
         started = time.monotonic()
-        answer = server.request("lessonlens/progress", None, timeout=30)
+        with contextlib.suppress(JsonRpcException):  # an answer, result or error
+            await editor.request("lessonlens/progress", None, timeout=30)
         took = time.monotonic() - started
         assert took < 4.0, f"the progress request took {took:.1f} s"
-        assert "result" in answer or "error" in answer
-        time.sleep(12)  # past the busy timeout (10 s): today's writer gave up here
+        await asyncio.sleep(12)  # past the busy timeout (10 s): today's writer gave up here
         assert lessons_opened(database) == 1
     finally:
         holder.release()
-    assert wait_for_count(database, 26) == 26
-    server.stop()
+    assert await wait_for_count(database, 26) == 26
+    await stop(editor)
 
 
-def test_shutdown_says_how_many_events_were_not_written(serve: Any, data_dir: Path) -> None:
-    server = serve()
-    assert wait_for_count(data_dir / DATABASE_NAME, 1) == 1
+async def test_shutdown_says_how_many_events_were_not_written(serve: Any, data_dir: Path) -> None:
+    editor = await serve()
+    assert await wait_for_count(data_dir / DATABASE_NAME, 1) == 1
     holder = WriteLock(data_dir / DATABASE_NAME)
     try:
         for _ in range(3):
-            server.show_lesson()
-        took = server.stop()
+            await editor.command(*SHOW)
+        took = await stop(editor)
         assert took < 8.0, f"shutdown took {took:.1f} s"
     finally:
         holder.release()
-    assert "3 progress events were not written" in server.stderr()
+    assert "3 progress events were not written" in editor.stderr
 
 
 def test_a_held_lock_file_is_a_message_not_a_hang(data_dir: Path, project: Path) -> None:
@@ -391,17 +315,17 @@ def test_an_unusable_database_is_a_message_in_the_cli(
 
 
 @pytest.mark.parametrize("make", UNUSABLE.values(), ids=UNUSABLE.keys())
-def test_an_unusable_database_is_one_notice_in_the_editor(
+async def test_an_unusable_database_is_one_notice_in_the_editor(
     make: Any, serve: Any, data_dir: Path
 ) -> None:
     database = data_dir / DATABASE_NAME
     make(database)
-    server = serve()
+    editor = await serve()
     for _ in range(3):
-        server.show_lesson()
-    assert len(server.shown(str(database))) == 1, server.notifications
-    assert "result" in server.request("lessonlens/progress", None, timeout=5)
-    server.stop()
+        await editor.command(*SHOW)
+    assert len(messages_with(editor, str(database))) == 1, editor.messages
+    await editor.request("lessonlens/progress", None, timeout=5)  # answered, not an error
+    await stop(editor)
 
 
 def _with_bad_rows(database: Path, developer: str) -> None:
@@ -427,7 +351,7 @@ def _with_bad_rows(database: Path, developer: str) -> None:
     connection.close()
 
 
-def test_bad_rows_are_skipped_and_counted(data_dir: Path, project: Path, serve: Any) -> None:
+async def test_bad_rows_are_skipped_and_counted(data_dir: Path, project: Path, serve: Any) -> None:
     developer = developer_pseudonym(project, None, data_dir)
     _with_bad_rows(data_dir / DATABASE_NAME, developer)
     shown = run_cli("progress", "--json", data_dir=data_dir, cwd=project)
@@ -436,11 +360,11 @@ def test_bad_rows_are_skipped_and_counted(data_dir: Path, project: Path, serve: 
     skills = {row["id"] for row in json.loads(shown.stdout)["skills"]}
     assert SKILL in skills
     # The editor keeps tracking: the good history is there and new events are stored.
-    server = serve()
-    profile = server.request("lessonlens/progress", None)["result"]
+    editor = await serve()
+    profile = await editor.request("lessonlens/progress", None)
     assert SKILL in {row["id"] for row in profile["skills"]}
-    server.show_lesson()
-    server.stop()
+    await editor.command(*SHOW)
+    await stop(editor)
     # 3 good, 2 bad ones of that kind ("bad-time", "bad-text") and 2 new
     assert lessons_opened(data_dir / DATABASE_NAME) == 7
 
@@ -448,7 +372,7 @@ def test_bad_rows_are_skipped_and_counted(data_dir: Path, project: Path, serve: 
 # ---------------------------------------------------------------------- disk full
 
 
-def test_a_full_disk_is_one_notice_and_loses_nothing(tmp_path: Path, project: Path) -> None:
+async def test_a_full_disk_is_one_notice_and_loses_nothing(tmp_path: Path, project: Path) -> None:
     if shutil.which("unshare") is None or os.geteuid() != 0:
         pytest.skip("needs unshare and root to mount a small file system")
     data_dir = tmp_path / "small"
@@ -457,28 +381,30 @@ def test_a_full_disk_is_one_notice_and_loses_nothing(tmp_path: Path, project: Pa
     probe = subprocess.run(["unshare", "-m", "sh", "-c", mount, "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {probe.stderr!r}")
-    server = Server(data_dir, project, prefix=("unshare", "-m", "sh", "-c", mount))
+    editor = Editor(project, data_dir, prefix=("unshare", "-m", "sh", "-c", mount))
     try:
+        await start_server(editor)
+        assert editor.process is not None
         # The server's view of its data folder, from outside its mount namespace.
-        inside = Path(f"/proc/{server.process.pid}/root") / str(data_dir).lstrip("/")
-        assert wait_for_count(inside / DATABASE_NAME, 1) == 1
+        inside = Path(f"/proc/{editor.process.pid}/root") / str(data_dir).lstrip("/")
+        assert await wait_for_count(inside / DATABASE_NAME, 1) == 1
         filler = inside / "filler"
         with filler.open("wb") as handle, pytest.raises(OSError):
             while True:
                 handle.write(b"\0" * 65536)
                 handle.flush()
         for _ in range(10):
-            server.show_lesson()
+            await editor.command(*SHOW)
         deadline = time.monotonic() + 10
-        while not server.shown("full") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1)
-        assert len(server.shown("full")) == 1, server.notifications
+        while not messages_with(editor, "full") and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)
+        assert len(messages_with(editor, "full")) == 1, editor.messages
         filler.unlink()  # space again: what was waiting is written
-        assert wait_for_count(inside / DATABASE_NAME, 11) == 11
-        server.stop()
+        assert await wait_for_count(inside / DATABASE_NAME, 11) == 11
+        await stop(editor)
     finally:
-        server.kill()
+        await editor.kill()
 
 
 # ---------------------------------------------------------------------- sync
@@ -629,25 +555,25 @@ def test_an_lrs_that_returns_the_ids_sent_moves_the_cursor(tmp_path: Path) -> No
         lrs.close()
 
 
-def test_shutdown_does_not_wait_on_a_sync(
+async def test_shutdown_does_not_wait_on_a_sync(
     serve: Any, data_dir: Path, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LESSONLENS_LRS_USERNAME", "user")
     monkeypatch.setenv("LESSONLENS_LRS_PASSWORD", "not-a-secret")
     lrs = Lrs(lambda ids: None)
     try:
-        server = serve(lrsUrl=lrs.url)
-        server.show_lesson()
-        server.notify(
-            "workspace/didChangeConfiguration",
-            {
-                "settings": {
+        editor = await serve(lrsUrl=lrs.url)
+        await editor.command(*SHOW)
+        editor.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={
                     "lessonlens": {"modelDevice": "off", "lrsUrl": lrs.url, "shareProgress": True}
                 }
-            },
+            )
         )
-        assert lrs.arrived.wait(20), "the background sync never reached the LRS"
-        took = server.stop()
+        arrived = await asyncio.to_thread(lrs.arrived.wait, 20)
+        assert arrived, "the background sync never reached the LRS"
+        took = await stop(editor)
         assert took < 5.0, f"shutdown took {took:.1f} s"
         developer = developer_pseudonym(project, None, data_dir)
         assert not cursor_file(data_dir, lrs.url, developer).exists()
