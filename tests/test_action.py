@@ -1,9 +1,9 @@
 """The GitHub Action (action.yml), its steps run as a runner would, with a fake GITHUB_* setting.
 
 A pull request's branch adds a list scanned in a loop to a repository whose ``origin`` has the
-base branch; the action's check step runs with the environment GitHub gives it. The install step is not run
-(the package is installed here already); that it installs from the action's own checkout is
-checked in the YAML.
+base branch; the action's check step runs with the environment GitHub gives it. The install step
+is not run (the package is installed here already); that it installs from the action's own
+checkout is checked in the YAML.
 """
 
 from __future__ import annotations
