@@ -148,7 +148,7 @@ export function whyCannotRun(
           resolve(`${interpreter.path} is older than Python 3.11, which lessonlens needs.`);
         } else if (code === NOT_INSTALLED) {
           resolve(
-            `the lessonlens package is not installed for ${interpreter.path} (pip install lessonlens).`,
+            `the lessonlens package is not installed for ${interpreter.path} (from a clone of its repository: python3 -m pip install .).`,
           );
         } else {
           const detail = stderr.trim().split("\n").pop() ?? error.message;
