@@ -121,11 +121,28 @@ def builtin_folder() -> Path:
     return Path(str(resources.files("lessonlens.lessons").joinpath("builtin")))
 
 
+# The built-in lessons are package data: read once per process (the language server loads the
+# catalog at start, then again with the team folders on its lessons thread).
+_BUILTIN: dict[Path, tuple[dict[str, Lesson], list[LessonProblem]]] = {}
+
+
+def _builtin_lessons() -> tuple[dict[str, Lesson], list[LessonProblem]]:
+    folder = builtin_folder()
+    found = _BUILTIN.get(folder)
+    if found is None:
+        scratch = Catalog(skills={})
+        _read_folder(folder, True, scratch)
+        found = _BUILTIN[folder] = (scratch.lessons, scratch.problems)
+    return found
+
+
 def load_catalog(extra_dirs: Sequence[str | Path] = (), *, include_builtin: bool = True) -> Catalog:
     """Load built-in lessons, then team folders (a team lesson overrides a built-in one)."""
     catalog = Catalog(skills=load_skills())
     if include_builtin:
-        _read_folder(builtin_folder(), True, catalog)
+        lessons, problems = _builtin_lessons()
+        catalog.lessons.update(lessons)
+        catalog.problems.extend(problems)
     for folder in extra_dirs:
         _read_folder(Path(folder), False, catalog)
     return catalog
