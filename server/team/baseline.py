@@ -309,10 +309,8 @@ class _Analyser:
 
     def _analyse(self, data: bytes, spec: LanguageSpec, path: str, test_code: bool) -> _Keys:
         where = (path, spec.id, test_code)
-        last = self._units.pop(where, None)
-        units, previous = (UnitCache(), None) if last is None else (last[0], last[1])
-        if previous is not None:
-            previous = edit_to(previous[1], previous[0], valid_utf8(data))
+        units, last = self._units.pop(where, None) or (UnitCache(), None)
+        previous = None if last is None else edit_to(last[1], last[0], valid_utf8(data))
         options = replace(self._options, test_code=test_code)
         analysed = analyse(data, spec, options, previous=previous, units=units)
         self._units[where] = (units, (analysed.data, analysed.tree))
