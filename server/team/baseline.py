@@ -309,7 +309,7 @@ class _Analyser:
 
     def _analyse(self, data: bytes, spec: LanguageSpec, path: str, test_code: bool) -> _Keys:
         where = (path, spec.id, test_code)
-        units, last = self._units.pop(where, None) or (UnitCache(), None)
+        units, last = self._units.pop(where) if where in self._units else (UnitCache(), None)
         previous = None if last is None else edit_to(last[1], last[0], valid_utf8(data))
         options = replace(self._options, test_code=test_code)
         analysed = analyse(data, spec, options, previous=previous, units=units)
