@@ -6,11 +6,18 @@ without it, because the issue's acceptance is that the report draws in a real br
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import itertools
+import json
 import random
 import re
 import shutil
 import subprocess
+import tomllib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -19,7 +26,8 @@ from lessonlens.lessons.catalog import Catalog, load_catalog
 from lessonlens.lessons.skills import load_skills
 from lessonlens.server.cli import main
 from lessonlens.server.learner.progress import Event, EventKind, SqliteProgressStore
-from lessonlens.server.team.figures import team_report
+from lessonlens.server.team.charts import LABEL_GAP, progress_chart, week_columns
+from lessonlens.server.team.figures import MAX_WEEKS, team_report
 from lessonlens.server.team.matrix import Matrix, SkillTarget
 from lessonlens.server.team.report import render_html
 
@@ -50,17 +58,28 @@ MATRIX = Matrix(
 )
 
 
-def _team_events(weeks: int = 10, seed: int = 7) -> list[Event]:
-    """Developers who write an anti-pattern less often once they have opened its lesson."""
+def _team_events(
+    weeks: int = 10,
+    seed: int = 7,
+    *,
+    end: float = NOW,
+    developers: Sequence[str] = DEVELOPERS,
+    lessons: bool = True,
+    attempts: tuple[int, int] = (3, 12),
+) -> list[Event]:
+    """Developers who write an anti-pattern less often once they have opened its lesson.
+
+    The history covers the ``weeks`` before ``end``; without ``lessons`` nobody opens one.
+    """
     rng = random.Random(seed)
     events: list[Event] = []
-    start = NOW - weeks * WEEK
-    for index, developer in enumerate(DEVELOPERS):
+    start = end - weeks * WEEK
+    for index, developer in enumerate(developers):
         work = [*WORK, RARE] if index < 3 else WORK
         for skill, rule, lesson in work:
-            opened_at = start + rng.uniform(1, weeks - 2) * WEEK
+            opened_at = start + rng.uniform(1, weeks - 2) * WEEK if lessons else end + WEEK
             opened = False
-            steps = rng.randint(3, 12)
+            steps = rng.randint(*attempts)
             # Developers learn at different speeds: some still slip often after the lesson.
             after = 0.08 + 0.07 * ((index + len(skill)) % 5)
             for step in range(steps):
@@ -236,3 +255,279 @@ def test_report_draws_in_headless_chromium(
     # The browser parsed the charts: five SVGs with their shapes, in the live DOM.
     assert dom.stdout.count("<svg") == 5
     assert dom.stdout.count("<rect") > 40 and "<polyline" in dom.stdout
+
+
+# ---- the period, honest empty states, labels that do not collide ----------------------------
+
+BIG_TEAM = [f"pseudo{index:02d}cafe{index:02d}" for index in range(24)]
+
+
+def _section(page: str, heading: str) -> str:
+    """The HTML of one section of the page, from its heading's id to the next section."""
+    start = page.index(f'id="{heading}"')
+    return page[start : page.index("</section>", start)]
+
+
+def _svg(page: str, label_id: str) -> str:
+    start = page.rindex("<svg", 0, page.index(f'id="{label_id}"'))
+    return page[start : page.index("</svg>", start)]
+
+
+def _axis_labels(svg: str) -> list[tuple[float, str]]:
+    """The x-axis labels of a chart: (x, text), left to right."""
+    found = re.findall(r'<text x="([\d.]+)"[^>]*class="muted axis-label">([^<]*)</text>', svg)
+    return sorted((float(x), text) for x, text in found)
+
+
+def test_a_history_that_ended_long_ago_is_drawn_where_its_data_is(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """The period ends at the last event, not today: no flat line over weeks without data."""
+    store = SqliteProgressStore(tmp_path / "old.sqlite3")
+    events = _team_events(20, seed=3, end=NOW - 40 * WEEK)
+    store.record(events)
+    data = team_report(store, catalog, MATRIX, NOW, min_group_size=5)
+    last = max(event.time for event in events)
+    period = data["period"]
+    assert period["until"] == dt.datetime.fromtimestamp(last, dt.UTC).strftime("%Y-%m-%d")
+    assert period["weeks"] == len(data["weeks"]) == 21  # the 20 weeks, over 21 Mondays
+    assert data["weeks"][-1]["start"] <= last < data["weeks"][-1]["start"] + WEEK
+    means = [week["mean_mastery"] for week in data["weeks"] if week["mean_mastery"] is not None]
+    assert max(means) - min(means) > 0.15 and len(set(means)) > 10
+    page = render_html(data)
+    polyline = re.search(r'<polyline points="([^"]+)"', _svg(page, "progress-title"))
+    assert polyline is not None
+    points = [tuple(map(float, point.split(","))) for point in polyline.group(1).split()]
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    # The line spans the chart and rises: its points differ from week to week.
+    assert max(xs) - min(xs) > 700 and max(ys) - min(ys) > 30 and len(set(ys)) > 10
+    since = dt.datetime.strptime(period["since"], "%Y-%m-%d").strftime("%-d %b %Y")
+    until = dt.datetime.strptime(period["until"], "%Y-%m-%d").strftime("%-d %b %Y")
+    assert f"{since}</span> \u2013 " in page and f"{until}</span>, " in page
+    assert ">21 weeks</span>" in page
+
+
+def test_the_period_can_be_chosen_and_holds_only_its_events(
+    store: SqliteProgressStore, catalog: Catalog
+) -> None:
+    whole = team_report(store, catalog, MATRIX, NOW, min_group_size=5)
+    since = whole["weeks"][2]["start"]
+    until = whole["weeks"][7]["start"]  # exclusive: the period is weeks 2 to 6
+    part = team_report(store, catalog, MATRIX, NOW, min_group_size=5, since=since, until=until)
+    assert [week["start"] for week in part["weeks"]] == [w["start"] for w in whole["weeks"][2:7]]
+    assert part["period"]["weeks"] == 5
+    assert part["headline"]["lessons_opened"] == sum(
+        week["lessons_opened"] for week in whole["weeks"][2:7]
+    )
+    assert part["headline"]["lessons_opened"] < whole["headline"]["lessons_opened"]
+
+
+def test_the_default_period_is_at_most_max_weeks(tmp_path: Path, catalog: Catalog) -> None:
+    store = SqliteProgressStore(tmp_path / "long.sqlite3")
+    store.record(_team_events(60, seed=5, end=NOW - 3 * WEEK))
+    data = team_report(store, catalog, MATRIX, NOW, min_group_size=5)
+    assert data["period"]["weeks"] == len(data["weeks"]) == MAX_WEEKS
+
+
+def test_without_a_matrix_the_report_says_so_and_how_to_add_one(
+    store: SqliteProgressStore, catalog: Catalog
+) -> None:
+    data = team_report(store, catalog, None, NOW, min_group_size=5)
+    head = data["headline"]
+    assert head["skills_below_target"] is None and head["skills_with_target"] is None
+    assert data["headline_why"]["skills_below_target"] == "no skill matrix configured"
+    page = render_html(data)
+    headline, gaps = _section(page, "h-headline"), _section(page, "h-gaps")
+    assert "no skill matrix configured" in headline
+    assert 'data-figure="skills_below_target"' in headline  # the line, in the figure's place
+    assert 'data-section="headline" data-key="" data-figure="skills_with_target"' not in page
+    assert "No skill matrix configured" in gaps and "No gaps" not in page
+    snippet = re.search(r'<pre class="config">(.*?)</pre>', gaps, re.DOTALL)
+    assert snippet is not None
+    lines = html.unescape(snippet.group(1)).splitlines()
+    assert len(lines) == 3 and lines[0] == "[tool.lessonlens.matrix]"
+    # The snippet is valid config: the matrix reader takes it.
+    from lessonlens.server.team.matrix import parse_matrix
+
+    table = tomllib.loads("\n".join(lines))["tool"]["lessonlens"]["matrix"]
+    assert len(parse_matrix(Path("pyproject.toml"), "tool.lessonlens.matrix", table).skills) == 2
+
+
+def test_nobody_opened_a_lesson_is_no_data_never_suppressed(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    store = SqliteProgressStore(tmp_path / "unread.sqlite3")
+    store.record(_team_events(lessons=False))
+    data = team_report(store, catalog, MATRIX, NOW, min_group_size=5)
+    assert data["recurrence"] and all(
+        set(row) == {"rule", "skill", "no_data"}
+        and row["no_data"] == "no one has opened a lesson on this rule yet"
+        for row in data["recurrence"]
+    )
+    assert data["headline"]["recurrence_before"] is None
+    why = data["headline_why"]["recurrence_before"]
+    assert why == "no one has opened a lesson on the anti-patterns written yet"
+    page = render_html(data)
+    recurrence = _section(page, "h-recurrence")
+    card = re.search(r'<div class="card wide">(.*?)</div>', _section(page, "h-headline"))
+    assert card is not None and why in card.group(1)
+    assert "suppressed" not in recurrence and "suppressed" not in card.group(1)
+    assert "no one has opened a lesson on this rule yet" in recurrence
+    # A small group is still called so: the rare skill three developers touched.
+    assert "suppressed: fewer than 5 developers with evidence" in _section(page, "h-heatmap")
+
+
+def test_every_headline_card_shows_a_figure_or_says_why(tmp_path: Path, catalog: Catalog) -> None:
+    """No empty card, no "—", no "0 of 0": a figure with its unit, or one line saying why not."""
+    store = SqliteProgressStore(tmp_path / "unread.sqlite3")
+    store.record(_team_events(lessons=False, attempts=(1, 2)))
+    data = team_report(store, catalog, None, NOW, min_group_size=5)
+    cards = re.findall(r'<div class="card[^"]*">(.*?)</div>', render_html(data))
+    assert len(cards) == 5
+    for card in cards:
+        assert "—" not in card and ">0</span> of" not in card
+        figures = re.findall(r'data-section="headline" [^>]*>([^<]*)<', card)
+        said = re.findall(r'data-section="headline_why" [^>]*>([^<]*)<', card)
+        assert bool(figures) != bool(said), card
+        assert all(text.strip() for text in figures + said)
+        if figures:
+            assert '<span class="unit">' in card, card  # every number says what it counts
+
+
+def test_no_events_in_the_period_is_said(store: SqliteProgressStore, catalog: Catalog) -> None:
+    data = team_report(store, catalog, MATRIX, NOW, min_group_size=5, since=NOW + WEEK)
+    assert data["developers"] == 0 and data["suppressed"] is None
+    assert set(data["headline"].values()) == {None} and data["headline_why"] == {}
+    page = render_html(data)
+    assert "No events in this period: there is nothing to show yet." in page
+    for section in ("h-headline", "h-heatmap", "h-progress", "h-recurrence", "h-engagement"):
+        text = _section(page, section)
+        assert "No events in this period." in text and "suppressed" not in text, section
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 13, 26, 27, 40, 53])
+def test_week_axis_labels_never_collide(count: int) -> None:
+    weeks = [
+        {
+            "start": NOW + i * WEEK,
+            "mean_mastery": 0.3 + 0.01 * i,
+            "lessons_opened": i % 4,
+            "hints_dismissed": 1,
+        }
+        for i in range(count)
+    ]
+    last = dt.datetime.fromtimestamp(weeks[-1]["start"], dt.UTC).strftime("%Y-%m-%d")
+    for svg in (
+        progress_chart(weeks, 5),
+        week_columns(
+            "e",
+            "engagement",
+            weeks,
+            [("lessons_opened", "lessons", ""), ("hints_dismissed", "hints", "")],
+            "per week",
+        ),
+    ):
+        labels = _axis_labels(svg)
+        assert labels and labels[-1][1] == last  # the latest week is always labelled
+        xs = [x for x, _ in labels]
+        assert all(b - a >= LABEL_GAP for a, b in itertools.pairwise(xs)), xs
+        assert len(labels) >= min(count, 6)  # thinned, not dropped
+
+
+def test_realistic_report_axes_are_thinned(tmp_path: Path, catalog: Catalog) -> None:
+    page = render_html(_big_report(tmp_path, catalog))
+    for chart in ("progress-title", "engagement-title"):
+        xs = [x for x, _ in _axis_labels(_svg(page, chart))]
+        assert len(xs) >= 6
+        assert all(b - a >= LABEL_GAP for a, b in itertools.pairwise(xs)), (chart, xs)
+
+
+def _big_report(tmp_path: Path, catalog: Catalog) -> dict[str, Any]:
+    """24 developers over 30 weeks that ended 40 weeks ago, with a matrix."""
+    store = SqliteProgressStore(tmp_path / "big.sqlite3")
+    store.record(
+        _team_events(30, seed=11, end=NOW - 40 * WEEK, developers=BIG_TEAM, attempts=(6, 20))
+    )
+    return team_report(store, catalog, MATRIX, NOW, min_group_size=5)
+
+
+# Measures the page as Chromium lays it out: chart text that overlaps other text or runs out
+# of its chart, tables or charts wider than the page, and headline cards whose content does not
+# fit. Injected into a copy of the page only (the report itself has no script); the result is
+# written into the DOM for --dump-dom.
+_LAYOUT_PROBE = """<script>
+const problems = [];
+const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1
+  && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+const overlap = (a, b) => a.left < b.right - 1 && b.left < a.right - 1
+  && a.top < b.bottom - 2 && b.top < a.bottom - 2;
+for (const svg of document.querySelectorAll("svg")) {
+  const box = svg.getBoundingClientRect();
+  const texts = [...svg.querySelectorAll("text")]
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  for (const [text, r] of texts) if (!inside(r, box)) problems.push("cut off: " + text);
+  for (let i = 0; i < texts.length; i++)
+    for (let j = i + 1; j < texts.length; j++)
+      if (overlap(texts[i][1], texts[j][1]))
+        problems.push("overlap: " + texts[i][0] + " / " + texts[j][0]);
+}
+const page = document.querySelector("main").getBoundingClientRect();
+for (const wide of document.querySelectorAll("table, svg, pre, .cards"))
+  if (wide.getBoundingClientRect().right > page.right + 1)
+    problems.push("wider than the page: " + wide.textContent.slice(0, 60));
+for (const card of document.querySelectorAll(".card"))
+  if (card.scrollWidth > card.clientWidth + 1 || card.scrollHeight > card.clientHeight + 1)
+    problems.push("card overflows: " + card.textContent);
+const out = document.createElement("pre");
+out.id = "layout";
+out.textContent = JSON.stringify(problems);
+document.body.appendChild(out);
+</script>"""
+
+
+def _chromium_run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile-layout'}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("kind", ["realistic", "no matrix, no lesson opened"])
+def test_chromium_lays_the_report_out_without_overlaps(
+    kind: str, tmp_path: Path, catalog: Catalog
+) -> None:
+    if kind == "realistic":
+        data = _big_report(tmp_path, catalog)
+    else:
+        store = SqliteProgressStore(tmp_path / "unread.sqlite3")
+        store.record(_team_events(30, seed=11, developers=BIG_TEAM, lessons=False))
+        data = team_report(store, catalog, None, NOW, min_group_size=5)
+    page = render_html(data)
+    report = tmp_path / "report.html"
+    report.write_text(page, "utf-8")
+    probed = tmp_path / "probed.html"
+    probed.write_text(page.replace("</body>", f"{_LAYOUT_PROBE}</body>"), "utf-8")
+    dom = _chromium_run(tmp_path, "--window-size=1280,2400", "--dump-dom", probed.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    found = re.search(r'<pre id="layout">(.*?)</pre>', dom.stdout, re.DOTALL)
+    assert found is not None, dom.stdout[-2000:]
+    assert json.loads(html.unescape(found.group(1))) == []
+    shot = tmp_path / "report.png"
+    drawn = _chromium_run(
+        tmp_path, f"--screenshot={shot}", "--window-size=1280,2400", report.as_uri()
+    )
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    assert shot.stat().st_size > 50_000  # a drawn page, not a blank one

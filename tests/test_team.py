@@ -288,7 +288,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _export(*args: str) -> str:
     result = CliRunner().invoke(main, ["export", *args])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout  # what a tool parses; notes for people go to stderr
 
 
 def _own_events(data: Path) -> str:
@@ -318,6 +318,13 @@ def test_self_export_json(repo: Path) -> None:
     assert me not in json.dumps(data)
     since = (time.strftime("%Y-%m-%d", time.gmtime(NOW - 10 * DAY)),)
     assert len(json.loads(_export("--format", "json", "--since", *since))["events"]) == 4
+    # --until includes its whole day (UTC), and nothing after it: only the hint 40 days ago.
+    until = ("--until", time.strftime("%Y-%m-%d", time.gmtime(NOW - 40 * DAY)))
+    assert [e["kind"] for e in json.loads(_export("--format", "json", *until))["events"]] == [
+        "hint_shown"
+    ]
+    before = ("--since", time.strftime("%Y-%m-%d", time.gmtime(NOW - 39 * DAY)))
+    assert json.loads(_export("--format", "json", *before, "--until", since[0]))["events"] == []
 
 
 def test_self_export_csv(repo: Path) -> None:

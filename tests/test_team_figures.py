@@ -39,6 +39,7 @@ MATRIX = """
 """
 
 Key = tuple[str, str, str]  # (section, skill / rule / week, figure)
+DAY = 24 * 3600.0
 
 
 @pytest.fixture
@@ -120,6 +121,24 @@ def _date(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d")
 
 
+def _day(day: str) -> str:
+    """A period's day as the page writes it: 2026-01-05 is "5 Jan 2026"."""
+    return dt.datetime.strptime(day, "%Y-%m-%d").strftime("%-d %b %Y")
+
+
+def _withheld(row: dict[str, Any]) -> tuple[str, str] | None:
+    """(figure, text) of a figure the export withholds: a small group, or no one behind it."""
+    if "suppressed" in row:
+        return "suppressed", f"suppressed: {row['suppressed']}"
+    if "no_data" in row:
+        return "no_data", row["no_data"]
+    return None
+
+
+# A headline figure shown beside another in one card: None with it, said once by its partner.
+_PARTNER = {"recurrence_after": "recurrence_before", "skills_with_target": "skills_below_target"}
+
+
 def _expected(data: dict[str, Any]) -> dict[Key, str]:
     """Every figure of the JSON export, as the page must show it."""
     want: dict[Key, str] = {}
@@ -128,22 +147,50 @@ def _expected(data: dict[str, Any]) -> dict[Key, str]:
         want[(section, key, figure)] = text
 
     developers = data["developers"]
-    put("team", "", "developers", f"{developers} developers" if developers else data["suppressed"])
+    team = f"{developers} developers" if developers is not None else data["suppressed"]
+    put("team", "", "developers", team)
     put("team", "", "min_group_size", str(data["min_group_size"]))
+    period = data["period"]
+    for name in ("since", "until"):
+        if period[name] is not None:
+            put("period", "", name, _day(period[name]))
+    if period["weeks"] is not None:
+        put("period", "", "weeks", f"{period['weeks']} week{'s' if period['weeks'] != 1 else ''}")
     head = data["headline"]
-    put("headline", "", "recurrence_before", _rate(head["recurrence_before"]))
-    put("headline", "", "recurrence_after", _rate(head["recurrence_after"]))
-    put("headline", "", "median_days_to_mastery", _days(head["median_days_to_mastery"]))
-    for name in ("lessons_opened", "hints_dismissed", "skills_below_target", "skills_with_target"):
-        put("headline", "", name, _count(head[name]))
+    why = data["headline_why"]
+    shown = {
+        "recurrence_before": _rate,
+        "recurrence_after": _rate,
+        "median_days_to_mastery": _days,
+        "lessons_opened": _count,
+        "hints_dismissed": _count,
+        "skills_below_target": _count,
+        "skills_with_target": _count,
+    }
+    assert set(shown) == set(head)
+    if not developers:
+        # A hidden team, or none in the period: its reason stands for every headline figure.
+        assert why == {} and set(head.values()) == {None}
+        shown = {}
+    for name, written in shown.items():
+        # A headline figure is a number, or in its place the line that says why it is none.
+        card = _PARTNER.get(name, name)
+        if card in why:
+            assert head[name] is None, name
+            if card == name:
+                put("headline_why", "", name, why[name])
+            continue
+        assert head[name] is not None, name
+        put("headline", "", name, written(head[name]))
     matrix = {entry["skill"]: entry for entry in data["matrix"]}
     for row in data["skills"]:
         skill = row["skill"]
         entry = matrix.get(skill, {})
         put("skills", skill, "priority", entry.get("priority", "—"))
         put("skills", skill, "target", _pct(entry.get("target")))
-        if "suppressed" in row:
-            put("skills", skill, "suppressed", f"suppressed: {row['suppressed']}")
+        hidden = _withheld(row)
+        if hidden:
+            put("skills", skill, *hidden)
             continue
         put("skills", skill, "count", _count(row["count"]))
         for name in ("mean", "q1", "median", "q3"):
@@ -160,11 +207,13 @@ def _expected(data: dict[str, Any]) -> dict[Key, str]:
         skill = row["skill"]
         put("unmeasured", skill, "priority", row["priority"])
         put("unmeasured", skill, "target", _pct(row["target"]))
-        put("unmeasured", skill, "suppressed", f"not measured, {row['suppressed']}")
+        figure, text = _withheld(row) or ("", "")
+        put("unmeasured", skill, figure, f"not measured, {text}")
     for row in data["recurrence"]:
         rule = row["rule"]
-        if "suppressed" in row:
-            put("recurrence", rule, "suppressed", f"suppressed: {row['suppressed']}")
+        hidden = _withheld(row)
+        if hidden:
+            put("recurrence", rule, *hidden)
             continue
         put("recurrence", rule, "developers", _count(row["developers"]))
         for side in ("before", "after"):
@@ -173,8 +222,9 @@ def _expected(data: dict[str, Any]) -> dict[Key, str]:
             put("recurrence", rule, f"{side}_per_1000", _rate(row[side]["per_1000"]))
     for row in data["time_to_mastery"]:
         skill = row["skill"]
-        if "suppressed" in row:
-            put("time_to_mastery", skill, "suppressed", f"suppressed: {row['suppressed']}")
+        hidden = _withheld(row)
+        if hidden:
+            put("time_to_mastery", skill, *hidden)
             continue
         put("time_to_mastery", skill, "developers", _count(row["developers"]))
         put("time_to_mastery", skill, "median_days", _days(row["median_days"]))
@@ -216,7 +266,12 @@ def test_export_and_report_show_the_same_figures(project: Path) -> None:
     skills = {row["skill"]: row for row in exported["skills"]}
     assert "bands" in skills["python.strings"]
     assert skills[RARE[0]]["suppressed"] == "fewer than 5 developers with evidence"
-    assert skills["python.generators"]["suppressed"] == "no developers with evidence"
+    # Nobody has evidence on generators: no data, which is not a small group being hidden.
+    assert skills["python.generators"] == {
+        "skill": "python.generators",
+        "name": skills["python.generators"]["name"],
+        "no_data": "no developers with evidence",
+    }
     assert "python.pathlib" not in skills  # priority "none": not a target
     recurrence = {row["rule"]: row for row in exported["recurrence"]}
     assert "suppressed" in recurrence[RARE[1]] and "before" in recurrence["PY002"]
@@ -226,6 +281,7 @@ def test_export_and_report_show_the_same_figures(project: Path) -> None:
     assert any("suppressed" in row for row in exported["time_to_mastery"])
     assert sum(w["mean_mastery"] is not None for w in exported["weeks"]) >= 8
     assert all(value is not None for value in exported["headline"].values())
+    assert exported["headline_why"] == {}
 
 
 def test_a_raised_minimum_hides_the_same_groups_in_both(project: Path) -> None:
@@ -240,9 +296,14 @@ def test_a_raised_minimum_hides_the_same_groups_in_both(project: Path) -> None:
 def test_a_team_below_the_minimum_is_hidden_in_both(project: Path) -> None:
     exported, as_csv, page = _both("--min-group", "8")
     assert exported["developers"] is None
-    assert exported["suppressed"] == "fewer than 8 developers in the store"
+    assert exported["suppressed"] == "fewer than 8 developers with events in the period"
+    # The days a handful of people worked on would say something about them: not given.
+    assert exported["period"] == {"since": None, "until": None, "weeks": None}
     _assert_same_figures(exported, as_csv, page)
     assert "suppressed to protect individuals" in page
+    # Every section says why it is empty, never that there is nothing yet.
+    assert page.count("Not shown: the team has fewer than 8 developers") == 7
+    assert "No skill evidence recorded yet" not in page and "No week to draw" not in page
 
 
 def test_min_group_only_raises_the_configured_minimum(project: Path) -> None:
@@ -255,3 +316,58 @@ def test_min_group_only_raises_the_configured_minimum(project: Path) -> None:
     exported, as_csv, page = _both("--min-group", "3")
     assert exported["developers"] is None and exported["min_group_size"] == 8
     _assert_same_figures(exported, as_csv, page)
+
+
+def test_both_cover_the_period_chosen(project: Path) -> None:
+    whole = json.loads(_run("export", "--team", "--format", "json"))
+    since, until = _date(whole["weeks"][2]["start"]), _date(whole["weeks"][6]["start"] + 6 * DAY)
+    exported, as_csv, page = _both("--since", since, "--until", until)
+    _assert_same_figures(exported, as_csv, page)
+    assert exported["period"] == {"since": since, "until": until, "weeks": 5}
+    assert [_date(week["start"]) for week in exported["weeks"]] == [
+        _date(week["start"]) for week in whole["weeks"][2:7]
+    ]
+    # Only the period's events count, in the headline as in the weeks.
+    opened = sum(week["lessons_opened"] for week in whole["weeks"][2:7])
+    assert exported["headline"]["lessons_opened"] == opened < whole["headline"]["lessons_opened"]
+    assert f"{_day(since)}</span> \u2013 " in page and ">5 weeks</span>" in page
+    rows = list(csv.DictReader(io.StringIO(as_csv)))
+    assert {r["metric"]: r["value"] for r in rows if r["section"] == "period"} == {
+        "since": since,
+        "until": until,
+        "weeks": "5",
+    }
+
+
+def test_without_dates_the_period_ends_at_the_last_event(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run 40 weeks after the history stopped: the same figures, not 26 empty weeks."""
+    then = json.loads(_run("export", "--team", "--format", "json"))
+    monkeypatch.setattr(time, "time", lambda: NOW + 40 * 7 * DAY)
+    exported, as_csv, page = _both()
+    _assert_same_figures(exported, as_csv, page)
+    last = max(event.time for event in _team_events())
+    assert exported["period"]["until"] == _date(last)
+    assert {**exported, "generated": None} == {**then, "generated": None}
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "hint"),
+    [
+        ("report", ("--until", "yesterday"), "--until"),
+        ("report", ("--since", "2026-13-01"), "--since"),
+        ("report", ("--since", "2026-02-01", "--until", "2026-01-31"), "--until"),
+        ("export", ("--team", "--until", "next week"), "--until"),
+        ("export", ("--until", "31/01/2026"), "--until"),
+        ("export", ("--since", "2026-02-01", "--until", "2026-01-01"), "--until"),
+    ],
+)
+def test_a_bad_date_is_a_usage_error(
+    project: Path, command: str, options: tuple[str, ...], hint: str
+) -> None:
+    args = [command, *options] + (["--html", "team.html"] if command == "report" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {hint}" in result.output
+    assert not Path("team.html").exists()

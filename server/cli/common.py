@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from lessonlens.analyzers.engine import EVERY_RULE, rule_set
-from lessonlens.analyzers.languages import languages
+from lessonlens.analyzers.engine import EVERY_RULE
+from lessonlens.analyzers.facade import rules_by_id
 from lessonlens.analyzers.model import Rule
 from lessonlens.lessons.catalog import Catalog, load_catalog
 from lessonlens.server.workspace.config import Config, ConfigError, find_config
@@ -40,7 +40,25 @@ class StoreProblem(click.ClickException):
 
 
 def all_rules() -> dict[str, Rule]:
-    return {r.id: r for spec in languages() for r in rule_set(spec).rules}
+    return dict(rules_by_id())
+
+
+def period_bounds(since: str | None, until: str | None) -> tuple[float | None, float | None]:
+    """``--since`` and ``--until`` (YYYY-MM-DD, UTC, both days included) as times; exit 2 if bad."""
+    from lessonlens.server.team.history import read_day
+
+    bounds: dict[str, float | None] = {}
+    for hint, text in (("--since", since), ("--until", until)):
+        try:
+            bounds[hint] = None if text is None else read_day(text, end=hint == "--until")
+        except ValueError:
+            raise click.BadParameter(
+                "expected a date such as 2026-01-31", param_hint=hint
+            ) from None
+    start, end = bounds["--since"], bounds["--until"]
+    if start is not None and end is not None and end <= start:
+        raise click.BadParameter("must not be before --since", param_hint="--until")
+    return start, end
 
 
 def split_values(values: Sequence[str]) -> tuple[str, ...]:

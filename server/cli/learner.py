@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from lessonlens.server.cli.common import config_here, git_root, load_lessons
+from lessonlens.server.cli.common import config_here, git_root, load_lessons, period_bounds
 
 
 @click.command()
@@ -158,6 +158,12 @@ def _print_profile(profile: dict[str, Any], store_path: Path) -> None:
     show_default=True,
 )
 @click.option("--since", metavar="DATE", help="Only events from DATE on (YYYY-MM-DD, UTC).")
+@click.option(
+    "--until",
+    metavar="DATE",
+    help="Only events up to the end of DATE (YYYY-MM-DD, UTC). With --team, the period's end; "
+    "without --since/--until it is the day of the last event.",
+)
 @click.option("--team", is_flag=True, help="The team's aggregate instead of your own events.")
 @click.option(
     "--min-group",
@@ -168,16 +174,21 @@ def _print_profile(profile: dict[str, Any], store_path: Path) -> None:
 )
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Write the export here.")
 def export(
-    fmt: str, since: str | None, team: bool, min_group: int | None, output: Path | None
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    team: bool,
+    min_group: int | None,
+    output: Path | None,
 ) -> None:
     """Export your own progress events, or with --team the team's aggregate.
 
     Your export lists your events (time, kind, skill, rule, lesson); never code. xapi gives them
     as xAPI 1.0.3 statements (a JSON array), as `lessonlens sync` sends them. The team export
     holds no individual rows and no group smaller than the minimum group size; its figures are
-    those of `lessonlens report --html`, defined once (docs/team-figures.md).
+    those of `lessonlens report --html`, for the same period, defined once
+    (docs/team-figures.md).
     """
-    import datetime
     import time
 
     from lessonlens.server.learner.progress import SqliteProgressStore, default_data_dir
@@ -190,24 +201,20 @@ def export(
     if fmt == "xapi" and team:
         # An xAPI statement is one actor's act: an aggregate has no actor to state it for.
         raise click.UsageError("--format xapi exports your own events; not with --team")
-    start: float | None = None
-    if since is not None:
-        try:
-            parsed = datetime.datetime.fromisoformat(since)
-        except ValueError:
-            raise click.BadParameter(
-                "expected a date such as 2026-01-31", param_hint="--since"
-            ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.UTC)
-        start = parsed.timestamp()
+    start, end = period_bounds(since, until)
     config = config_here()
     store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
     try:
         if team:
             catalog = load_lessons(config.lesson_dirs)
             report = team_report(
-                store, catalog, config.matrix, time.time(), min_group_size=min_group, since=start
+                store,
+                catalog,
+                config.matrix,
+                time.time(),
+                min_group_size=min_group,
+                since=start,
+                until=end,
             )
             rendered = render_team(report, fmt)
         else:
@@ -215,6 +222,8 @@ def export(
                 git_root(Path.cwd()), config.team_salt, default_data_dir()
             )
             events = store.events(developer, since=start)
+            if end is not None:
+                events = [event for event in events if event.time < end]
             if fmt == "xapi":
                 import json
 

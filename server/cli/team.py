@@ -13,6 +13,7 @@ from lessonlens.server.cli.common import (
     display,
     git_root,
     load_lessons,
+    period_bounds,
 )
 from lessonlens.server.workspace.config import ConfigError, find_config
 
@@ -39,7 +40,20 @@ from lessonlens.server.workspace.config import ConfigError, find_config
     default=None,
     help="Build it from the statements in this LRS (what `lessonlens sync` sent) instead.",
 )
-def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
+@click.option("--since", metavar="DATE", help="The period's first day (YYYY-MM-DD, UTC).")
+@click.option(
+    "--until",
+    metavar="DATE",
+    help="The period's last day (YYYY-MM-DD, UTC). Without --since/--until the period ends on "
+    "the day of the last event and covers at most the 26 weeks before it.",
+)
+def report(
+    html_path: Path,
+    min_group: int | None,
+    lrs_url: str | None,
+    since: str | None,
+    until: str | None,
+) -> None:
     """Write the team report: one self-contained HTML file with charts, readable offline.
 
     Built from every developer in the progress store (e.g. after `lessonlens baseline`), or with
@@ -47,7 +61,8 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     LESSONLENS_LRS_USERNAME and LESSONLENS_LRS_PASSWORD). An LRS holds no anti-patterns
     introduced or hints dismissed, so the report shows those as unavailable. No group smaller
     than the minimum group size is shown and no individual is named or ranked. The figures are
-    those of `lessonlens export --team`, defined once (docs/team-figures.md).
+    those of `lessonlens export --team` for the same period, defined once
+    (docs/team-figures.md), and the page says which period it covers.
     """
     import time
 
@@ -57,6 +72,7 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     from lessonlens.server.team.report import render_html
     from lessonlens.server.team.statements import NOT_SENT, EventListStore
 
+    start, end = period_bounds(since, until)
     config = config_here()
     catalog = load_lessons(config.lesson_dirs)
     store: ProgressStore
@@ -66,7 +82,9 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     else:
         try:
             username, password = lrs_credentials()
-            store = EventListStore(fetch_events(lrs_url, username=username, password=password))
+            store = EventListStore(
+                fetch_events(lrs_url, username=username, password=password, since=start)
+            )
         except LrsError as exc:
             raise click.ClickException(str(exc)) from exc
         missing = NOT_SENT
@@ -77,6 +95,8 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
             config.matrix,
             time.time(),
             min_group_size=min_group,
+            since=start,
+            until=end,
             missing=missing,
             source="the LRS" if lrs_url else "the progress store",
         )
@@ -85,7 +105,10 @@ def report(html_path: Path, min_group: int | None, lrs_url: str | None) -> None:
     html_path.parent.mkdir(parents=True, exist_ok=True)
     html_path.write_text(render_html(data), "utf-8")
     team = data["suppressed"] or f"{data['developers']} developers"
-    click.echo(f"Wrote {display(html_path)} ({team}).")
+    span = data["period"]
+    weeks = f"{span['weeks']} week{'s' if span['weeks'] != 1 else ''}"
+    said = f"; period {span['since']} to {span['until']}, {weeks}" if span["weeks"] else ""
+    click.echo(f"Wrote {display(html_path)} ({team}){said}.")
 
 
 @click.command()

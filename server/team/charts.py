@@ -2,15 +2,17 @@
 
 Every chart is an ``<svg role="img">`` with a ``<title>`` (what a screen reader announces), drawn
 here with no script and no external resource, so that the page is self-contained. A suppressed
-figure is drawn as suppressed (hatched, or a gap in a line), never as zero. Like ``report.py``,
-this module draws what :func:`lessonlens.server.team.figures.team_report` computed and computes
-nothing itself.
+figure is drawn as suppressed (hatched, or a gap in a line), never as zero; one with no data says
+so, unhatched. Every scale says its unit, and axis labels are thinned so that none collides with
+another (:func:`labelled`). Like ``report.py``, this module draws what
+:func:`lessonlens.server.team.figures.team_report` computed and computes nothing itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +24,8 @@ BANDS = tuple(f"{low}\u2013{low + _STEP}%" for low in range(0, 100, _STEP))
 _E = html.escape
 _BLUE = "#1f5fa8"
 _ORANGE = "#c2570c"
+# The least distance between the centres of two x-axis labels: a date at 12px is ~65px wide.
+LABEL_GAP = 90
 
 
 def pct(value: float | None) -> str:
@@ -34,6 +38,26 @@ def num(value: float | None, digits: int = 1) -> str:
 
 def utc_date(t: float) -> str:
     return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d")
+
+
+def labelled(count: int, step: float, gap: float = LABEL_GAP) -> list[int]:
+    """Which of ``count`` evenly spaced ticks (``step`` px apart) get a label.
+
+    One every k, counted back from the last (the latest week is always labelled), so that no two
+    labels are closer than ``gap``: the last label never runs into the one before it.
+    """
+    every = max(1, math.ceil(gap / step)) if step > 0 else 1
+    return sorted(range(count - 1, -1, -every))
+
+
+def _week_axis(
+    weeks: Sequence[Mapping[str, Any]], x_of: Callable[[int], float], step: float, y: float
+) -> list[str]:
+    return [
+        f'<text x="{x_of(i):.1f}" y="{y}" text-anchor="middle" class="muted axis-label">'
+        f"{utc_date(weeks[i]['start'])}</text>"
+        for i in labelled(len(weeks), step)
+    ]
 
 
 def _svg(width: int, height: int, label_id: str, title: str, body: Iterable[str]) -> str:
@@ -71,10 +95,10 @@ def heatmap(skills: Sequence[Mapping[str, Any]], targets: Mapping[str, float], m
         parts.append(f'<text x="{x}" y="{top - 22}" text-anchor="middle">{_E(band)}</text>')
     parts.append(
         f'<text x="{label_w + cell_w * len(BANDS) / 2}" y="{top - 6}" text-anchor="middle" '
-        'class="muted">developers per mastery band</text>'
+        'class="muted">number of developers per band of mastery estimate</text>'
     )
     parts.append(
-        f'<text x="{label_w + cell_w * len(BANDS) + 12}" y="{top - 14}">mean / target</text>'
+        f'<text x="{label_w + cell_w * len(BANDS) + 12}" y="{top - 14}">team mean / target</text>'
     )
     for row_index, row in enumerate(skills):
         y = top + row_index * cell_h
@@ -84,15 +108,19 @@ def heatmap(skills: Sequence[Mapping[str, Any]], targets: Mapping[str, float], m
         )
         bands = row.get("bands")
         if bands is None:
+            # Hatched only where a small group is hidden; a skill nobody has evidence on is
+            # simply empty.
+            hidden = "suppressed" in row
+            text = f"suppressed: {row['suppressed']}" if hidden else str(row.get("no_data", ""))
+            fill = "url(#hatch)" if hidden else "#fafbfc"
             parts.append(
                 f'<rect x="{label_w}" y="{y + 1}" width="{cell_w * len(BANDS)}" '
-                f'height="{cell_h - 2}" fill="url(#hatch)"><title>{name}: suppressed, '
-                f"{_E(row['suppressed'] or '')}</title></rect>"
+                f'height="{cell_h - 2}" fill="{fill}" stroke="#eaeef2"><title>{name}: '
+                f"{_E(text)}</title></rect>"
             )
             parts.append(
                 f'<text x="{label_w + cell_w * len(BANDS) / 2}" y="{y + cell_h / 2 + 4}" '
-                f'text-anchor="middle" class="muted">suppressed: {_E(row["suppressed"] or "")}'
-                "</text>"
+                f'text-anchor="middle" class="muted">{_E(text)}</text>'
             )
         else:
             total = sum(bands) or 1
@@ -129,15 +157,18 @@ def progress_chart(weeks: Sequence[Mapping[str, Any]], minimum: int) -> str:
     points = [(i, w["mean_mastery"]) for i, w in enumerate(weeks)]
     if not any(value is not None for _, value in points):
         return (
-            f'<p class="note">Not enough data yet: a week is shown once at least {minimum} '
-            "developers have evidence.</p>"
+            f'<p class="note">No week to draw yet: a week is shown once at least {minimum} '
+            "developers have evidence by its end.</p>"
         )
-    width, height, left, right, top, bottom = 900, 280, 56, 50, 16, 46
+    width, height, left, right, top, bottom = 900, 280, 64, 50, 16, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(weeks) - 1, 1)
 
+    def x_of(i: int) -> float:
+        return left + i * step if len(weeks) > 1 else left + plot_w / 2
+
     def xy(i: int, value: float) -> tuple[float, float]:
-        return left + i * step, top + plot_h * (1 - value)
+        return x_of(i), top + plot_h * (1 - value)
 
     parts = []
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -146,15 +177,12 @@ def progress_chart(weeks: Sequence[Mapping[str, Any]], minimum: int) -> str:
             f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" stroke="#eaeef2"/>'
             f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" class="muted">{tick:.0%}</text>'
         )
-    label_every = max(1, len(weeks) // 8)
-    for i, week in enumerate(weeks):
-        if i % label_every == 0 or i == len(weeks) - 1:
-            x = left + i * step
-            parts.append(
-                f'<text x="{x}" y="{height - bottom + 18}" text-anchor="middle" '
-                f'class="muted">{utc_date(week["start"])}</text>'
-            )
-    # One polyline per run of shown weeks: a suppressed week is a gap, not a drop to zero.
+    parts.append(
+        f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" class="muted" '
+        f'transform="rotate(-90 14 {top + plot_h / 2})">mean mastery estimate</text>'
+    )
+    parts.extend(_week_axis(weeks, x_of, step, height - bottom + 18))
+    # One polyline per run of shown weeks: a hidden week is a gap, not a drop to zero.
     run: list[str] = []
     runs: list[list[str]] = []
     for i, value in points:
@@ -187,16 +215,101 @@ def progress_chart(weeks: Sequence[Mapping[str, Any]], minimum: int) -> str:
     return _svg(width, height, "progress-title", title, parts)
 
 
+def _nice(most: int) -> int:
+    """The top of a count axis: ``most`` rounded up to 2, 4, 6 or 10 times a power of ten.
+
+    Its half, the middle tick, is a whole count too.
+    """
+    scale = 1
+    while True:
+        for step in (2, 4, 6, 10):
+            if most <= step * scale:
+                return step * scale
+        scale *= 10
+
+
+def week_columns(
+    chart_id: str,
+    title: str,
+    weeks: Sequence[Mapping[str, Any]],
+    series: Sequence[tuple[str, str, str]],
+    unit: str,
+) -> str:
+    """Columns per week, one per series (figure key, legend name, missing text), side by side.
+
+    A series whose every week is None (not available from the source) is left out of the plot
+    and said so in the legend; a week's zero is a zero.
+    """
+    width, height, left, right, top, bottom = 900, 240, 64, 50, 34, 46
+    plot_w, plot_h = width - left - right, height - top - bottom
+    drawn = [s for s in series if any(w[s[0]] is not None for w in weeks)]
+    most = max((w[key] for key, _, _ in drawn for w in weeks if w[key] is not None), default=0)
+    peak = _nice(most)
+    slot = plot_w / max(len(weeks), 1)
+    bar = max(min(slot * 0.8 / max(len(drawn), 1), 24.0), 1.0)
+
+    def x_of(i: int) -> float:
+        return left + slot * (i + 0.5)
+
+    parts = []
+    legend_x = left
+    for index, (key, name, missing) in enumerate(series):
+        colour = (_BLUE, _ORANGE)[index % 2]
+        shown = any(s[0] == key for s in drawn)
+        text = name if shown else f"{name}: {missing}"
+        if shown:
+            parts.append(f'<rect x="{legend_x}" y="6" width="12" height="12" fill="{colour}"/>')
+            parts.append(f'<text x="{legend_x + 18}" y="16">{_E(text)}</text>')
+        else:
+            parts.append(f'<text x="{legend_x}" y="16" class="muted">{_E(text)}</text>')
+        legend_x += 18 + 7 * len(text) + 24
+    ticks = (0, peak // 2, peak)
+    for tick in ticks:
+        y = top + plot_h * (1 - tick / peak)
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>'
+            f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end" class="muted">{tick}</text>'
+        )
+    parts.append(
+        f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" class="muted" '
+        f'transform="rotate(-90 14 {top + plot_h / 2})">{_E(unit)}</text>'
+    )
+    for i, week in enumerate(weeks):
+        for offset, (key, name, _) in enumerate(drawn):
+            value = week[key]
+            if not value:
+                continue
+            h = plot_h * value / peak
+            x = x_of(i) - bar * len(drawn) / 2 + offset * bar
+            colour = (_BLUE, _ORANGE)[[s[0] for s in series].index(key) % 2]
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 1:.1f}" '
+                f'height="{h:.1f}" fill="{colour}"><title>week of {utc_date(week["start"])}: '
+                f"{value} {_E(name)}</title></rect>"
+            )
+    parts.extend(_week_axis(weeks, x_of, slot, height - bottom + 18))
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle" class="muted">'
+        "week starting (UTC)</text>"
+    )
+    return _svg(width, height, f"{chart_id}-title", title, parts)
+
+
 def bar_pairs(
     chart_id: str,
     title: str,
     rows: Sequence[tuple[str, float | None, float | None]],
     names: tuple[str, str],
     fmt: Callable[[float | None], str],
-    none_text: str = "suppressed",
+    none_text: str,
+    unit: str,
 ) -> str:
-    """Horizontal paired bars (before/after, opened/dismissed), one pair per row label."""
-    label_w, bar_h, gap, top, right = 230, 14, 12, 34, 90
+    """Horizontal paired bars (before/after), one pair per row label, ``unit`` over the scale.
+
+    ``fmt`` writes a value with its unit; ``none_text`` is what a missing value says (it is never
+    drawn as zero).
+    """
+    label_w, bar_h, gap, top, right = 230, 14, 12, 52, 130
     width = 900
     plot_w = width - label_w - right
     peak = max((v for _, a, b in rows for v in (a, b) if v is not None), default=0.0) or 1.0
@@ -204,8 +317,9 @@ def bar_pairs(
     parts = [
         f'<rect x="{label_w}" y="6" width="12" height="12" fill="{_BLUE}"/>'
         f'<text x="{label_w + 18}" y="16">{_E(names[0])}</text>'
-        f'<rect x="{label_w + 170}" y="6" width="12" height="12" fill="{_ORANGE}"/>'
-        f'<text x="{label_w + 188}" y="16">{_E(names[1])}</text>'
+        f'<rect x="{label_w + 220}" y="6" width="12" height="12" fill="{_ORANGE}"/>'
+        f'<text x="{label_w + 238}" y="16">{_E(names[1])}</text>'
+        f'<text x="{label_w}" y="38" class="muted">{_E(unit)}</text>'
     ]
     for index, (label, first, second) in enumerate(rows):
         y = top + index * (2 * bar_h + gap)
@@ -232,18 +346,19 @@ def bar_pairs(
     return _svg(width, height, f"{chart_id}-title", title, parts)
 
 
-def gap_chart(gaps: Sequence[Mapping[str, Any]]) -> str:
+def gap_chart(gaps: Sequence[Mapping[str, Any]], empty: str) -> str:
+    """The gaps as bars of mastery (0-100%): team mean, and the distance to the target."""
     if not gaps:
-        return (
-            '<p class="note">No gaps: every skill with a target in the matrix and enough '
-            "developers is at or above it.</p>"
-        )
-    label_w, row_h, top, width, right = 230, 30, 24, 900, 120
+        return f'<p class="note">{_E(empty)}</p>'
+    label_w, row_h, top, width, right = 230, 30, 24, 900, 140
     plot_w = width - label_w - right
     height = top + row_h * len(gaps) + 8
     parts = [
         f'<text x="{label_w}" y="14" class="muted">0%</text>'
+        f'<text x="{label_w + plot_w / 2}" y="14" text-anchor="middle" class="muted">'
+        "mean mastery estimate</text>"
         f'<text x="{label_w + plot_w}" y="14" text-anchor="end" class="muted">100%</text>'
+        f'<text x="{label_w + plot_w + 8}" y="14" class="muted">mean → target</text>'
     ]
     for index, gap in enumerate(gaps):
         y = top + index * row_h

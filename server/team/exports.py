@@ -42,8 +42,11 @@ def team_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The team report flattened to long-format rows (section, skill, rule, metric, value).
 
     Long format because the sections have different figures; a suppressed figure is one row
-    whose metric is ``suppressed`` and whose value is the reason. A week's figures carry the
-    week's first day in the metric (``mean_mastery@2026-01-05``); bands are ``band_0_20``..
+    whose metric is ``suppressed`` and whose value is the reason, a figure with no one behind it
+    one whose metric is ``no_data``. A week's figures carry the week's first day in the metric
+    (``mean_mastery@2026-01-05``); bands are ``band_0_20``..; the period is three rows (section
+    ``period``: ``since``, ``until``, ``weeks``), and why a headline figure is empty one row each
+    (section ``headline_why``).
     """
     rows: list[dict[str, Any]] = []
 
@@ -58,8 +61,12 @@ def team_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     else:
         add("team", None, None, "developers", report["developers"])
     add("team", None, None, "generated", report["generated"])
+    for metric, value in report["period"].items():
+        add("period", None, None, metric, value)
     for metric, value in report["headline"].items():
         add("headline", None, None, metric, value)
+    for metric, reason in report["headline_why"].items():
+        add("headline_why", None, None, metric, reason)
     for section in ("matrix", "skills", "gaps", "unmeasured", "time_to_mastery"):
         for entry in report[section]:
             for metric, value in entry.items():

@@ -2,57 +2,67 @@
 
 ``lessonlens export --team`` (JSON and CSV, ``exports.py``) and ``lessonlens report --html`` both
 show what :func:`team_report` returns; ``report.py`` only draws it. Each developer's events are
-replayed once through the learner by ``history.py``; every figure is aggregated here. The export
-and the page used to compute their figures separately and disagreed; where they did, the
-definition kept is the one a lead can act on:
+replayed once through the learner by ``history.py``; every figure is aggregated here (where the
+export and page once disagreed, the definition kept is the one a lead can act on):
 
+- **Period.** One rule, :func:`period`, for the report and the export: it ends at ``--until``
+  (the end of that day, UTC), else at the end of the day of the last event, so that a history
+  that stopped months ago is drawn where its data is, not as a flat line up to today. It starts
+  at ``--since``, else at the Monday of the first event's week but at most ``MAX_WEEKS`` weeks
+  (the last included) before its end. Every figure is computed from the events in the period.
 - **Minimum group.** The matrix's ``min-group-size`` (default 5, ``matrix.DEFAULT_MIN_GROUP_SIZE``)
-  is the team's privacy policy. A command's ``--min-group`` can only raise it
-  (:func:`minimum_group`); the HTML report's used to lower it. Every figure is hidden, with its
-  reason, by one rule, :func:`suppression`: fewer developers behind it than the minimum.
-- **Mastery by skill.** Per skill, the estimates (at ``now``) of the developers with at least one
-  opportunity: mean, quartiles and developers per 20% band. A developer who only opened a lesson
-  is at the prior, which says nothing about the team. Every skill of the matrix is listed, with
-  "no developers with evidence" where none has any.
+  is the team's privacy policy: ``--min-group`` can only raise it (:func:`minimum_group`). Every
+  figure is hidden, with its reason, by one rule, :func:`suppression`: fewer developers behind it
+  than the minimum. One with no one behind it has no data instead (:func:`withheld`): its row
+  holds ``no_data`` and what is missing ("no one has opened a lesson on this rule yet").
+- **Mastery by skill.** Per skill, the estimates (at the end of the period) of the developers
+  with at least one opportunity: mean, quartiles and developers per 20% band. A developer who
+  only opened a lesson is at the prior, which says nothing about the team. Every skill of the
+  matrix is listed, with "no developers with evidence" (``no_data``) where none has any.
 - **Gap.** ``target - team mean`` for a measured matrix skill below its target, ranked by ``score =
   gap * PRIORITY_WEIGHTS[priority] * head count`` (developers with evidence): a gap many people
-  share costs more than the same gap in one corner. The top ``TOP_GAPS`` (10; the HTML showed 5,
-  and hid gaps the export listed), each with every lesson that teaches the skill or one of its
-  sub-skills, easiest first (the HTML listed only lessons of the skill itself, none for a parent
-  skill). ``headline.skills_below_target`` counts every gap, not only the top ones.
+  share costs more than the same gap in one corner. The top ``TOP_GAPS``, each with every lesson
+  that teaches the skill or one of its sub-skills, easiest first.
+  ``headline.skills_below_target`` counts every gap, not only the top ones.
 - **Recurrence.** Per rule, anti-patterns introduced per 1,000 opportunities of its skill, before
   and after each developer's first opening of a lesson that teaches the rule, over the *same*
-  developers: those with opportunities on both sides. Counting each side over whoever had
-  opportunities there (the HTML's way) let a change in who was measured pass for a change in
-  what people write. A rule is shown whole or suppressed whole. The headline pools the shown
-  rules.
+  developers: those with opportunities on both sides (else a change in who was measured would
+  pass for a change in what people write). A rule is shown whole or withheld whole. The
+  headline pools the rules shown.
 - **Time to mastery.** Days from a developer's first opportunity on a skill to the first event
-  after which the learner judged it mastered, judged at that event's time (the export judged it
-  at "now"); per skill the median over those who reached mastery, and in the headline the median
-  over every skill mastered, shown once enough developers reached any.
+  after which the learner judged it mastered, judged at that event's time; per skill the median
+  over those who reached mastery, and in the headline over every skill mastered.
 - **Weeks.** The team's mean mastery at the end of each week (the mean over developers of each
   one's mean estimate, so every developer weighs the same), and the lessons opened and hints
-  dismissed, over at most the last ``history.MAX_WEEKS`` weeks to ``now``.
+  dismissed, for every week of the period.
+- **Headline.** The pooled recurrence, median days to mastery, lessons opened and hints
+  dismissed in the period, and matrix skills below target of those measured. A None figure has
+  its reason in ``headline_why``, one short line ("no skill matrix configured");
+  ``recurrence_after`` and ``skills_with_target`` share their partner's. When the whole team is
+  hidden or has no events, its reason (``suppressed``, ``developers`` 0) stands for them all.
 
 Everything is aggregate: the result never holds a pseudonym, one developer's row, or an order of
 developers. It is plain JSON-able data; its shape::
 
-    {"developers": int | None,          # None when the whole team is below the minimum
+    {"developers": int | None,          # None: the team is below the minimum; 0: no events
      "min_group_size": int,
      "suppressed": str | None,          # why the whole team is hidden
-     "generated": float,                # "now": estimates are taken at this time (unix seconds)
+     "generated": float,                # when the report was made (unix seconds)
+     "period": {"since": "YYYY-MM-DD", "until": "YYYY-MM-DD", "weeks": int},  # days inclusive,
+                                        # UTC; for a hidden team only the days asked for, else None
      "headline": {"recurrence_before", "recurrence_after", "median_days_to_mastery",
                   "lessons_opened", "hints_dismissed", "skills_below_target",
-                  "skills_with_target"},   # None where hidden or unavailable
+                  "skills_with_target"},   # None where hidden, unavailable or without data
+     "headline_why": {figure: str},     # why a headline figure is None (team shown)
      "matrix": [{"skill", "name", "priority", "target"}],
      "skills": [{"skill", "name", "count", "mean", "q1", "median", "q3", "bands"}
-                | {"skill", "name", "suppressed"}],
+                | {"skill", "name", "suppressed" | "no_data"}],
      "weeks": [{"start", "mean_mastery", "lessons_opened", "hints_dismissed"}],
      "gaps": [{"skill", "name", "priority", "target", "mean", "gap", "head_count", "score",
                "lessons": [{"id", "title", "url"}]}],
-     "unmeasured": [{"skill", "name", "priority", "target", "suppressed"}],
+     "unmeasured": [{"skill", "name", "priority", "target", "suppressed" | "no_data"}],
      "recurrence": [{"rule", "skill", "developers", "before": {"introduced", "opportunities",
-                     "per_1000"}, "after": {...}} | {"rule", "skill", "suppressed"}],
+                     "per_1000"}, "after": {...}} | {"rule", "skill", "suppressed" | "no_data"}],
      "time_to_mastery": [{"skill", "name", "developers", "median_days"} | {..., "suppressed"}],
      "limits": {"recurrence" | "hints_dismissed" | "mastery": str}}   # what the source lacks
 """
@@ -61,17 +71,75 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog
 from lessonlens.server.learner.progress import EventKind, ProgressStore
-from lessonlens.server.team.history import OPPORTUNITIES, Developer, load_developers, week_start
+from lessonlens.server.team.history import (
+    OPPORTUNITIES,
+    Developer,
+    load_histories,
+    read_day,
+    replay,
+    utc_day,
+    week_start,
+    weeks_between,
+)
 from lessonlens.server.team.matrix import Matrix
 
 # How much a gap counts per priority; "none" never reaches the gap list.
 PRIORITY_WEIGHTS: Mapping[str, float] = {"high": 3.0, "medium": 2.0, "low": 1.0}
 TOP_GAPS = 10
 BAND_COUNT = 5  # 20% mastery bands
+MAX_WEEKS = 26  # the longest period chosen for the reader: --since/--until choose any other
+_FIRST = ("recurrence_before", "recurrence_after", "median_days_to_mastery", "lessons_opened")
+HEADLINE = (*_FIRST, "hints_dismissed", "skills_below_target", "skills_with_target")
+_SECTIONS = ("skills", "weeks", "gaps", "unmeasured", "recurrence", "time_to_mastery")
+_WEEK = 7 * 24 * 3600.0
+
+
+# ---- the period ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """The span the figures describe: events from ``start`` (inclusive) to ``end`` (exclusive)."""
+
+    start: float
+    end: float
+    weeks: tuple[float, ...]  # the first day (Monday, UTC) of each week drawn
+
+    def as_data(self) -> dict[str, Any]:
+        # Both days inclusive, as a reader says them: the end is the instant after the last day.
+        last = utc_day(self.end - 1e-3)
+        return {"since": utc_day(self.start), "until": last, "weeks": len(self.weeks)}
+
+
+def period(
+    first: float | None, last: float | None, since: float | None, until: float | None, now: float
+) -> Period:
+    """The period of the team figures, the one rule for the report and the export alike.
+
+    ``first`` and ``last`` are the times of the first and last events between ``since`` and
+    ``until`` (None when there are none). The period ends at ``until`` when one is given, else
+    at the end of the day of the last event: a team whose history stopped months ago is shown
+    where its data is, not as a flat line up to today. It starts at ``since`` when one is given,
+    else at the Monday of the first event's week, but at most ``MAX_WEEKS`` weeks (the last
+    included) before its end. Every figure is computed from the events in the period.
+    """
+    if until is not None:
+        end = until
+    elif last is not None:
+        end = read_day(utc_day(last), end=True)
+    else:
+        end = max(now, since or now)
+    if since is not None:
+        start = since
+    else:
+        earliest = week_start(end - 1e-3) - (MAX_WEEKS - 1) * _WEEK
+        start = max(earliest, week_start(first)) if first is not None else earliest
+    return Period(start, end, tuple(weeks_between(start, end)))
 
 
 # ---- the minimum group ---------------------------------------------------------------------
@@ -96,7 +164,20 @@ def suppression(count: int, minimum: int, what: str) -> str | None:
     """
     if count >= minimum:
         return None
-    return f"fewer than {minimum} {what}" if count else f"no {what}"
+    return f"fewer than {minimum} {what}"
+
+
+def withheld(count: int, minimum: int, what: str, nobody: str | None = None) -> dict[str, str]:
+    """Why a figure over ``count`` developers is not given: {} when it is.
+
+    The row's key and reason: ``no_data`` when no one is behind it (nothing to hide, so never
+    called suppressed; the reason is ``nobody``, or "no {what}"), ``suppressed`` when fewer than
+    the minimum are.
+    """
+    if count == 0:
+        return {"no_data": nobody or f"no {what}"}
+    reason = suppression(count, minimum, what)
+    return {"suppressed": reason} if reason else {}
 
 
 # ---- figures -------------------------------------------------------------------------------
@@ -126,9 +207,9 @@ def _distributions(
     rows: dict[str, dict[str, Any]] = {}
     for skill_id, seen in sorted(values.items()):
         row: dict[str, Any] = {"skill": skill_id, "name": _skill_name(catalog, skill_id)}
-        reason = suppression(len(seen), minimum, "developers with evidence")
-        if reason:
-            row["suppressed"] = reason
+        hidden = withheld(len(seen), minimum, "developers with evidence")
+        if hidden:
+            row.update(hidden)
         else:
             q1, median, q3 = _quartiles(seen)
             bands = [0] * BAND_COUNT
@@ -191,9 +272,11 @@ def gap_analysis(
             "priority": entry.priority,
             "target": target,
         }
-        if row is None or "suppressed" in row:
-            reason = row["suppressed"] if row else "no developers with evidence"
-            unmeasured.append({**base, "suppressed": reason})
+        if row is None or "count" not in row:
+            why = {"no_data": "no developers with evidence"} if row is None else row
+            unmeasured.append(
+                {**base, **{k: v for k, v in why.items() if k in ("suppressed", "no_data")}}
+            )
             continue
         gap = target - float(row["mean"])
         if gap <= 0:
@@ -248,6 +331,7 @@ def recurrence(
     for rule_id, skill_id in sorted(rules.items()):
         lessons = teaches.get(rule_id, set())
         people = 0
+        opened = False
         before = [0, 0]  # introduced, opportunities
         after = [0, 0]
         for developer in developers:
@@ -262,6 +346,7 @@ def recurrence(
             )
             if exposed is None:
                 continue
+            opened = True
             sides = ([0, 0], [0, 0])
             for event in developer.events:
                 if event.skill_id != skill_id or event.kind not in OPPORTUNITIES:
@@ -277,9 +362,14 @@ def recurrence(
                     total[1] += part[1]
         row: dict[str, Any] = {"rule": rule_id, "skill": skill_id}
         what = "developers with opportunities before and after the lesson"
-        reason = suppression(people, minimum, what)
-        if reason:
-            row["suppressed"] = reason
+        nobody = (
+            "no one with opportunities both before and after the lesson yet"
+            if opened
+            else "no one has opened a lesson on this rule yet"
+        )
+        hidden = withheld(people, minimum, what, nobody)
+        if hidden:
+            row.update(hidden)
         else:
             row.update(developers=people, before=_side(*before), after=_side(*after))
         rows.append(row)
@@ -301,9 +391,9 @@ def time_to_mastery(
     rows: list[dict[str, Any]] = []
     for skill_id, days in sorted(reached.items()):
         row: dict[str, Any] = {"skill": skill_id, "name": _skill_name(catalog, skill_id)}
-        reason = suppression(len(days), minimum, "developers who reached mastery")
-        if reason:
-            row["suppressed"] = reason
+        hidden = withheld(len(days), minimum, "developers who reached mastery")
+        if hidden:
+            row.update(hidden)
         else:
             row.update(developers=len(days), median_days=round(statistics.median(days), 2))
         rows.append(row)
@@ -356,8 +446,39 @@ def _limits(missing: Collection[EventKind], source: str) -> dict[str, str]:
 
 
 def _pooled(rows: Iterable[Mapping[str, Any]], side: str) -> float | None:
-    shown = [row[side] for row in rows if "suppressed" not in row]
+    shown = [row[side] for row in rows if side in row]
     return _rate(sum(s["introduced"] for s in shown), sum(s["opportunities"] for s in shown))
+
+
+def _said(hidden: Mapping[str, str]) -> str:
+    """A ``withheld`` result as one line: "suppressed: ..." only for a group below the minimum."""
+    if "suppressed" in hidden:
+        return f"suppressed: {hidden['suppressed']}"
+    return hidden["no_data"]
+
+
+def _recurrence_why(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Why no rule's recurrence can be pooled for the headline (no row is shown)."""
+    if not rows:
+        return "no anti-pattern written in this period"
+    if small := [row["suppressed"] for row in rows if "suppressed" in row]:
+        return f"suppressed: {small[0]}, on every rule"
+    if all(row["no_data"].startswith("no one has opened") for row in rows):
+        return "no one has opened a lesson on the anti-patterns written yet"
+    return "no one has written code both before and after a lesson yet"
+
+
+def _matrix_why(configured: bool, targets: int, unmeasured: list[dict[str, Any]]) -> str | None:
+    """Why no matrix skill can be compared with its target; None when one can."""
+    if not configured:
+        return "no skill matrix configured"
+    if not targets:
+        return "no skill in the matrix has a target"
+    if len(unmeasured) < targets:
+        return None
+    if small := [row["suppressed"] for row in unmeasured if "suppressed" in row]:
+        return f"suppressed: {small[0]}, on every matrix skill"
+    return "no developer has evidence on a matrix skill yet"
 
 
 def team_report(
@@ -368,16 +489,20 @@ def team_report(
     *,
     min_group_size: int | None = None,
     since: float | None = None,
+    until: float | None = None,
     role: str | None = None,
     missing: Collection[EventKind] = frozenset(),
     source: str = "the progress store",
 ) -> dict[str, Any]:
     """Every team figure (shape and definitions in the module docstring).
 
+    ``since`` and ``until`` (unix seconds, ``until`` exclusive) choose the period; without them
+    it is the one :func:`period` anchors to the data. ``now`` is when the report is made.
     ``missing`` names the event kinds ``store`` cannot hold (an LRS holds no anti-patterns
     introduced): the figures built on them become unavailable, with a reason naming ``source``,
     rather than zeros that would read as a perfect team.
     """
+    configured = matrix is not None
     matrix = matrix if matrix is not None else Matrix()
     minimum = minimum_group(matrix, min_group_size)
     limits = _limits(missing, source)
@@ -390,70 +515,82 @@ def team_report(
         }
         for entry in matrix.prioritised()
     ]
-    weeks, developers = load_developers(store, catalog, now, since)
-    headline: dict[str, Any] = dict.fromkeys(
-        (
-            "recurrence_before",
-            "recurrence_after",
-            "median_days_to_mastery",
-            "lessons_opened",
-            "hints_dismissed",
-            "skills_below_target",
-            "skills_with_target",
-        )
+    found = load_histories(store, since, until)
+    first = min((events[0].time for events in found), default=None)
+    last = max((events[-1].time for events in found), default=None)
+    span = period(first, last, since, until, now)
+    inside = ([e for e in events if e.time >= span.start] for events in found)
+    histories = [events for events in inside if events]
+    headline: dict[str, Any] = dict.fromkeys(HEADLINE)
+    why: dict[str, str] = {}
+    team_hidden = withheld(
+        len(histories), minimum, "developers with events in the period", "no events in this period"
     )
-    team_hidden = suppression(len(developers), minimum, "developers in the store")
+    result: dict[str, Any] = {
+        "developers": len(histories),
+        "min_group_size": minimum,
+        "suppressed": None,
+        "generated": now,
+        "period": span.as_data(),
+        "headline": headline,
+        "headline_why": why,
+        "matrix": targets,
+        **{key: [] for key in _SECTIONS},
+        "limits": limits,
+    }
     if team_hidden:
-        # Below the minimum even skill-level aggregates would describe a handful of people.
-        return {
-            "developers": None,
-            "min_group_size": minimum,
-            "suppressed": team_hidden,
-            "generated": now,
-            "headline": headline,
-            "matrix": targets,
-            "skills": [],
-            "weeks": [],
-            "gaps": [],
-            "unmeasured": [],
-            "recurrence": [],
-            "time_to_mastery": [],
-            "limits": limits,
+        # Below the minimum even skill-level aggregates would describe a handful of people, and
+        # so would the days their events span: only the days asked for are repeated.
+        result["period"] = {
+            "since": utc_day(since) if since is not None else None,
+            "until": utc_day(until - 1e-3) if until is not None else None,
+            "weeks": None,
         }
+        if "suppressed" in team_hidden:
+            result.update(developers=None, suppressed=team_hidden["suppressed"])
+        return result
+    developers = replay(histories, catalog, span.end, span.weeks)
     distributions = _distributions(developers, catalog, matrix, minimum)
     gaps, unmeasured = gap_analysis(distributions, matrix, catalog, role=role, top=None)
     recurring = [] if "recurrence" in limits else recurrence(developers, catalog, minimum)
     mastery = time_to_mastery(developers, catalog, minimum)
-    week_rows = _week_rows(developers, weeks, minimum)
+    week_rows = _week_rows(developers, span.weeks, minimum)
     masters = [d for d in developers if d.mastered_after]
-    if suppression(len(masters), minimum, "developers who reached mastery") is None:
+    nobody = "no developer has reached mastery of a skill yet"
+    hidden = withheld(len(masters), minimum, "developers who reached mastery", nobody)
+    if hidden:
+        why["median_days_to_mastery"] = _said(hidden)
+    else:
         days = [value for d in masters for value in d.mastered_after.values()]
         headline["median_days_to_mastery"] = round(statistics.median(days), 2)
-    if recurring:
+    if "recurrence" in limits:
+        why["recurrence_before"] = limits["recurrence"]
+    elif any("developers" in row for row in recurring):
         headline["recurrence_before"] = _pooled(recurring, "before")
         headline["recurrence_after"] = _pooled(recurring, "after")
-    # Over the whole period, not only the weeks drawn: the window holds at most MAX_WEEKS.
+    else:
+        why["recurrence_before"] = _recurrence_why(recurring)
+    # Every event in the period counts, in the weeks drawn or not.
     kinds = [e.kind for d in developers for e in d.events]
     headline["lessons_opened"] = kinds.count(EventKind.LESSON_OPENED)
     headline["hints_dismissed"] = kinds.count(EventKind.HINT_DISMISSED)
     if "hints_dismissed" in limits:
         headline["hints_dismissed"] = None
+        why["hints_dismissed"] = limits["hints_dismissed"]
         for week in week_rows:
             week["hints_dismissed"] = None
-    headline["skills_below_target"] = len(gaps)
-    headline["skills_with_target"] = len(targets) - len(unmeasured)
-    return {
-        "developers": len(developers),
-        "min_group_size": minimum,
-        "suppressed": None,
-        "generated": now,
-        "headline": headline,
-        "matrix": targets,
-        "skills": list(distributions.values()),
-        "weeks": week_rows,
-        "gaps": gaps[:TOP_GAPS],
-        "unmeasured": unmeasured,
-        "recurrence": recurring,
-        "time_to_mastery": mastery,
-        "limits": limits,
-    }
+    matrix_why = _matrix_why(configured, len(targets), unmeasured)
+    if matrix_why:
+        why["skills_below_target"] = matrix_why
+    else:
+        headline["skills_below_target"] = len(gaps)
+        headline["skills_with_target"] = len(targets) - len(unmeasured)
+    result.update(
+        skills=list(distributions.values()),
+        weeks=week_rows,
+        gaps=gaps[:TOP_GAPS],
+        unmeasured=unmeasured,
+        recurrence=recurring,
+        time_to_mastery=mastery,
+    )
+    return result

@@ -1,10 +1,11 @@
 """Each developer's history, replayed once through the learner, for the team figures.
 
-:func:`load_developers` reads every developer's events from the store and replays them in time
-order, collecting what ``figures.py`` aggregates: each one's mastery estimates at ``now``, the
-days from their first opportunity on a skill to mastery, and their mean estimate at the end of
-each week (the weeks are Monday to Monday, UTC, at most ``MAX_WEEKS`` of them). One developer's
-data stays here and in ``figures.py``; only aggregates leave.
+:func:`load_histories` reads every developer's events from the store, in time order, and
+:func:`replay` replays each history once, collecting what ``figures.py`` aggregates: each one's
+mastery estimates at the end of the period, the days from their first opportunity on a skill to
+mastery, and their mean estimate at the end of each week (Monday to Monday, UTC). Which events
+and weeks make the period is decided in ``figures.py`` (``period``). One developer's data stays
+here and in ``figures.py``; only aggregates leave.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from lessonlens.lessons.catalog import Catalog
 from lessonlens.server.learner.mastery import Learner, SkillEstimate, is_mastered, params_for
 from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
 
-MAX_WEEKS = 26
 _DAY = 24 * 3600.0
 _WEEK = 7 * _DAY
 # Events where the developer's code was checked for a skill: each is one edit opportunity. The
@@ -50,11 +50,39 @@ def week_start(t: float) -> float:
     return dt.datetime.combine(monday, dt.time(), dt.UTC).timestamp()
 
 
-def _weeks(first: float, now: float) -> list[float]:
-    last = week_start(now)
-    start = max(week_start(first), last - (MAX_WEEKS - 1) * _WEEK)
-    count = round((last - start) / _WEEK) + 1
-    return [start + i * _WEEK for i in range(max(count, 1))]
+def read_day(text: str, *, end: bool = False) -> float:
+    """A ``--since``/``--until`` value as unix seconds; ValueError when it is not a date.
+
+    ``YYYY-MM-DD`` is a day in UTC: its first instant, or with ``end`` the first instant after it
+    (so ``--until 2026-04-06`` includes all of 6 April). A date with a time is that instant (UTC
+    unless it names its offset).
+    """
+    text = text.strip()
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        moment = dt.datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.timestamp()
+    start = dt.datetime.combine(day, dt.time(), dt.UTC)
+    return (start + dt.timedelta(days=1) if end else start).timestamp()
+
+
+def utc_day(t: float) -> str:
+    """The UTC day of ``t``, as YYYY-MM-DD."""
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d")
+
+
+def weeks_between(start: float, end: float) -> list[float]:
+    """The first days (Mondays, UTC) of the weeks from ``start`` to ``end`` (exclusive).
+
+    At least one: ``start``'s week.
+    """
+    first = week_start(start)
+    last = week_start(max(start, end - 1e-3))
+    count = round((last - first) / _WEEK) + 1
+    return [first + i * _WEEK for i in range(max(count, 1))]
 
 
 def _replay(events: list[Event], catalog: Catalog, now: float, weeks: Sequence[float]) -> Developer:
@@ -92,13 +120,25 @@ def _replay(events: list[Event], catalog: Catalog, now: float, weeks: Sequence[f
     return found
 
 
-def load_developers(
-    store: ProgressStore, catalog: Catalog, now: float, since: float | None
-) -> tuple[list[float], list[Developer]]:
+def load_histories(
+    store: ProgressStore, since: float | None, until: float | None
+) -> list[list[Event]]:
+    """Each developer's events from ``since`` (inclusive) to ``until`` (exclusive), in order.
+
+    Developers with none are left out. The order of the list says nothing about anyone.
+    """
     histories = []
     for developer in store.developers():
         events = sorted(store.events(developer, since=since), key=lambda e: e.time)
+        if until is not None:
+            events = [event for event in events if event.time < until]
         if events:
             histories.append(events)
-    weeks = _weeks(min((h[0].time for h in histories), default=now), now)
-    return weeks, [_replay(events, catalog, now, weeks) for events in histories]
+    return histories
+
+
+def replay(
+    histories: Sequence[list[Event]], catalog: Catalog, end: float, weeks: Sequence[float]
+) -> list[Developer]:
+    """Every history replayed once: estimates at ``end``, and the mean at each week's end."""
+    return [_replay(events, catalog, end, weeks) for events in histories]
