@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lessonlens.analyzers.languages import languages
 from lessonlens.server.learner.progress import DATABASE_NAME, SqliteProgressStore
 from lessonlens.server.team.baseline import run_baseline
 from lessonlens.server.workspace.config import Config
@@ -50,6 +51,9 @@ def main() -> None:
         git_commits = int(_git(clone, "rev-list", "--count", "--no-merges", "HEAD"))
         raw = set(_git(clone, "log", "--no-merges", "--format=%ae").splitlines())
         emails = {e.strip().lower() for e in raw}
+        patterns = [f"*{ext}" for spec in languages() for ext in spec.extensions]
+        coded = _git(clone, "log", "--no-merges", "--format=%ae", "--", *patterns)
+        coders = {e.strip().lower() for e in coded.splitlines()}
         config = Config(root=clone, team_salt="benchmark-salt")
         started = time.perf_counter()
         last = [0.0]
@@ -77,6 +81,10 @@ def main() -> None:
         print(
             f"authors walked:    {summary.authors:,} (git log --no-merges: {len(emails):,}"
             f" case-folded, {len(raw):,} as written)"
+        )
+        print(
+            f"authors of code:   {summary.coders:,} changed a file in a registered language"
+            f" (git log --no-merges -- {' '.join(patterns)}: {len(coders):,})"
         )
         print(f"developers:        {len(summary.developers):,} with at least one event")
         print(f"files analysed:    {summary.files:,}, events: {summary.events:,}")

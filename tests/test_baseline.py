@@ -233,7 +233,7 @@ def test_merged_branches_commits_go_to_their_authors_and_merges_to_nobody(
     with SqliteProgressStore(data / DATABASE_NAME) as store:
         summary = run_baseline(repo, store, Config(root=repo, team_salt=SALT), data, jobs=1)
     assert summary.commits == 7  # 4 + Carol's 2 + Alice's 1; the merge is skipped
-    assert summary.authors == 3
+    assert summary.authors == 3 and summary.coders == 3
     carol = _events(data, CAROL)
     assert {e.kind for e in carol} >= {
         EventKind.ANTIPATTERN_INTRODUCED,

@@ -83,6 +83,8 @@ class BaselineSummary:
     resumed: int = 0
     # Distinct authors (by email) of the commits in the walk, with events or not.
     authors: int = 0
+    # Of those, the authors whose walked commits changed a file in a registered language.
+    coders: int = 0
 
 
 @dataclass(frozen=True)
@@ -524,6 +526,8 @@ def run_baseline(
     todo = [c for c in commits if c.sha not in cursor.done]
     summary = BaselineSummary(resumed=len(commits) - len(todo))
     summary.authors = len({c.email.lower() for c in commits})
+    emails = {c.sha: c.email.lower() for c in commits}
+    coders: set[str] = set()
     if max_commits is not None:
         todo = todo[:max_commits]
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -568,11 +572,14 @@ def run_baseline(
                 summary.files += files
                 summary.events += len(events)
                 summary.developers.update(e.developer for e in events)
+                if files:
+                    coders.add(emails[sha])
                 if unwritten >= BATCH_COMMITS:
                     flush()
                 if on_progress is not None:
                     on_progress(summary.resumed + summary.commits, len(commits))
         summary.complete = summary.resumed + summary.commits == len(commits)
+        summary.coders = len(coders)
         if summary.complete and not unwritten and cursor.walked != tip:
             _write_cursor(cursor_path, repository, _Cursor(tip))
     finally:
