@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SARIF_PKG := @microsoft/jest-sarif@1.0.0-beta.0
 SARIF_SCHEMA := .test-deps/sarif-2.1.0.json
 
-.PHONY: run test check lint typecheck setup setup-test vsix model lrs clean
+.PHONY: run test test-vscode vscode-e2e check lint typecheck setup setup-test vsix model lrs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,26 @@ typecheck: setup-test
 vsix:
 	cd editors/vscode && npm ci --no-audit --no-fund && npm run compile && npm run lint && npm run package
 
+# A real VS Code for tests/test_vscode.py: code-server 4.100.3 (VS Code 1.100) and puppeteer-core
+# from the npm registry, installed once into $(VSCODE_E2E) by tests/vscode_e2e/install.sh, with
+# Debian's build tools (for code-server's native modules), ripgrep and Chromium.
+VSCODE_E2E := .test-deps/vscode-e2e
+VSCODE_APT := libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev pkg-config build-essential \
+	ripgrep chromium
+
+$(VSCODE_E2E)/.installed: tests/vscode_e2e/install.sh
+	dpkg -s $(VSCODE_APT) >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(VSCODE_APT))
+	bash tests/vscode_e2e/install.sh $(VSCODE_E2E)
+	touch $@
+
+vscode-e2e: $(VSCODE_E2E)/.installed
+
+# The extension in a real VS Code: the .vsix installed, hints in the Problems panel, a hover, a
+# quick fix (about a minute once installed).
+test-vscode: $(VENV)/.installed-test vsix vscode-e2e
+	LESSONLENS_VSCODE_E2E=$(VSCODE_E2E) $(BIN)/python -m pytest -q tests/test_vscode.py
+
 # The inner loop (under a minute once set up): lint, types and the tests that need no editor,
 # language server, browser, model or large corpus. `make test` runs everything.
 FAST_TESTS := tests/test_rules.py tests/test_evidence.py tests/test_lessons.py \
@@ -78,8 +98,9 @@ check: $(VENV)/.installed-test
 	$(TYPES)
 	$(BIN)/python -m pytest -q -m "not slow" $(FAST_TESTS)
 
-test: setup-test lint typecheck vsix model
-	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) $(BIN)/python -m pytest -q
+test: setup-test lint typecheck vsix model vscode-e2e
+	LESSONLENS_SARIF_SCHEMA=$(SARIF_SCHEMA) LESSONLENS_VSCODE_E2E=$(VSCODE_E2E) \
+		$(BIN)/python -m pytest -q
 
 # A local Learning Record Store for trying `lessonlens sync` and `report --lrs` (docs/lrs.md): Ralph
 # with its file-system backend (made to append, examples/lrs/sitecustomize.py), data in .lrs/.
