@@ -52,7 +52,18 @@ def main() -> None:
         raw = set(_git(clone, "log", "--no-merges", "--format=%ae").splitlines())
         emails = {e.strip().lower() for e in raw}
         patterns = [f"*{ext}" for spec in languages() for ext in spec.extensions]
-        coded = _git(clone, "log", "--no-merges", "--format=%ae", "--", *patterns)
+        # --full-history: path limiting must not prune side branches; A/M/R/C/T: a deletion is
+        # no evidence (the baseline skips it), so an author who only deleted code is not counted.
+        coded = _git(
+            clone,
+            "log",
+            "--no-merges",
+            "--full-history",
+            "--diff-filter=AMRCT",
+            "--format=%ae",
+            "--",
+            *patterns,
+        )
         coders = {e.strip().lower() for e in coded.splitlines()}
         config = Config(root=clone, team_salt="benchmark-salt")
         started = time.perf_counter()
@@ -84,7 +95,8 @@ def main() -> None:
         )
         print(
             f"authors of code:   {summary.coders:,} changed a file in a registered language"
-            f" (git log --no-merges -- {' '.join(patterns)}: {len(coders):,})"
+            f" (git log --no-merges --full-history --diff-filter=AMRCT -- {' '.join(patterns)}:"
+            f" {len(coders):,})"
         )
         print(f"developers:        {len(summary.developers):,} with at least one event")
         print(f"files analysed:    {summary.files:,}, events: {summary.events:,}")
