@@ -1,0 +1,3 @@
+module lessonlens/claims
+
+go 1.19
