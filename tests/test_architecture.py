@@ -380,3 +380,16 @@ def test_training_tooling_stands_apart():
         and not file.startswith("model_runtime/training/")
     ]
     assert runtime == []
+
+
+def test_git_runs_through_one_wrapper():
+    """``server/workspace/git.py`` runs git for `check --diff`, `baseline`, the pseudonym and the
+    CLI; only ``baseline`` keeps its own long-lived ``git cat-file --batch`` for blobs."""
+    users = sorted(
+        {
+            file
+            for file, module in imports_of("server")
+            if module == "subprocess" or module.startswith("subprocess.")
+        }
+    )
+    assert users == ["server/team/baseline.py", "server/workspace/git.py"]

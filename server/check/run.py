@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,7 @@ from lessonlens.analyzers.facade import Selection, Skipped, Source, analyse
 from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
 from lessonlens.server.workspace.analysis_cache import AnalysisCache
 from lessonlens.server.workspace.config import DEFAULT_EXCLUDE
+from lessonlens.server.workspace.git import GitError, git
 from lessonlens.server.workspace.sources import read_source
 
 
@@ -337,20 +337,13 @@ def run_check(
 def _git(args: Sequence[str], cwd: Path) -> str:
     try:
         # quotePath=false: non-ASCII names come through as UTF-8 rather than octal escapes.
-        # surrogateescape: a name that is not UTF-8 still maps back to the same bytes on disk.
-        done = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args],
-            cwd=cwd,
-            capture_output=True,
-            encoding="utf-8",
-            errors="surrogateescape",
-            check=False,
-        )
-    except OSError as exc:
-        raise CheckError(f"--diff needs git: {exc}") from exc
-    if done.returncode != 0:
-        raise CheckError(f"git {' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
+        out = git(["-c", "core.quotePath=false", *args], cwd)
+    except GitError as exc:
+        if exc.missing:
+            raise CheckError(f"--diff needs git: {exc.__cause__}") from exc
+        raise CheckError(f"git {' '.join(args)}: {exc.stderr}") from exc
+    # surrogateescape: a name that is not UTF-8 still maps back to the same bytes on disk.
+    return out.decode("utf-8", "surrogateescape")
 
 
 _GIT_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}

@@ -127,16 +127,6 @@ def config_here() -> Config:
 
 def git_root(folder: Path) -> Path | None:
     """The top of the git work tree holding ``folder``, or None (not one, or no git)."""
-    import subprocess
+    from lessonlens.server.workspace.git import toplevel
 
-    try:
-        found = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:  # git is not installed
-        return None
-    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else None
+    return toplevel(folder)

@@ -14,10 +14,10 @@ import hashlib
 import hmac
 import os
 import secrets
-import subprocess
 from pathlib import Path
 
 from lessonlens.server.learner.progress import ProgressStoreError
+from lessonlens.server.workspace.git import GitError, git
 
 SALT_NAME = "pseudonym.salt"
 UNKNOWN_EMAIL = "unknown@localhost"
@@ -89,17 +89,16 @@ def _git_email(repo_root: Path | None) -> str | None:
     # or owned by someone else: "dubious ownership").
     attempts: list[tuple[list[str], Path | None]] = []
     if repo_root is not None and repo_root.is_dir():
-        attempts.append((["git", "config", "user.email"], repo_root))
-    attempts.append((["git", "config", "--global", "user.email"], None))
+        attempts.append((["config", "user.email"], repo_root))
+    attempts.append((["config", "--global", "user.email"], None))
     for command, folder in attempts:
         try:
-            found = subprocess.run(
-                command, cwd=folder, capture_output=True, text=True, timeout=5, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):  # git missing or hanging
-            return None
-        email = found.stdout.strip()
-        if found.returncode == 0 and email:
+            email = git(command, folder, timeout=5).decode("utf-8", "replace").strip()
+        except GitError as exc:
+            if exc.missing:  # git missing or hanging
+                return None
+            continue
+        if email:
             return email
     return None
 

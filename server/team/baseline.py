@@ -46,6 +46,7 @@ from lessonlens.server.learner.coach import occurrence_keys, opportunities
 from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
 from lessonlens.server.learner.pseudonym import UNKNOWN_EMAIL, local_salt, pseudonym, repository_id
 from lessonlens.server.workspace.config import Config
+from lessonlens.server.workspace.git import GitError, git
 
 CURSOR_NAME = "baseline-cursors.json"
 # Event ids are uuid5 in this namespace: the same commit, file, kind and key always give the
@@ -117,15 +118,11 @@ class _Change:
     path: str
 
 
-def _git(repo: Path, *args: str) -> bytes:
+def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
     try:
-        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, check=False)
-    except OSError as exc:
-        raise BaselineError(f"cannot run git: {exc}") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise BaselineError(f"git {args[0]} failed: {message}")
-    return done.stdout
+        return git(args, repo, input=input)
+    except GitError as exc:
+        raise BaselineError(str(exc)) from exc
 
 
 def repository_root(path: Path) -> Path:
@@ -171,22 +168,14 @@ def _diffs(repo: Path, commits: list[_Commit]) -> dict[str, list[_Change]]:
     """Each commit's changes against its first parent, from one ``git diff-tree --stdin``."""
     if not commits:
         return {}
-    try:
-        done = subprocess.run(
-            ["git", "diff-tree", "--stdin", "-r", "--raw", "-z", "-M", "--root"],
-            cwd=repo,
-            input="".join(f"{c.sha}\n" for c in commits).encode("ascii"),
-            capture_output=True,
-            check=False,
-        )
-    except OSError as exc:
-        raise BaselineError(f"cannot run git: {exc}") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        raise BaselineError(f"git diff-tree failed: {message}")
+    out = _git(
+        repo,
+        *("diff-tree", "--stdin", "-r", "--raw", "-z", "-M", "--root"),
+        input="".join(f"{c.sha}\n" for c in commits).encode("ascii"),
+    )
     changes: dict[str, list[_Change]] = {}
     current: list[_Change] = []
-    fields = done.stdout.split(b"\x00")
+    fields = out.split(b"\x00")
     index = 0
     while index < len(fields):
         field_ = fields[index]
