@@ -352,7 +352,10 @@ class _Walk:
         line_start = self.source.rfind(b"\n", 0, start) + 1
         line_end = self.source.find(b"\n", start)
         line = self.source[line_start : line_end if line_end >= 0 else len(self.source)]
-        return suppressed(line, (rule.id, rule.name, *rule.noqa_codes))
+        previous = b""
+        if line_start > 0:
+            previous = self.source[self.source.rfind(b"\n", 0, line_start - 1) + 1 : line_start - 1]
+        return suppressed(line, previous, (rule.id, rule.name, *rule.noqa_codes))
 
     def result(self) -> Analysis:
         findings = sorted(self.findings.values(), key=lambda f: (f.span.start_byte, f.rule_id))

@@ -61,10 +61,16 @@ class Skipped:
     reason: str
 
 
-def prepare(raw: bytes, spec: LanguageSpec) -> Source | Skipped:
-    """``raw`` as UTF-8 text to analyse, decoded by its language, or why it is skipped."""
+def prepare(raw: bytes, spec: LanguageSpec, name: str = "") -> Source | Skipped:
+    """``raw`` as UTF-8 text to analyse, decoded by its language, or why it is skipped.
+
+    ``name`` is the file's name (its last path part), for languages whose generated files are
+    known by name (``LanguageSpec.generated``).
+    """
     if b"\x00" in raw[:BINARY_SNIFF]:
         return Skipped("skipped: binary file")
+    if spec.generated is not None and spec.generated(name, raw):
+        return Skipped("skipped: generated or minified file")
     text, notice = spec.decode(raw)
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -222,3 +228,18 @@ def code_units(analysed: Analysed) -> list[CodeUnit]:
     if analysed.spec.code_units is None:
         return []
     return analysed.spec.code_units(analysed.tree.root_node, valid_utf8(analysed.data))
+
+
+def syntax_error(spec: LanguageSpec, code: str) -> tuple[int, str] | None:
+    """The first syntax error in ``code`` as (1-based line, message), or None when it parses.
+
+    For checking snippets (a lesson's examples) in the language's own grammar.
+    """
+    data = code.encode("utf-8", "replace")
+    errors = parsing.error_ranges(parse(spec, data).root_node)
+    if not errors:
+        return None
+    start = min(a for a, _ in errors)
+    line = data.count(b"\n", 0, start) + 1
+    text = data[start : start + 30].split(b"\n", 1)[0].decode("utf-8", "replace")
+    return line, f"syntax error near {text!r}" if text.strip() else "syntax error"

@@ -64,13 +64,15 @@ class LanguageOption:
 
     ``parse`` turns the TOML value into what rules read from ``AnalysisOptions.language_options``
     under ``key``, raising ``OptionError`` with a message for the user. ``project_default`` reads
-    the value from a project's own manifest (a ``pyproject.toml``'s parsed data) when the
-    lessonlens configuration does not set it; it raises ``OptionError`` naming the manifest's key.
+    the value from a project's own ``manifest`` when the lessonlens configuration does not set
+    it: for ``pyproject.toml`` its parsed data, for any other file (``go.mod``) ``{"text": ...}``,
+    its text; it raises ``OptionError`` naming the manifest's key.
     """
 
     key: str
     parse: Callable[[Any], Any]
     project_default: Callable[[Mapping[str, Any]], Any] | None = None
+    manifest: str = "pyproject.toml"
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,34 @@ class LanguageSpec:
     # Configuration keys this language reads (``target-python``), passed to rules through
     # ``AnalysisOptions.language_options``.
     options: tuple[LanguageOption, ...] = ()
-    # Whether a line's own suppression comment (`# noqa`) silences a rule there: (line bytes,
-    # the rule's id, name and equivalent codes) -> silenced.
-    suppressed: Callable[[bytes, tuple[str, ...]], bool] | None = None
+    # Whether a suppression comment silences a rule on a line: (the line's bytes, the previous
+    # line's bytes, the rule's id, name and equivalent codes) -> silenced. The previous line is
+    # for comments that name the next line (``// eslint-disable-next-line``, ``//nolint`` above).
+    suppressed: Callable[[bytes, bytes, tuple[str, ...]], bool] | None = None
     # Whether a file's own content says it is a test (it imports a test framework): with its
     # path (``is_test_path``), what makes rules marked ``quiet_in_tests`` stay silent.
     test_source: Callable[[Any, bytes], bool] | None = None
+    # Whether a file is generated or minified, from its name and its bytes (Go's "Code generated
+    # ... DO NOT EDIT." line, a ``.min.js``): nobody edits it, so it is skipped, never analysed.
+    generated: Callable[[str, bytes], bool] | None = None
+    # The lesson language whose lessons serve this language's code, when it is not ``id``: the
+    # TypeScript specs read lessons written for JavaScript.
+    lesson_language: str = ""
+
+    @property
+    def lessons(self) -> str:
+        """The id of the lesson language this language's lessons are written in."""
+        return self.lesson_language or self.id
 
 
 def _builtin() -> tuple[LanguageSpec, ...]:
     # The registration of the built-in languages: the one place outside a language's own
     # package that names it.
+    from lessonlens.analyzers.go.spec import GO
+    from lessonlens.analyzers.javascript.spec import JAVASCRIPT, TSX, TYPESCRIPT
     from lessonlens.analyzers.python.spec import PYTHON
 
-    return (PYTHON,)
+    return (PYTHON, JAVASCRIPT, TYPESCRIPT, TSX, GO)
 
 
 class _Registry:
@@ -195,13 +211,17 @@ def language_for_id(language_id: str) -> LanguageSpec | None:
     return _REGISTRY.by_language_id.get(language_id) or _REGISTRY.specs.get(language_id)
 
 
-_TEST_FOLDERS = frozenset({"test", "tests", "testing"})
+_TEST_FOLDERS = frozenset(
+    {"test", "tests", "testing", "__tests__", "__mocks__", "e2e", "cypress", "testdata"}
+)
+_TEST_SUFFIXES = (".test", ".spec", ".e2e", ".stories")
 
 
 def is_test_path(path: str | PurePath | None) -> bool:
     """Whether a path (relative to its project) is test code by the usual layouts.
 
-    A ``tests``/``test``/``testing`` folder, ``test_*``, ``*_test``, ``conftest``.
+    A ``tests``/``test``/``testing``/``__tests__``/``e2e``/``testdata`` folder, ``test_*``,
+    ``*_test`` (Go's ``x_test.go`` too), ``conftest``, and ``*.test.ts``/``*.spec.js``.
     Performance advice stays silent there (see ``python/hotness.py``); idiom advice does not.
     """
     if path is None:
@@ -209,5 +229,7 @@ def is_test_path(path: str | PurePath | None) -> bool:
     pure = PurePath(path)
     stem = pure.stem.lower()
     if stem.startswith("test_") or stem.endswith("_test") or stem in ("conftest", "tests"):
+        return True
+    if stem.endswith(_TEST_SUFFIXES):
         return True
     return any(part.lower() in _TEST_FOLDERS for part in pure.parts[:-1])

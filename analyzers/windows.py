@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Iterable
 
 # Windows per unit, at most: a 300-line function is read in its first 200 line pairs.
 MAX_WINDOWS = 200
@@ -22,3 +24,32 @@ def line_pairs(code: str, comments: tuple[str, ...] = ()) -> tuple[str, ...]:
         return tuple(lines)
     pairs = [f"{a}\n{b}" for a, b in itertools.pairwise(lines)]
     return tuple(pairs[:MAX_WINDOWS])
+
+
+# What the sentence encoder reads of a unit, at most: it reads 256 word pieces, about 900
+# characters of code; more would only be truncated mid-statement.
+MAX_CHARS = 1000
+_IDENTIFIER = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*")
+
+
+def cut(text: str, limit: int = MAX_CHARS) -> str:
+    """``text`` cut at whole lines near ``limit`` characters (a first line longer is cut)."""
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    size = 0
+    for line in text.splitlines():
+        if size + len(line) + 1 > limit and kept:
+            break
+        kept.append(line[:limit])
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def used_imports(
+    unit_bytes: bytes, imports: Iterable[tuple[str, set[str]]], limit: int = 6
+) -> list[str]:
+    """The import lines (text, names bound) whose names the unit's code uses, at most ``limit``."""
+    used = {m.group().decode() for m in _IDENTIFIER.finditer(unit_bytes)}
+    lines = [line for line, names in imports if names & used]
+    return lines[:limit]

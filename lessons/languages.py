@@ -38,6 +38,9 @@ class LessonLanguage:
     # Runs an example: (setup, before, after, a name for messages) -> the ``result`` that the
     # before and the after compute from the same setup. ``None``: examples are checked, not run.
     run: Callable[[str, str, str, str], tuple[object, object]] | None = None
+    # Times an example: (setup, before, after, name, repeat) -> best seconds per run of before
+    # and of after (``benchmarks/lesson_examples.py``). ``None``: the benchmark times Python.
+    time: Callable[[str, str, str, str, int], tuple[float, float]] | None = None
     # The language's skills, TOML in the form of skills.toml, added to the taxonomy.
     skills: str = ""
 

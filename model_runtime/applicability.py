@@ -69,7 +69,7 @@ class Applicability:
         first: dict[str, tuple[int, int]] = {}  # query text -> its first pattern, its count
         for lesson in self.lessons.values():
             for gate in (*lesson.applies_if, *lesson.satisfied_if):
-                if gate.kind != "query" or lesson.language != spec.id:
+                if gate.kind != "query" or lesson.language != spec.lessons:
                     continue
                 if gate.value in first:
                     start, count = first[gate.value]
@@ -135,7 +135,7 @@ class Applicability:
         lesson = self.lessons.get(lesson_id)
         if lesson is None:
             return Verdict(True)
-        if lesson.language != self.spec.id:
+        if lesson.language != self.spec.lessons:
             return Verdict(False)  # a lesson about another language never applies here
         followed = _first(lesson.satisfied_if, ingredients)
         if followed is not None:

@@ -10,17 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from lessonlens.analyzers import language_for_id
-from lessonlens.analyzers.engine import rule_set
+from lessonlens.analyzers.facade import rules_by_id
 from lessonlens.lessons.catalog import MAX_PROSE_WORDS, builtin_folder, cross_check, load_catalog
 from lessonlens.lessons.languages import ExampleError, lesson_language
 from lessonlens.lessons.lesson_file import LessonParseError, parse_lesson
 from lessonlens.lessons.skills import load_skills
 from lessonlens.model_runtime.related import lesson_texts
 
-PYTHON = language_for_id("python")
-assert PYTHON is not None
-RULES = rule_set(PYTHON).rules
+RULES = tuple(rules_by_id().values())
 CATALOG = load_catalog()
 LESSONS = sorted(CATALOG.lessons.values(), key=lambda lesson: lesson.id)
 
@@ -93,7 +90,20 @@ def test_lesson_examples_agree(lesson):
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
 def test_lesson_links_are_official_documentation(lesson):
-    official = ("docs.python.org", "peps.python.org", "pandas.pydata.org", "numpy.org")
+    official = (
+        "docs.python.org",
+        "peps.python.org",
+        "pandas.pydata.org",
+        "numpy.org",
+        # JavaScript and TypeScript: MDN, the language and runtime's own documentation.
+        "developer.mozilla.org",
+        "tc39.es",
+        "nodejs.org",
+        "www.typescriptlang.org",
+        # Go: the Go project's documentation and the standard library's.
+        "go.dev",
+        "pkg.go.dev",
+    )
     for link in lesson.links:
         assert link.url.startswith("https://"), link.url
         assert any(host in link.url for host in official), link.url

@@ -39,7 +39,7 @@ def _fingerprint(root: Any, source: bytes) -> Hashable:
     return file_fingerprint(root, source)
 
 
-def _suppressed(line: bytes, names: tuple[str, ...]) -> bool:
+def _suppressed(line: bytes, previous: bytes, names: tuple[str, ...]) -> bool:
     from lessonlens.analyzers.python.facts import noqa_silences
 
     return noqa_silences(line, names)

@@ -8,17 +8,14 @@ Comments are kept: they often say what the code is for, which is what the lesson
 
 from __future__ import annotations
 
-import re
-
 from lessonlens.analyzers import parsing, windows
 from lessonlens.analyzers.match import span_of
 from lessonlens.analyzers.model import CodeUnit
 
-MAX_CHARS = 1000
+MAX_CHARS = windows.MAX_CHARS
 # A top-level block shorter than this says too little to match a lesson on.
 MIN_BLOCK_CHARS = 40
 COMMENTS = ("#",)
-_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 _DEFINITIONS = ("function_definition", "class_definition")
 
 
@@ -45,30 +42,9 @@ def _imports(root: parsing.Node, source: bytes) -> list[tuple[str, set[str]]]:
     return found
 
 
-def _used_imports(
-    unit_bytes: bytes, imports: list[tuple[str, set[str]]], limit: int = 6
-) -> list[str]:
-    used = {m.group().decode() for m in _IDENTIFIER.finditer(unit_bytes)}
-    lines = [line for line, names in imports if names & used]
-    return lines[:limit]
-
-
 def line_pairs(code: str) -> tuple[str, ...]:
     """Each pair of consecutive non-blank lines that are not comments (see ``windows``)."""
     return windows.line_pairs(code, COMMENTS)
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    kept: list[str] = []
-    size = 0
-    for line in text.splitlines():
-        if size + len(line) + 1 > limit and kept:
-            break
-        kept.append(line[:limit])
-        size += len(line) + 1
-    return "\n".join(kept)
 
 
 def _class_outline(node: parsing.Node, source: bytes) -> str:
@@ -104,8 +80,8 @@ def _unit(
 ) -> CodeUnit:
     code = outline if outline is not None else _text(node, source)
     unit_bytes = source[node.start_byte : node.end_byte]
-    header = "\n".join(_used_imports(unit_bytes, imports))
-    text = _cut((header + "\n" + code) if header else code, MAX_CHARS)
+    header = "\n".join(windows.used_imports(unit_bytes, imports))
+    text = windows.cut((header + "\n" + code) if header else code, MAX_CHARS)
     return CodeUnit(
         kind=kind,
         name=name,
@@ -143,8 +119,8 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
                 end.end_byte,
             )
             unit_bytes = source[first.start_byte : last.end_byte]
-            header = "\n".join(_used_imports(unit_bytes, imports))
-            text = _cut((header + "\n" + code) if header else code, MAX_CHARS)
+            header = "\n".join(windows.used_imports(unit_bytes, imports))
+            text = windows.cut((header + "\n" + code) if header else code, MAX_CHARS)
             units.append(CodeUnit("module", "<module>", span, None, text, line_pairs(code)))
         block.clear()
 

@@ -257,9 +257,9 @@ class _Blobs:
             process.stdout.close()
 
 
-def _source(raw: bytes, spec: LanguageSpec) -> bytes | None:
-    """UTF-8 text to analyse, or None for a binary or undecodable blob (as ``check`` skips)."""
-    read = prepare(raw, spec)
+def _source(raw: bytes, spec: LanguageSpec, path: str) -> bytes | None:
+    """UTF-8 text to analyse, or None for a binary, generated or undecodable blob (as ``check``)."""
+    read = prepare(raw, spec, path.rsplit("/", 1)[-1])
     if isinstance(read, Skipped) or read.notice is not None:
         return None
     return read.data
@@ -291,7 +291,7 @@ class _Analyser:
             self._cache.move_to_end(cache_key)
             return self._cache[cache_key]
         raw = self._blobs.read(blob, self._max_size)
-        data = None if raw is None else _source(raw, spec)
+        data = None if raw is None else _source(raw, spec, path)
         keys = None if data is None else self._analyse(data, spec, path, test_code)
         self._cache[cache_key] = keys
         if len(self._cache) > CACHE_BLOBS:

@@ -39,6 +39,25 @@ DEFAULT_EXCLUDE = (
     ".mypy_cache",
     ".ruff_cache",
     ".pytest_cache",
+    # JavaScript and Go: dependencies, build output and caches nobody edits by hand.
+    "vendor",
+    "bower_components",
+    "jspm_packages",
+    "dist",
+    "build",
+    "out",
+    "coverage",
+    "storybook-static",
+    ".next",
+    ".nuxt",
+    ".svelte-kit",
+    ".output",
+    ".turbo",
+    ".vercel",
+    ".cache",
+    ".parcel-cache",
+    ".yarn",
+    ".pnpm-store",
 )
 
 
@@ -200,10 +219,14 @@ def _folders(path: Path, key: str, value: Any, prefix: str) -> tuple[Path, ...]:
     return tuple(folders)
 
 
+# A manifest other than pyproject.toml (``go.mod``) is read as text, at most this many bytes.
+MAX_MANIFEST = 256 * 1024
+
+
 def _project_defaults(path: Path, data: dict[str, Any], found: dict[str, Any]) -> None:
     """Add the language options a project manifest implies to ``found``, unless already there."""
     for option in _language_options().values():
-        if option.project_default is None:
+        if option.project_default is None or option.manifest != path.name:
             continue
         try:
             value = option.project_default(data)
@@ -211,6 +234,24 @@ def _project_defaults(path: Path, data: dict[str, Any], found: dict[str, Any]) -
             raise ConfigError(path, exc.key or "project", str(exc)) from None
         if value is not None:
             found.setdefault(option.key, value)
+
+
+def _text_manifests() -> set[str]:
+    return {
+        option.manifest
+        for option in _language_options().values()
+        if option.manifest != "pyproject.toml" and option.project_default is not None
+    }
+
+
+def _read_manifest(path: Path) -> str | None:
+    """A text manifest's content, or None when it is absent, not a regular file, or too big."""
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_MANIFEST:
+            return None
+        return path.read_bytes()[:MAX_MANIFEST].decode("utf-8", "replace")
+    except OSError:
+        return None
 
 
 def find_config(start: Path) -> Config:
@@ -228,6 +269,10 @@ def find_config(start: Path) -> Config:
             project = _table(pyproject, "project", project_data.get("project"))
             tool = _table(pyproject, "tool", project_data.get("tool"))
             _project_defaults(pyproject, {"project": project}, from_project)
+        for manifest in _text_manifests():
+            text = _read_manifest(candidate / manifest)
+            if text is not None:
+                _project_defaults(candidate / manifest, {"text": text}, from_project)
         values: dict[str, Any] | None = None
         source: Path | None = None
         if dotfile.is_file():

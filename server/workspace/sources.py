@@ -26,4 +26,4 @@ def read_source(path: Path, max_size: int, spec: LanguageSpec) -> Source | Skipp
         raw = path.read_bytes()
     except OSError as exc:
         return Skipped(f"cannot read: {exc.strerror or exc}")
-    return prepare(raw, spec)
+    return prepare(raw, spec, path.name)

@@ -1,0 +1,133 @@
+"""Go code units for the model: functions, methods (``Type.Method``), types and blocks.
+
+Each unit's text starts with the imports it uses; consecutive ``var``/``const`` declarations
+form a block; the package clause and imports are not units.
+"""
+
+from __future__ import annotations
+
+from lessonlens.analyzers import parsing, windows
+from lessonlens.analyzers.match import span_of
+from lessonlens.analyzers.model import CodeUnit, Span
+
+COMMENTS = ("//",)
+MIN_BLOCK_CHARS = 40
+
+
+def _text(node: parsing.Node, source: bytes) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _imports(root: parsing.Node, source: bytes) -> list[tuple[str, set[str]]]:
+    found: list[tuple[str, set[str]]] = []
+    for child in root.named_children:
+        if child.type != "import_declaration":
+            continue
+        stack = [child]
+        while stack:
+            node = stack.pop()
+            if node.type == "import_spec":
+                alias = node.child_by_field_name("name")
+                path = node.child_by_field_name("path")
+                if path is None:
+                    continue
+                bound = _text(alias, source) if alias is not None else ""
+                if not bound:
+                    bound = _text(path, source).strip('"`').rsplit("/", 1)[-1]
+                found.append((f"import {_text(node, source)}", {bound}))
+            else:
+                stack.extend(node.named_children)
+    return found
+
+
+def _receiver_type(method: parsing.Node, source: bytes) -> str:
+    receiver = method.child_by_field_name("receiver")
+    if receiver is None:
+        return "?"
+    for parameter in receiver.named_children:
+        kind = parameter.child_by_field_name("type")
+        if kind is not None:
+            text = _text(kind, source).lstrip("*")
+            return text.split("[", 1)[0]
+    return "?"
+
+
+def _unit(
+    kind: str,
+    node: parsing.Node,
+    name: str,
+    source: bytes,
+    imports: list[tuple[str, set[str]]],
+    name_node: parsing.Node | None,
+) -> CodeUnit:
+    code = _text(node, source)
+    header = "\n".join(windows.used_imports(source[node.start_byte : node.end_byte], imports))
+    return CodeUnit(
+        kind=kind,
+        name=name,
+        span=span_of(node),
+        name_span=span_of(name_node) if name_node is not None else None,
+        text=windows.cut((header + "\n" + code) if header else code),
+        windows=windows.line_pairs(code, COMMENTS),
+    )
+
+
+def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
+    imports = _imports(root, source)
+    units: list[CodeUnit] = []
+    block: list[parsing.Node] = []
+
+    def flush() -> None:
+        if not block:
+            return
+        first, last = block[0], block[-1]
+        code = source[first.start_byte : last.end_byte].decode("utf-8", "replace")
+        if len(code.strip()) >= MIN_BLOCK_CHARS:
+            start, end = span_of(first), span_of(last)
+            span = Span(
+                start.start_row,
+                start.start_col,
+                end.end_row,
+                end.end_col,
+                start.start_byte,
+                end.end_byte,
+            )
+            header = "\n".join(
+                windows.used_imports(source[span.start_byte : span.end_byte], imports)
+            )
+            text = windows.cut((header + "\n" + code) if header else code)
+            units.append(
+                CodeUnit("module", "<module>", span, None, text, windows.line_pairs(code, COMMENTS))
+            )
+        block.clear()
+
+    for child in root.named_children:
+        if child.type in ("function_declaration", "method_declaration"):
+            flush()
+            name_node = child.child_by_field_name("name")
+            name = _text(name_node, source) if name_node is not None else "?"
+            if child.type == "method_declaration":
+                units.append(
+                    _unit(
+                        "method",
+                        child,
+                        f"{_receiver_type(child, source)}.{name}",
+                        source,
+                        imports,
+                        name_node,
+                    )
+                )
+            else:
+                units.append(_unit("function", child, name, source, imports, name_node))
+        elif child.type == "type_declaration":
+            flush()
+            spec = next((c for c in child.named_children if c.type == "type_spec"), None)
+            name_node = spec.child_by_field_name("name") if spec is not None else None
+            name = _text(name_node, source) if name_node is not None else "?"
+            units.append(_unit("class", child, name, source, imports, name_node))
+        elif child.type in ("var_declaration", "const_declaration"):
+            block.append(child)
+        else:
+            flush()
+    flush()
+    return units

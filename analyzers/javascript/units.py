@@ -1,0 +1,136 @@
+"""JavaScript and TypeScript code units for the model: functions, methods, classes, blocks.
+
+A function is a top-level ``function`` declaration or a top-level ``const`` bound to an arrow
+function or function expression (exported or not); a class is read as its outline (header,
+fields, method signatures) and each method is a unit of its own; consecutive other top-level
+statements, imports left out, form a block. Each unit's text starts with the imports it uses.
+"""
+
+from __future__ import annotations
+
+from lessonlens.analyzers import parsing, windows
+from lessonlens.analyzers.javascript.spec import FUNCTIONS, class_body, declaration, function_value
+from lessonlens.analyzers.match import span_of
+from lessonlens.analyzers.model import CodeUnit, Span
+
+COMMENTS = ("//", "/*", "*")
+MIN_BLOCK_CHARS = 40
+_IMPORTS = ("import_statement",)
+
+
+def _text(node: parsing.Node, source: bytes) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _imports(root: parsing.Node, source: bytes) -> list[tuple[str, set[str]]]:
+    found: list[tuple[str, set[str]]] = []
+    for child in root.named_children:
+        if child.type != "import_statement":
+            continue
+        names: set[str] = set()
+        stack = [child]
+        while stack:
+            node = stack.pop()
+            if node.type in ("identifier",):
+                names.add(_text(node, source))
+            stack.extend(node.named_children)
+        found.append((_text(child, source), names))
+    return found
+
+
+def _unit(
+    kind: str,
+    node: parsing.Node,
+    name: str,
+    source: bytes,
+    imports: list[tuple[str, set[str]]],
+    name_node: parsing.Node | None,
+    outline: str | None = None,
+) -> CodeUnit:
+    code = outline if outline is not None else _text(node, source)
+    header = "\n".join(windows.used_imports(source[node.start_byte : node.end_byte], imports))
+    return CodeUnit(
+        kind=kind,
+        name=name,
+        span=span_of(node),
+        name_span=span_of(name_node) if name_node is not None else None,
+        text=windows.cut((header + "\n" + code) if header else code),
+        windows=windows.line_pairs(code, COMMENTS) if outline is None else (),
+    )
+
+
+def _outline(node: parsing.Node, body: parsing.Node, source: bytes) -> str:
+    parts = [source[node.start_byte : body.start_byte].decode("utf-8", "replace").rstrip() + " {"]
+    for member in body.named_children:
+        if member.type == "method_definition":
+            inner = member.child_by_field_name("body")
+            end = inner.start_byte if inner is not None else member.end_byte
+            parts.append("  " + source[member.start_byte : end].decode("utf-8", "replace").strip())
+        elif member.type != "comment":
+            parts.append("  " + _text(member, source))
+    parts.append("}")
+    return "\n".join(parts)
+
+
+def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
+    imports = _imports(root, source)
+    units: list[CodeUnit] = []
+    block: list[parsing.Node] = []
+
+    def flush() -> None:
+        if not block:
+            return
+        first, last = block[0], block[-1]
+        code = source[first.start_byte : last.end_byte].decode("utf-8", "replace")
+        if len(code.strip()) >= MIN_BLOCK_CHARS:
+            start, end = span_of(first), span_of(last)
+            span = Span(
+                start.start_row,
+                start.start_col,
+                end.end_row,
+                end.end_col,
+                start.start_byte,
+                end.end_byte,
+            )
+            unit_bytes = source[first.start_byte : last.end_byte]
+            header = "\n".join(windows.used_imports(unit_bytes, imports))
+            text = windows.cut((header + "\n" + code) if header else code)
+            units.append(
+                CodeUnit("module", "<module>", span, None, text, windows.line_pairs(code, COMMENTS))
+            )
+        block.clear()
+
+    for child in root.named_children:
+        inner = declaration(child)
+        body = class_body(inner)
+        value = function_value(inner)
+        if inner.type in FUNCTIONS or value is not None:
+            flush()
+            if value is not None:
+                declarator = next(
+                    c for c in inner.named_children if c.type == "variable_declarator"
+                )
+                name_node = declarator.child_by_field_name("name")
+            else:
+                name_node = inner.child_by_field_name("name")
+            name = _text(name_node, source) if name_node is not None else "?"
+            units.append(_unit("function", child, name, source, imports, name_node))
+        elif body is not None:
+            flush()
+            name_node = inner.child_by_field_name("name")
+            name = _text(name_node, source) if name_node is not None else "?"
+            outline = _outline(child, body, source)
+            units.append(_unit("class", child, name, source, imports, name_node, outline))
+            for member in body.named_children:
+                if member.type != "method_definition":
+                    continue
+                method = member.child_by_field_name("name")
+                qualified = f"{name}.{_text(method, source) if method is not None else '?'}"
+                units.append(_unit("method", member, qualified, source, imports, method))
+        elif child.type in (*_IMPORTS, "comment"):
+            if child.type != "comment":
+                flush()
+        else:
+            block.append(child)
+    flush()
+    return units

@@ -1,0 +1,62 @@
+"""Running a lesson's example in another language's toolchain: a bounded subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from lessonlens.lessons.languages import ExampleError
+
+# An example that runs longer than this is broken (or an infinite loop).
+TIMEOUT_S = 120
+
+
+def run_program(tool: str, arguments: list[str], name: str, filename: str, program: str) -> object:
+    """Run ``tool`` on ``program`` in a scratch folder; the JSON its last output line holds.
+
+    ``program`` is written to ``filename`` there first.
+    """
+    executable = shutil.which(tool)
+    if executable is None:
+        raise ExampleError(f"{name}: `{tool}` is not installed (make setup-test installs it)")
+    with tempfile.TemporaryDirectory(prefix="lessonlens-example-") as folder:
+        path = Path(folder) / filename
+        path.write_text(program, encoding="utf-8")
+        environment = {
+            **os.environ,
+            "GOPROXY": "off",
+            "GOTOOLCHAIN": "local",
+            "GOFLAGS": "-mod=mod",
+            "GO111MODULE": "off",
+        }
+        try:
+            done = subprocess.run(
+                [executable, *arguments, str(path)],
+                cwd=folder,
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT_S,
+                env=environment,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ExampleError(f"{name}: ran past {TIMEOUT_S} s") from exc
+    if done.returncode != 0:
+        raise ExampleError(f"{name}: {tool} failed:\n{done.stderr.strip()[-2000:]}")
+    lines = done.stdout.strip().splitlines()
+    if not lines:
+        raise ExampleError(f"{name}: printed nothing")
+    try:
+        return json.loads(lines[-1])
+    except json.JSONDecodeError as exc:
+        raise ExampleError(f"{name}: unreadable output {lines[-1][:200]!r}") from exc
+
+
+def pair(value: object, name: str) -> tuple[object, object]:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise ExampleError(f"{name}: expected [before, after], got {value!r}")
+    return value[0], value[1]
