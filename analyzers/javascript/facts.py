@@ -1,0 +1,299 @@
+"""Facts about JavaScript/TypeScript code that rules share: loops, scopes, bindings, coldness.
+
+Everything here answers conservatively: "unknown" is the common answer, and rules stay silent
+on it. A predicate reads only its own unit and the file's top level (see the spec's
+fingerprint), so that the editor's unit cache stays exact.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lessonlens.analyzers.javascript.spec import (
+    FUNCTION_VALUES,
+    LOOPS,
+    SCOPES,
+    callback_of_iteration,
+    imported_modules,
+)
+from lessonlens.analyzers.match import Match
+from lessonlens.analyzers.parsing import Node
+
+# Loops over a literal this short, or to a constant bound this low, are not hot.
+SMALL_LITERAL = 16
+SMALL_BOUND = 1000
+# Files that time themselves compare a slow form with a fast one on purpose.
+_BENCHMARK_MODULES = frozenset(
+    {"perf_hooks", "node:perf_hooks", "tinybench", "mitata", "benchmark", "benny", "vitest/bench"}
+)
+_SLOW_NAME = re.compile(r"^(slow|naive|bad|unoptimi[sz]ed)", re.IGNORECASE)
+_FUNCTION_NODES = frozenset(
+    {
+        "function_declaration",
+        "generator_function_declaration",
+        "function_expression",
+        "function",
+        "generator_function",
+        "arrow_function",
+        "method_definition",
+    }
+)
+_DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+
+
+def text(m: Match, node: Node | None) -> str:
+    return "" if node is None else m.text(node)
+
+
+def enclosing_function(node: Node) -> Node | None:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTION_NODES:
+            return parent
+        parent = parent.parent
+    return None
+
+
+def function_name(m: Match, function: Node) -> str:
+    """A function's own name, or the name it is bound to (``const f = () => ...``)."""
+    name = function.child_by_field_name("name")
+    if name is not None:
+        return m.text(name)
+    parent = function.parent
+    if parent is not None and parent.type in (
+        "variable_declarator",
+        "pair",
+        "assignment_expression",
+    ):
+        target = (
+            parent.child_by_field_name("name")
+            or parent.child_by_field_name("key")
+            or parent.child_by_field_name("left")
+        )
+        return text(m, target)
+    return ""
+
+
+def _loop_part(loop: Node, child: Node) -> bool:
+    if loop.type == "for_in_statement":
+        return child == loop.child_by_field_name("body")
+    if loop.type == "for_statement":
+        return child in (
+            loop.child_by_field_name("body"),
+            loop.child_by_field_name("condition"),
+            loop.child_by_field_name("increment"),
+        )
+    return child in (loop.child_by_field_name("body"), loop.child_by_field_name("condition"))
+
+
+def enclosing_loop(node: Node) -> Node | None:
+    """The innermost loop whose repeated part holds ``node``.
+
+    A loop statement, or the call ``xs.map(cb)`` whose callback holds it. Stops at any other
+    function.
+    """
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in LOOPS and _loop_part(parent, child):
+            return parent
+        if parent.type in SCOPES:
+            if parent.type in FUNCTION_VALUES and callback_of_iteration(parent):
+                call = parent.parent.parent if parent.parent is not None else None
+                return call
+            return None
+        child, parent = parent, parent.parent
+    return None
+
+
+def iterated(loop: Node) -> Node | None:
+    """What a loop walks over: ``for (x of xs)``'s ``xs``, ``xs.map(...)``'s ``xs``."""
+    if loop.type == "for_in_statement":
+        return loop.child_by_field_name("right")
+    if loop.type == "call_expression":
+        callee = loop.child_by_field_name("function")
+        return callee.child_by_field_name("object") if callee is not None else None
+    return None
+
+
+def _small_literal(node: Node | None) -> bool:
+    if node is None:
+        return False
+    if node.type == "array":
+        return len(node.named_children) <= SMALL_LITERAL
+    if node.type == "parenthesized_expression" and node.named_children:
+        return _small_literal(node.named_children[0])
+    return False
+
+
+def trivial_loop(m: Match, loop: Node) -> bool:
+    """A loop over a short literal array, or counting to a small constant: not hot."""
+    if _small_literal(iterated(loop)):
+        return True
+    if loop.type == "for_statement":
+        condition = loop.child_by_field_name("condition")
+        bound = condition.child_by_field_name("right") if condition is not None else None
+        if bound is None and condition is not None and condition.named_children:
+            inner = condition.named_children[0]
+            bound = inner.child_by_field_name("right")
+        if bound is not None and bound.type == "number":
+            try:
+                return float(m.text(bound).replace("_", "")) <= SMALL_BOUND
+            except ValueError:
+                return False
+    return False
+
+
+def imports(m: Match) -> set[str]:
+    found: set[str] | None = m.file.facts.get("js.imports")
+    if found is None:
+        found = m.file.facts["js.imports"] = imported_modules(m.file.root, m.file.source)
+    return found
+
+
+def cold(m: Match, node: Node) -> bool:
+    """Whether ``node`` is in cold code, where performance advice is noise.
+
+    Test code, a benchmark file, a ``catch`` block, a function named ``slow*``/``naive*``.
+    """
+    if m.file.test_code or imports(m) & _BENCHMARK_MODULES:
+        return True
+    parent = node.parent
+    while parent is not None:
+        if parent.type == "catch_clause":
+            return True
+        if parent.type in _FUNCTION_NODES and _SLOW_NAME.match(function_name(m, parent)):
+            return True
+        parent = parent.parent
+    return False
+
+
+def hot_loop(m: Match, node: Node) -> Node | None:
+    """The loop that repeats ``node``, when it is plausibly hot; None otherwise."""
+    loop = enclosing_loop(node)
+    if loop is None or trivial_loop(m, loop) or cold(m, node):
+        return None
+    return loop
+
+
+def _scope_nodes(node: Node) -> list[Node]:
+    """The scopes that can see ``node``'s names, innermost first, ending at the program."""
+    scopes: list[Node] = []
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _FUNCTION_NODES or parent.type in ("program", "statement_block"):
+            scopes.append(parent)
+        parent = parent.parent
+    return scopes
+
+
+def _declarators(scope: Node, name: str, source: bytes) -> list[Node]:
+    """The declarations of ``name`` directly in ``scope`` (not in nested functions).
+
+    ``variable_declarator``s, parameters, functions, classes and imports.
+    """
+    wanted = name.encode()
+    found: list[Node] = []
+    stack = list(scope.named_children)
+    if scope.type in _FUNCTION_NODES:
+        parameters = scope.child_by_field_name("parameters") or scope.child_by_field_name(
+            "parameter"
+        )
+        if parameters is not None:
+            for item in [parameters, *parameters.named_children]:
+                for leaf in _identifiers(item):
+                    if source[leaf.start_byte : leaf.end_byte] == wanted:
+                        found.append(leaf)
+        body = scope.child_by_field_name("body")
+        stack = list(body.named_children) if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.type in _FUNCTION_NODES or node.type in ("class_declaration", "class"):
+            own = node.child_by_field_name("name")
+            if own is not None and source[own.start_byte : own.end_byte] == wanted:
+                found.append(node)
+            continue
+        if node.type == "variable_declarator":
+            target = node.child_by_field_name("name")
+            if target is not None and any(
+                source[leaf.start_byte : leaf.end_byte] == wanted for leaf in _identifiers(target)
+            ):
+                found.append(node)
+        if node.type in ("import_statement",):
+            if any(
+                source[leaf.start_byte : leaf.end_byte] == wanted for leaf in _identifiers(node)
+            ):
+                found.append(node)
+            continue
+        if node.type == "statement_block" and scope.type != "program":
+            continue  # a nested block's `let`/`const` is not visible here
+        stack.extend(node.named_children)
+    return found
+
+
+def _identifiers(node: Node) -> list[Node]:
+    if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+        return [node]
+    found: list[Node] = []
+    for child in node.named_children:
+        if child.type in ("type_annotation", "number", "string"):
+            continue
+        if node.type in ("assignment_pattern", "object_assignment_pattern") and child == (
+            node.child_by_field_name("right")
+        ):
+            continue
+        found.extend(_identifiers(child))
+    return found
+
+
+def binding(m: Match, name: str, at: Node) -> Node | None:
+    """The one declaration of ``name`` that ``at`` sees.
+
+    A ``variable_declarator``, a parameter identifier, a function, a class or an import; None
+    when there are none or several.
+    """
+    for scope in _scope_nodes(at):
+        found = _declarators(scope, name, m.file.source)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None
+    return None
+
+
+def assigned_in(m: Match, scope: Node, name: str) -> bool:
+    """Whether ``name`` is assigned (``=``, ``+=``, ``++``) anywhere in ``scope``."""
+    wanted = name.encode()
+    stack = [scope]
+    while stack:
+        node = stack.pop()
+        if node.type in ("assignment_expression", "augmented_assignment_expression"):
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "identifier" and left.text == wanted:
+                return True
+        if node.type == "update_expression":
+            argument = node.child_by_field_name("argument")
+            if argument is not None and argument.type == "identifier" and argument.text == wanted:
+                return True
+        stack.extend(node.named_children)
+    return False
+
+
+def declared_value(m: Match, name: str, at: Node) -> Node | None:
+    """The value a ``const`` (or never-reassigned ``let``) declaration binds ``name`` to."""
+    declarator = binding(m, name, at)
+    if declarator is None or declarator.type != "variable_declarator":
+        return None
+    statement = declarator.parent
+    if statement is None or statement.type not in _DECLARATIONS:
+        return None
+    kind = statement.child(0)
+    if kind is None or kind.type != "const":
+        scope = enclosing_function(declarator) or m.file.root
+        if assigned_in(m, scope, name):
+            return None
+    return declarator.child_by_field_name("value")
+
+
+def shadowed(m: Match, name: str, at: Node) -> bool:
+    """Whether a global (``Promise``, ``Date``, ``RegExp``) is rebound where ``at`` sees it."""
+    return any(_declarators(scope, name, m.file.source) for scope in _scope_nodes(at))
