@@ -7,7 +7,11 @@ the body of a function (as real code mostly runs: names are fast locals, and CPy
 must show at least MIN_SPEEDUP *inside a function*, the conservative case; the script exits 1 if
 any claim does not hold.
 
-    python benchmarks/lesson_examples.py [--repeat N] [--lesson ID]
+A lesson in another language is timed by its language's own timer (``LessonLanguage.time``:
+Node for JavaScript, ``go run`` for Go), each side repeated to at least 20 ms, best of N; the
+"module level" column is blank for them.
+
+    python benchmarks/lesson_examples.py [--repeat N] [--lesson ID] [--language go]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import textwrap
 import time
 
 from lessonlens.lessons.catalog import load_catalog
+from lessonlens.lessons.languages import lesson_language
 from lessonlens.lessons.lesson import Lesson
 
 MIN_SPEEDUP = 1.2
@@ -53,6 +58,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--lesson", action="append", default=[])
+    parser.add_argument("--language", action="append", default=[])
     args = parser.parse_args()
     catalog = load_catalog()
     failed = []
@@ -63,8 +69,18 @@ def main() -> int:
     for lesson in sorted(catalog.lessons.values(), key=lambda x: x.id):
         if args.lesson and lesson.id not in args.lesson:
             continue
-        before, after = measure(lesson, args.repeat, in_function=True)
-        module_before, module_after = measure(lesson, args.repeat, in_function=False)
+        if args.language and lesson.language not in args.language:
+            continue
+        language = lesson_language(lesson.language)
+        if language is not None and language.time is not None:
+            example = lesson.example
+            before, after = language.time(
+                example.setup, example.before, example.after, lesson.id, args.repeat
+            )
+            module_before = module_after = float("nan")
+        else:
+            before, after = measure(lesson, args.repeat, in_function=True)
+            module_before, module_after = measure(lesson, args.repeat, in_function=False)
         ratio = before / after if after else float("inf")
         module_ratio = module_before / module_after if module_after else float("inf")
         verdict = ""
