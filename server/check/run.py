@@ -26,7 +26,7 @@ from lessonlens.analyzers.languages import LanguageSpec, is_test_path, languages
 from lessonlens.server.workspace.analysis_cache import AnalysisCache
 from lessonlens.server.workspace.config import DEFAULT_EXCLUDE
 from lessonlens.server.workspace.git import GitError, git
-from lessonlens.server.workspace.sources import read_source
+from lessonlens.server.workspace.sources import read_source, source_language
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,9 @@ def discover(
             )
             for name in sorted(files):
                 file = base / name
-                if language_for_path(file) and not _excluded(file.relative_to(path), exclude):
+                if source_language(file, within=False) and not _excluded(
+                    file.relative_to(path), exclude
+                ):
                     found.append(file)
     return found
 

@@ -35,7 +35,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from lessonlens.analyzers import AnalysisOptions, LanguageSpec, language_for_path, parsing
@@ -47,6 +47,7 @@ from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
 from lessonlens.server.learner.pseudonym import UNKNOWN_EMAIL, local_salt, pseudonym, repository_id
 from lessonlens.server.workspace.config import Config
 from lessonlens.server.workspace.git import GitError, git
+from lessonlens.server.workspace.sources import source_language
 
 CURSOR_NAME = "baseline-cursors.json"
 # Event ids are uuid5 in this namespace: the same commit, file, kind and key always give the
@@ -349,7 +350,8 @@ def _commit_events(
         )
 
     for change in changes:
-        spec = language_for_path(Path(change.path))
+        # Vendored dependencies, build output and generated files are nobody's own code.
+        spec = source_language(PurePath(change.path))
         if spec is None:
             continue
         language = spec.id

@@ -7,10 +7,29 @@ What the bytes become (decoding by language, binary files) is the analysis faça
 from __future__ import annotations
 
 import stat
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from lessonlens.analyzers.facade import Skipped, Source, prepare
-from lessonlens.analyzers.languages import LanguageSpec
+from lessonlens.analyzers.languages import LanguageSpec, language_for_path
+from lessonlens.server.workspace.config import DEFAULT_EXCLUDE
+
+
+def source_language(path: PurePath, *, within: bool = True) -> LanguageSpec | None:
+    """The language of a file found in a project, or None when it is not a source to analyse.
+
+    Not one when no language reads its extension, when its name says it is generated or
+    minified (a ``.d.ts``, a ``.min.js``, a ``.pb.go``: skipped silently, as nobody edits them),
+    or, for a path inside a project (``within``), when a folder on its way is one of
+    ``DEFAULT_EXCLUDE`` (``node_modules``, ``vendor``, build output).
+    """
+    spec = language_for_path(path)
+    if spec is None:
+        return None
+    if spec.generated is not None and spec.generated(path.name, b""):
+        return None
+    if within and any(part in DEFAULT_EXCLUDE for part in path.parts[:-1]):
+        return None
+    return spec
 
 
 def read_source(path: Path, max_size: int, spec: LanguageSpec) -> Source | Skipped:

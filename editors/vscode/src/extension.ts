@@ -27,6 +27,16 @@ import {
 import { PROGRESS_REQUEST, PROGRESS_TITLE, progressMarkdown } from "./progress";
 import { ServerStatus } from "./status";
 
+/** The languageIds the server analyses; `activationEvents` in package.json lists the same. */
+export const LANGUAGES = [
+  "python",
+  "javascript",
+  "javascriptreact",
+  "typescript",
+  "typescriptreact",
+  "go",
+];
+
 const SHOW_LESSON = "lessonlens.showLesson";
 const RESTART_SERVER = "lessonlens.restartServer";
 const SHOW_OUTPUT = "lessonlens.showOutput";
@@ -165,10 +175,12 @@ class Server implements vscode.Disposable {
       },
     };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [
-        { scheme: "file", language: "python" },
-        { scheme: "untitled", language: "python" },
-      ],
+      // Every language the server reads (its analyzers' registry): Python, JavaScript and
+      // TypeScript (JSX and TSX too), and Go.
+      documentSelector: LANGUAGES.flatMap((language) => [
+        { scheme: "file", language },
+        { scheme: "untitled", language },
+      ]),
       synchronize: { configurationSection: "lessonlens" },
       initializationOptions: this.initializationOptions(),
       outputChannel: this.output,

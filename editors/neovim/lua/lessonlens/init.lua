@@ -18,9 +18,16 @@ local uv = vim.uv or vim.loop
 
 local defaults = {
   cmd = { "lessonlens", "serve" },
-  filetypes = { "python" },
+  filetypes = {
+    "python",
+    "javascript",
+    "javascriptreact",
+    "typescript",
+    "typescriptreact",
+    "go",
+  },
   -- The nearest folder with any of these is the workspace root; the file's own folder otherwise.
-  root_markers = { "pyproject.toml", ".git" },
+  root_markers = { "pyproject.toml", "package.json", "go.mod", ".git" },
   -- Flat camelCase table, exactly as the server reads initializationOptions (see docs/settings.md).
   settings = {},
   -- "float" or "split": where :LessonlensShowLesson, the "Show lesson" action and lenses render.
