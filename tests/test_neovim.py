@@ -231,6 +231,50 @@ def test_diagnostics_hover_lenses_and_lessons_in_a_real_neovim(tmp_path: Path) -
     assert after_mute["codes"] == [], transcript
 
 
+@pytest.mark.parametrize(
+    ("name", "filetype", "code", "text"),
+    [
+        (
+            "load.ts",
+            "typescript",
+            "JS015",
+            "export const load = (url: string) =>\n"
+            "  new Promise(async (resolve) => resolve(await get(url)));\n",
+        ),
+        (
+            "names.go",
+            "go",
+            "GO007",
+            'package names\n\nimport "strings"\n\nfunc Same(a, b string) bool {\n'
+            "\treturn strings.ToLower(a) == strings.ToLower(b)\n}\n",
+        ),
+    ],
+)
+def test_typescript_and_go_buffers_get_hints_and_lessons(
+    tmp_path: Path, name: str, filetype: str, code: str, text: str
+) -> None:
+    """The default filetypes attach the server to TypeScript and Go buffers too."""
+    project = tmp_path / "project"
+    project.mkdir()
+    source = project / name
+    source.write_text(text, encoding="utf-8")
+    cmd = ", ".join(lua_string(part) for part in (sys.executable, "-m", "lessonlens", "serve"))
+    result = run_nvim(
+        tmp_path,
+        "vim.g.lessonlens_test_light = true\n"
+        f'require("lessonlens").setup({{ cmd = {{ {cmd} }}, settings = {{ debounceMs = 0 }} }})\n'
+        f"dofile({lua_string(str(DRIVER))})\n",
+        source,
+    )
+    transcript = result["transcript"]
+    assert result.get("error") is None, transcript
+    assert result["filetype"] == filetype, transcript
+    assert [d["code"] for d in result["diagnostics"]] == [code], transcript
+    (hover,) = result["hovers"]
+    title = CATALOG.lessons[lesson_for(code)].title
+    assert hover["markdown"].startswith(f"# {title}"), transcript
+
+
 def test_the_module_loads_cleanly(tmp_path: Path) -> None:
     """Loading and setup() alone raise nothing, define the commands, and start no server."""
     result = run_nvim(
