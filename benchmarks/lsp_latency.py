@@ -15,6 +15,11 @@ Starts ``<python> -m lessonlens serve`` on stdio as a push-diagnostics client wo
 then the same for ``ruff server`` with the same document, edits and timing, and the ratios.
 
     python benchmarks/lsp_latency.py [--seed N] [--edits N] [--hovers N] [--no-ruff]
+    python benchmarks/lsp_latency.py --file big.ts --no-ruff   # any language lessonlens reads
+
+With ``--file`` in another language (TypeScript, JavaScript, Go), the document is opened with
+that language's languageId and the letters are typed into its names and ``//`` comments, found
+with its own grammar; ruff is not run (it reads Python only).
 
 The client is a small JSON-RPC framing over asyncio pipes rather than pygls' client: nothing
 between the pipe and the clock but reading the frame, and receive times are taken as soon as a
@@ -354,13 +359,136 @@ def _typing_sites(text: str) -> list[tuple[int, int, int]]:
     return sites
 
 
-def plan_edits(text: str, count: int, rng: random.Random) -> list[Edit]:
+# Words a letter typed into a name must not make (JavaScript, TypeScript and Go reserved words).
+OTHER_KEYWORDS = frozenset(
+    [
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "debugger",
+        "default",
+        "delete",
+        "do",
+        "else",
+        "enum",
+        "export",
+        "extends",
+        "false",
+        "finally",
+        "for",
+        "function",
+        "if",
+        "import",
+        "in",
+        "instanceof",
+        "new",
+        "null",
+        "return",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "true",
+        "try",
+        "typeof",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "let",
+        "static",
+        "implements",
+        "interface",
+        "package",
+        "private",
+        "protected",
+        "public",
+        "await",
+        "async",
+        "of",
+        "as",
+        "type",
+        "declare",
+        "readonly",
+        "abstract",
+        "keyof",
+        "infer",
+        "is",
+        "never",
+        "unknown",
+        "any",
+        "chan",
+        "defer",
+        "fallthrough",
+        "func",
+        "go",
+        "goto",
+        "map",
+        "range",
+        "select",
+        "struct",
+    ]
+)
+_NAME_NODES = frozenset(
+    {
+        "identifier",
+        "property_identifier",
+        "type_identifier",
+        "field_identifier",
+        "shorthand_property_identifier",
+        "package_identifier",
+    }
+)
+_PRAGMAS = ("eslint", "@ts-", "lessonlens", "nolint", "biome", "prettier", "go:", "lint:", "/ <")
+
+
+def _tree_typing_sites(text: str, path: Path) -> list[tuple[int, int, int]]:
+    """``_typing_sites`` for a language lessonlens parses: its names and ``//`` comments."""
+    from lessonlens.analyzers import language_for_path
+    from lessonlens.analyzers.facade import parse
+
+    spec = language_for_path(path)
+    assert spec is not None, path
+    data = text.encode()
+    lines = data.split(b"\n")
+    sites = []
+    stack = [parse(spec, data).root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        (row, start), (end_row, end) = node.start_point, node.end_point
+        if row != end_row:
+            continue
+        line = lines[row]
+        first = len(line[:start].decode("utf-8", "replace"))
+        last = len(line[:end].decode("utf-8", "replace"))
+        if node.type == "comment":
+            body = line[start:end].decode("utf-8", "replace")
+            if body.startswith("//") and not body[2:].lstrip().startswith(_PRAGMAS):
+                sites.append((row + 1, first + 2, last))
+        elif node.type in _NAME_NODES and last - first >= 2:
+            sites.append((row + 1, first + 1, last))
+    return sites
+
+
+def _is_keyword(word: str, python: bool) -> bool:
+    if python:
+        return keyword.iskeyword(word) or keyword.issoftkeyword(word)
+    return word in OTHER_KEYWORDS
+
+
+def plan_edits(text: str, count: int, rng: random.Random, path: Path | None = None) -> list[Edit]:
     """Keystrokes that keep the file parseable: letters typed into names and comments.
 
     Now and then a backspace removes the latest letter still standing: deletions undo insertions
     last-in first-out, so each one restores exactly the text that its insertion was planned on
     and the remembered position is still right.
     """
+    python = path is None or path.suffix == ".py"
     lines = text.split("\n")
     standing: list[tuple[int, int]] = []
     edits = []
@@ -374,7 +502,8 @@ def plan_edits(text: str, count: int, rng: random.Random) -> list[Edit]:
             sites = None
             continue
         if sites is None:
-            sites = _typing_sites("\n".join(lines))
+            joined = "\n".join(lines)
+            sites = _typing_sites(joined) if python else _tree_typing_sites(joined, path)
         by_line: dict[int, list[tuple[int, int]]] = {}
         for row, first, last in sites:
             by_line.setdefault(row - 1, []).append((first, last))
@@ -386,7 +515,7 @@ def plan_edits(text: str, count: int, rng: random.Random) -> list[Edit]:
             word = lines[line][:column] + letter + lines[line][column:]
             # Typing "f" onto "i" makes a keyword: pick another letter.
             token = word[first - 1 : last + 1]
-            if not (keyword.iskeyword(token) or keyword.issoftkeyword(token)):
+            if not _is_keyword(token, python):
                 break
         lines[line] = word
         standing.append((line, column))
@@ -521,7 +650,7 @@ async def _drive(
             await asyncio.sleep(0.05)
         figures.messages.extend(m for m in connection.logged if "model" in m)
 
-    uri = (workspace / "large.py").as_uri()
+    uri = next(workspace.glob("large.*")).as_uri()
     opened = connection.expect(lambda u, _: u == uri)
     started = await _open(connection, uri, document)
     shown = await within(opened, OPEN_TIMEOUT_S)
@@ -561,9 +690,13 @@ async def _drive(
 
 
 async def _open(connection: Connection, uri: str, text: str) -> float:
+    from lessonlens.analyzers import language_for_path
+
+    spec = language_for_path(uri)
+    language = spec.language_ids[0] if spec is not None else "python"
     return await connection.notify(
         "textDocument/didOpen",
-        {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+        {"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}},
     )
 
 
@@ -725,7 +858,8 @@ async def run(args: argparse.Namespace) -> int:
     # line ending makes all three agree; the servers only ever see the text sent here.
     document = path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n")
     rng = random.Random(args.seed)
-    edits = plan_edits(document, args.edits, rng)
+    edits = plan_edits(document, args.edits, rng, path)
+    python = path.suffix == ".py"
 
     lessonlens = [sys.executable, "-m", "lessonlens", "serve"]
     servers: list[tuple[str, list[str], dict[str, Any] | None]] = [
@@ -733,14 +867,14 @@ async def run(args: argparse.Namespace) -> int:
     ]
     if args.compare_model:
         servers.append(("model off", lessonlens, {"modelDevice": "off"}))
-    ruff = None if args.no_ruff else find_ruff()
+    ruff = None if args.no_ruff or not python else find_ruff()
     if ruff is not None:
         servers.append(("ruff", [str(ruff), "server"], None))
     results = []
     for name, command, options in servers:
         with tempfile.TemporaryDirectory(prefix=f"lsp-latency-{name}-") as folder:
             workspace = Path(folder)
-            (workspace / "large.py").write_text(document, encoding="utf-8")
+            (workspace / f"large{path.suffix}").write_text(document, encoding="utf-8")
             (workspace / "ready.py").write_text(SMALL_DOCUMENT, encoding="utf-8")
             # Each server gets the same hover sample for the same diagnostics.
             results.append(
