@@ -19,6 +19,11 @@ of the sample is shared out in proportion to how often each rule fired)::
 
     python benchmarks/precision.py sample --root CORPORA --n 60 --seed 2 --out round-2.yaml
 
+Other languages have their own corpora and rounds: ``--corpora corpora-javascript.yaml`` (its
+rounds are ``javascript-round-*.yaml``), ``--corpora corpora-go.yaml`` (``go-round-*.yaml``)::
+
+    python benchmarks/precision.py --corpora corpora-go.yaml --root CORPORA
+
 prints each sampled finding with 8 lines of context either side and writes a judgement file
 with empty verdicts. Corpora come from a fetched snapshot's git directory (``extract``, which
 reads blobs one by one: a snapshot may lack large ones) or from a source distribution on PyPI;
@@ -70,6 +75,18 @@ class Found:
     @property
     def key(self) -> tuple[str, str, int, str]:
         return (self.repository, self.path, self.line, self.rule)
+
+
+def corpora_file(name: str) -> Path:
+    """A corpora file by name (in benchmarks/precision/) or path."""
+    path = Path(name)
+    return path if path.exists() else HERE / name
+
+
+def rounds_prefix(corpora: Path) -> str:
+    """``corpora.yaml`` -> "" (round-*.yaml); ``corpora-go.yaml`` -> "go-" (go-round-*.yaml)."""
+    stem = corpora.stem
+    return "" if stem == "corpora" else stem.removeprefix("corpora-") + "-"
 
 
 def load_corpora(path: Path = HERE / "corpora.yaml") -> list[Corpus]:
@@ -179,7 +196,7 @@ def _entry(f: Found) -> dict[str, Any]:
 
 def cmd_sample(args: argparse.Namespace) -> None:
     root = Path(args.root)
-    corpora = load_corpora()
+    corpora = load_corpora(corpora_file(args.corpora))
     found: list[Found] = []
     for corpus in corpora:
         found.extend(run_check(corpus, root, args.jobs)[0])
@@ -237,7 +254,8 @@ def cmd_report(args: argparse.Namespace) -> None:
     root = Path(args.root)
     current: set[tuple[str, str, int, str]] = set()
     print("hints per 100 lines (check over each corpus, no cache):")
-    for corpus in load_corpora():
+    corpora = corpora_file(args.corpora)
+    for corpus in load_corpora(corpora):
         found, lines = run_check(corpus, root, args.jobs)
         current.update(f.key for f in found)
         rate = 100 * len(found) / lines if lines else 0.0
@@ -246,7 +264,7 @@ def cmd_report(args: argparse.Namespace) -> None:
         name = corpus.repository
         print(f"  {name:28s} {lines:8d} lines {len(found):5d} hints {rate:.3f}  ({label})")
         print("      " + ", ".join(f"{r} {n}" for r, n in sorted(rules.items())))
-    for path in sorted(HERE.glob("round-*.yaml")):
+    for path in sorted(HERE.glob(f"{rounds_prefix(corpora)}round-*.yaml")):
         document = yaml.safe_load(path.read_text("utf-8"))
         print(f"{path.name} (seed {document['seed']}, {len(document['findings'])} judged):")
         print("  as judged:")
@@ -274,7 +292,7 @@ def cmd_extract(args: argparse.Namespace) -> None:
         meta, _, name = row.partition(b"\t")
         _mode, kind, sha = meta.split()
         path = os.fsdecode(name)
-        if kind != b"blob" or not path.endswith(".py"):
+        if kind != b"blob" or not path.endswith(tuple(args.extensions)):
             continue
         blob = subprocess.run(
             ["git", "--git-dir", git_dir, "cat-file", "blob", sha.decode()], capture_output=True
@@ -285,7 +303,7 @@ def cmd_extract(args: argparse.Namespace) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(blob.stdout)
         written += 1
-    print(f"{out}: {written} Python files of {commit}")
+    print(f"{out}: {written} files ({', '.join(args.extensions)}) of {commit}")
 
 
 def main() -> None:
@@ -294,6 +312,7 @@ def main() -> None:
     )
     parser.add_argument("--root", default="corpora", help="folder holding owner+name corpora")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--corpora", default="corpora.yaml", help="corpora file (see above)")
     parser.set_defaults(run=cmd_report)
     commands = parser.add_subparsers()
     sample = commands.add_parser("sample", help="draw a seeded stratified sample to judge")
@@ -303,11 +322,15 @@ def main() -> None:
     sample.add_argument("--seed", type=int, required=True)
     sample.add_argument("--round", type=int, default=0)
     sample.add_argument("--out", required=True)
+    sample.add_argument("--corpora", default="corpora.yaml", help="corpora file (see above)")
     sample.set_defaults(run=cmd_sample)
-    extract = commands.add_parser("extract", help="write a snapshot's .py files to a folder")
+    extract = commands.add_parser("extract", help="write a snapshot's source files to a folder")
     extract.add_argument("--git-dir", required=True)
     extract.add_argument("--commit")
     extract.add_argument("--out", required=True)
+    extract.add_argument(
+        "--extensions", nargs="+", default=[".py"], help="file endings to write (.ts .tsx .go ...)"
+    )
     extract.set_defaults(run=cmd_extract)
     args = parser.parse_args()
     args.run(args)
