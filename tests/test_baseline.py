@@ -267,3 +267,40 @@ def test_a_damaged_cursor_file_only_costs_time(repo: Path, tmp_path: Path) -> No
     data.mkdir()
     (data / "baseline-cursors.json").write_text('{"x": {"walked": "../../etc", "done": 3}}')
     assert _run(repo, data) == _run(repo, tmp_path / "fresh")
+
+
+def test_typescript_and_go_changes_count_and_vendored_code_does_not(tmp_path: Path) -> None:
+    """History in the other languages reads as Python's does; vendored, built and generated
+    files are nobody's own code."""
+    root = tmp_path / "polyglot"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    executor = b"export const load = (u: string) =>\n  new Promise(async (r) => r(await get(u)));\n"
+    folded = (
+        b'package names\n\nimport "strings"\n\nfunc Same(a, b string) bool {\n'
+        b"\treturn strings.ToLower(a) == strings.ToLower(b)\n}\n"
+    )
+    _commit(
+        root,
+        ALICE,
+        1_700_000_000,
+        {
+            "web/load.ts": executor,
+            "vendor/dep/names.go": folded,
+            "node_modules/x/load.ts": executor,
+            "dist/load.js": executor,
+            "web/types.d.ts": executor,
+        },
+    )
+    _commit(root, BOB, 1_700_001_000, {"names/names.go": folded})
+    _commit(root, ALICE, 1_700_002_000, {"web/load.ts": b"export const load = get;\n"})
+    data = tmp_path / "data"
+    _run(root, data)
+    alice = [(e.kind, e.rule_id, e.language) for e in _events(data, ALICE)]
+    bob = [(e.kind, e.rule_id, e.language) for e in _events(data, BOB)]
+    # Once, from web/load.ts: not from node_modules, dist or a .d.ts; nothing from vendor/.
+    assert alice.count((EventKind.ANTIPATTERN_INTRODUCED, "JS015", "typescript")) == 1
+    assert (EventKind.ANTIPATTERN_FIXED, "JS015", "typescript") in alice
+    assert {language for *_, language in alice} == {"typescript"}
+    assert (EventKind.ANTIPATTERN_INTRODUCED, "GO007", "go") in bob
+    assert {language for *_, language in bob} == {"go"}
