@@ -34,7 +34,8 @@ $(SARIF_SCHEMA):
 
 setup: $(VENV)/.installed
 # A real Neovim (Debian's 0.7.2) drives the end-to-end editor test; Debian's Chromium renders
-# the team report in its test; Debian's Go (1.19) runs benchmarks/claims/run_go.sh.
+# the team report in its test; Debian's Go (1.19) runs the Go lessons' examples and
+# benchmarks/claims/run_go.sh; Node (the machine's, else Debian's) runs the JavaScript lessons'.
 setup-test: $(VENV)/.installed-test $(SARIF_SCHEMA)
 	command -v nvim >/dev/null 2>&1 || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends neovim)
@@ -42,6 +43,8 @@ setup-test: $(VENV)/.installed-test $(SARIF_SCHEMA)
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 	command -v go >/dev/null 2>&1 || (apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends golang-go)
+	command -v node >/dev/null 2>&1 || (apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs)
 
 # Builds the ONNX model into the platform cache folder once; verified (sha256) on every later run.
 model: setup
