@@ -17,6 +17,20 @@ LEVELS = ("beginner", "intermediate", "advanced")
 MODALITIES = ("hint", "worked-example", "practice-challenge", "deep-dive")
 CLAIMS = ("faster", "less-memory")
 SECTIONS = ("Why it matters", "Before and after", "Try it at work", "Learn more")
+# Sections a lesson may add, in this place among the four: its practice challenge and its deep
+# dive (see FORMAT.md, "Renditions").
+OPTIONAL_SECTIONS = ("Practice", "Deep dive")
+SECTION_ORDER = (
+    "Why it matters",
+    "Before and after",
+    "Try it at work",
+    *OPTIONAL_SECTIONS,
+    "Learn more",
+)
+# The forms a lesson is shown in (``lessons/renditions.py``): a one-line nudge, a worked example
+# (Before / After, the step that matters called out), a practice challenge checked by running,
+# and a deep dive (the longer why, its limits, the official documentation).
+FORMS = ("nudge", "worked-example", "practice", "deep-dive")
 # What a gate of `applies-if` / `satisfied-if` can name: a rule's finding, a skill-evidence
 # detector's match, or a tree-sitter query (in the lesson's language) matching in the unit.
 GATE_KINDS = ("rule", "evidence", "query")
@@ -71,6 +85,20 @@ class Example:
     setup: str
     before: str
     after: str
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A short exercise checked by running.
+
+    The task, starter code, a reference solution, and a check that passes against the solution
+    and fails against the starter.
+    """
+
+    task: str
+    starter: str
+    solution: str
+    check: str
 
 
 @dataclass(frozen=True)
@@ -129,6 +157,29 @@ class Lesson:
     satisfied_if: tuple[Gate, ...] = ()
     # The programming language of its examples, situations and gates (``LanguageSpec.id``).
     language: str = DEFAULT_LANGUAGE
+    # Its renditions beyond the worked example (FORMAT.md, "Renditions"): the one-line nudge,
+    # the step of the example that matters, the practice challenge (the "Practice" section)
+    # and the deep dive (the "Deep dive" section, with "Why it matters" and "Learn more").
+    nudge: str = ""
+    key_step: str = ""
+    practice: Practice | None = None
+
+    @property
+    def deep_dive(self) -> str:
+        return self.sections.get("Deep dive", "")
+
+    def missing_forms(self) -> tuple[str, ...]:
+        """The forms this lesson cannot be shown in (every built-in lesson has all four)."""
+        missing = []
+        if not self.nudge:
+            missing.append("nudge")
+        if not self.key_step:
+            missing.append("worked-example")
+        if self.practice is None:
+            missing.append("practice")
+        if not self.deep_dive:
+            missing.append("deep-dive")
+        return tuple(missing)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 2)
@@ -140,12 +191,20 @@ class Lesson:
 
     @property
     def prose_words(self) -> int:
-        prose, start = [], 0
-        for fence in fences(self.body):
-            prose.append(self.body[start : fence.start])
-            start = fence.end
-        prose.append(self.body[start:])
-        return len("".join(prose).split())
+        """Words of prose in the lesson's read (code, the practice and the deep dive aside)."""
+        return sum(
+            words(text) for title, text in self.sections.items() if title not in OPTIONAL_SECTIONS
+        )
+
+
+def words(text: str) -> int:
+    """Words of prose in Markdown ``text``, its code blocks left out."""
+    prose, start = [], 0
+    for fence in fences(text):
+        prose.append(text[start : fence.start])
+        start = fence.end
+    prose.append(text[start:])
+    return len("".join(prose).split())
 
 
 @dataclass(frozen=True)

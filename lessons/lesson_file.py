@@ -30,14 +30,17 @@ from lessonlens.lessons.lesson import (
     ID_PATTERN,
     LEVELS,
     MODALITIES,
+    SECTION_ORDER,
     SECTIONS,
     Example,
     Gate,
     Lesson,
     LessonProblem,
     Link,
+    Practice,
     RefresherQuestion,
     fences,
+    words,
 )
 
 # Lesson folders come from the repository's config: what is read from them is bounded. A lesson
@@ -58,7 +61,15 @@ _OPTIONAL = (
     "applies-if",
     "satisfied-if",
     "language",
+    "nudge",
+    "key-step",
 )
+# The one-line nudge is a hint's length; the step that matters, a sentence or two.
+MAX_NUDGE_CHARS = 140
+MAX_KEY_STEP_CHARS = 320
+# A deep dive is the longer why: a few minutes' read, not a chapter.
+MAX_DEEP_DIVE_WORDS = 450
+_PRACTICE_ROLES = ("starter", "solution", "check")
 MAX_GATES = 12
 MAX_QUERY_CHARS = 2000
 # A situation is a short snippet, not a second example.
@@ -248,21 +259,27 @@ def _parse_body(
 ) -> tuple[dict[str, str], Example]:
     headings = list(_HEADING.finditer(body))
     titles = [h["title"].strip() for h in headings]
-    if titles != list(SECTIONS):
+    # The four sections in order, and the optional ones ("Practice", "Deep dive") in their place.
+    expected = [t for t in SECTION_ORDER if t in SECTIONS or t in titles]
+    if titles != expected:
         missing = [s for s in SECTIONS if s not in titles]
         detail = f"missing {missing}" if missing else f"found {titles}"
         # Point at the first heading that is not the expected one (or the end of the body).
         wrong = next(
-            (h for h, t, want in zip(headings, titles, SECTIONS, strict=False) if t != want), None
+            (h for h, t, want in zip(headings, titles, expected, strict=False) if t != want), None
         )
         offset = wrong.start() if wrong is not None else len(body.rstrip())
         line = first_line + body[:offset].count("\n")
-        raise _Invalid(line, f"body sections must be {list(SECTIONS)} in order; {detail}")
+        raise _Invalid(
+            line,
+            f"body sections must be {list(SECTIONS)} in order (with 'Practice' and 'Deep dive', "
+            f"when there, before 'Learn more'); {detail}",
+        )
     sections: dict[str, str] = {}
     for index, (heading, title) in enumerate(zip(headings, titles, strict=True)):
         end = headings[index + 1].start() if index + 1 < len(headings) else len(body)
         sections[title] = body[heading.end() : end].strip()
-    example_start = headings[1].end()
+    example_start = headings[titles.index("Before and after")].end()
     blocks: dict[str, str] = {}
     fence_word = language.fence
     for fence in fences(sections["Before and after"]):
@@ -284,6 +301,51 @@ def _parse_body(
             line = first_line + body[:offset].count("\n") + where - 1
             raise _Invalid(line, f"the {role} example does not compile: {message}")
     return sections, Example(blocks.get("setup", ""), blocks["before"], blocks["after"])
+
+
+def _practice(
+    sections: Mapping[str, str], body: str, first_line: int, language: LessonLanguage
+) -> Practice | None:
+    """The "Practice" section: the task (its prose), and ```<fence> starter / solution / check.
+
+    Each block must compile; that the check passes against the solution and fails against the
+    starter is run by the tests (``tests/test_renditions.py``).
+    """
+    text = sections.get("Practice")
+    if text is None:
+        return None
+    line = first_line + body[: body.find("## Practice")].count("\n")
+    blocks: dict[str, str] = {}
+    task: list[str] = []
+    start = 0
+    for fence in fences(text):
+        task.append(text[start : fence.start])
+        start = fence.end
+        parts = fence.info.split()
+        if len(parts) >= 2 and parts[0] == language.fence and parts[1] in _PRACTICE_ROLES:
+            if parts[1] in blocks:
+                raise _Invalid(line, f"more than one '{language.fence} {parts[1]}' block")
+            blocks[parts[1]] = fence.code
+    task.append(text[start:])
+    for role in _PRACTICE_ROLES:
+        if role not in blocks:
+            raise _Invalid(line, f"'Practice' needs a ```{language.fence} {role} block")
+        error = language.compile_error(blocks[role])
+        if error is not None:
+            raise _Invalid(line, f"the practice {role} does not compile: {error[1]}")
+    prose = "".join(task).strip()
+    if not prose:
+        raise _Invalid(line, "'Practice' starts with the task, in a sentence or two")
+    return Practice(prose, blocks["starter"], blocks["solution"], blocks["check"])
+
+
+def _one_line(data: Mapping[str, Any], key: str, limit: int, line: int) -> str:
+    value = data.get(key, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or "\n" in value.strip() or len(value) > limit:
+        raise _Invalid(line, f"'{key}' is one line of at most {limit} characters")
+    return value.strip()
 
 
 def parse_lesson(text: str, path: str, *, builtin: bool = True) -> Lesson:
@@ -360,6 +422,10 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
             raise _Invalid(line_of("claims"), f"unknown claim '{claim}' (use {', '.join(CLAIMS)})")
     language = _language(data, line_of("language"))
     sections, example = _parse_body(body, body_line, language)
+    practice = _practice(sections, body, body_line, language)
+    if words(sections.get("Deep dive", "")) > MAX_DEEP_DIVE_WORDS:
+        line = body_line + body[: body.find("## Deep dive")].count("\n")
+        raise _Invalid(line, f"'Deep dive' is at most {MAX_DEEP_DIVE_WORDS} words of prose")
     return Lesson(
         id=lesson_id,
         title=data["title"].strip(),
@@ -383,6 +449,9 @@ def _parse_lesson(text: str, path: str, builtin: bool) -> Lesson:
         applies_if=_gates(data, "applies-if", line_of("applies-if")),
         satisfied_if=_gates(data, "satisfied-if", line_of("satisfied-if")),
         language=language.id,
+        nudge=_one_line(data, "nudge", MAX_NUDGE_CHARS, line_of("nudge")),
+        key_step=_one_line(data, "key-step", MAX_KEY_STEP_CHARS, line_of("key-step")),
+        practice=practice,
     )
 
 
