@@ -60,3 +60,27 @@ def pair(value: object, name: str) -> tuple[object, object]:
     if not (isinstance(value, list) and len(value) == 2):
         raise ExampleError(f"{name}: expected [before, after], got {value!r}")
     return value[0], value[1]
+
+
+def run_in(folder: Path, command: list[str], timeout: float) -> tuple[int | None, str]:
+    """Run ``command`` in ``folder``: (exit status, or None past ``timeout``; its output).
+
+    For a practice challenge's check, which runs the learner's own code: bounded in time, its
+    output kept to the last 4,000 characters.
+    """
+    executable = shutil.which(command[0])
+    if executable is None:
+        return 127, f"`{command[0]}` is not installed"
+    try:
+        done = subprocess.run(
+            [executable, *command[1:]],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"stopped after {timeout:.0f} s"
+    return done.returncode, (done.stdout + done.stderr)[-4000:]
