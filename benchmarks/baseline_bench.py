@@ -10,7 +10,8 @@ baseline into a temporary store and prints:
 - seconds, and seconds per 10,000 commits (the issue's budget: 120);
 - with ``--resume-check``, a second run that must walk nothing.
 
-    python benchmarks/baseline_bench.py REPO [--jobs N] [--max-commits N] [--resume-check]
+    python benchmarks/baseline_bench.py REPO [--jobs N] [--max-commits N] [--since DATE]
+        [--resume-check]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def main() -> None:
     parser.add_argument("repo", type=Path)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--max-commits", type=int, default=None)
+    parser.add_argument("--since", help="only commits after this date (git's --since), to profile")
     parser.add_argument("--resume-check", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ll-baseline-") as scratch:
@@ -82,6 +84,7 @@ def main() -> None:
                 config,
                 data,
                 max_commits=args.max_commits,
+                since=args.since,
                 on_progress=progress,
                 jobs=args.jobs,
             )

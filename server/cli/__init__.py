@@ -45,6 +45,7 @@ for _command in (
     editor.settings,
     learner.progress,
     learner.export,
+    learner.practice,
     team.report,
     team.sync,
     team.baseline,

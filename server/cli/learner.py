@@ -10,7 +10,10 @@ from typing import Any
 
 import click
 
+from lessonlens.lessons.catalog import Catalog
+from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.cli.common import config_here, git_root, load_lessons, period_bounds
+from lessonlens.server.workspace.config import Config
 
 
 @click.command()
@@ -248,3 +251,119 @@ def export(
         output.write_text(rendered, "utf-8")
     else:
         click.echo(rendered, nl=False)
+
+
+@click.command()
+@click.argument("lesson_id", required=False, metavar="[LESSON]")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the challenge lives (default: a folder per lesson in lessonlens' data folder).",
+)
+@click.option("--check", is_flag=True, help="Run the challenge's checks on your code there.")
+def practice(lesson_id: str | None, folder: Path | None, check: bool) -> None:
+    """Practise a lesson: write a short challenge, then check your solution by running it.
+
+    Without LESSON, the challenge is for your weakest skill among the team's priorities. The
+    folder gets TASK.md, the code to improve and its checks; `--check` runs them (exit 0 only
+    when they pass) and records the result as evidence of the skill, on this machine.
+    """
+    from lessonlens.server.languages.practice import (
+        PracticeError,
+        exercise_in,
+        run_check,
+        write_exercise,
+    )
+    from lessonlens.server.learner.progress import default_data_dir
+
+    config = config_here()
+    data_dir = default_data_dir()
+    catalog = load_lessons(config.lesson_dirs)
+    last = data_dir / "practice" / "last"
+    try:
+        if check:
+            if lesson_id is not None:
+                raise click.UsageError("--check reads the lesson from the challenge's folder")
+            if folder is None:
+                here = Path.cwd()
+                folder = here if (here / ".lessonlens-practice.json").exists() else None
+            if folder is None and last.is_file():
+                folder = Path(last.read_text("utf-8").strip())
+            if folder is None:
+                raise click.UsageError("no challenge yet: write one with `lessonlens practice`")
+            found, _language = exercise_in(folder)
+            lesson = catalog.lessons.get(found)
+            if lesson is None:
+                raise PracticeError(f"{folder}: lesson '{found}' is not in the catalog")
+            result = run_check(folder, lesson)
+            if result.output:
+                click.echo(result.output)
+            verdict = "Passed" if result.passed else "Not yet"
+            click.echo(f"{verdict}: {lesson.title} ({folder}).")
+            _record_practice(config, data_dir, lesson, result.passed)
+            if not result.passed:
+                raise SystemExit(1)
+            return
+        reason = ""
+        if lesson_id is None:
+            chosen = _weakest(config, data_dir, catalog)
+            if chosen is None:
+                raise click.UsageError("no lesson has a practice challenge")
+            lesson, reason = chosen
+        else:
+            found_lesson = catalog.lessons.get(lesson_id)
+            if found_lesson is None:
+                raise click.BadParameter(f"no lesson '{lesson_id}'", param_hint="LESSON")
+            lesson = found_lesson
+        folder = folder or data_dir / "practice" / lesson.id
+        written = write_exercise(lesson, folder)
+        last.parent.mkdir(parents=True, exist_ok=True)
+        last.write_text(str(folder.resolve()), "utf-8")
+    except PracticeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if reason:
+        click.echo(f"Why this one: {reason}.")
+    click.echo(f"Practice: {lesson.title}\n")
+    assert lesson.practice is not None
+    click.echo(lesson.practice.task + "\n")
+    code = next((p for p in written if p.name.startswith("challenge")), folder / "challenge.py")
+    click.echo(f"Edit {code}, then run: lessonlens practice --check --dir {folder}")
+    _record_practice(config, data_dir, lesson, None)
+
+
+def _record_practice(config: Config, data_dir: Path, lesson: Lesson, passed: bool | None) -> None:
+    """Record writing (``passed`` None) or checking a challenge, as the developer of this repo."""
+    from lessonlens.server.learner.practice import practice_event
+    from lessonlens.server.learner.progress import SqliteProgressStore
+    from lessonlens.server.learner.pseudonym import developer_pseudonym
+
+    developer = developer_pseudonym(git_root(Path.cwd()), config.team_salt, data_dir)
+    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    try:
+        store.record([practice_event(developer, lesson, passed)])
+    finally:
+        store.close()
+
+
+def _weakest(config: Config, data_dir: Path, catalog: Catalog) -> tuple[Lesson, str] | None:
+    """The challenge for this developer's weakest priority skill, and why."""
+    import time
+
+    from lessonlens.server.learner.practice import choose_challenge
+    from lessonlens.server.learner.profile import build_profile
+    from lessonlens.server.learner.progress import SqliteProgressStore
+    from lessonlens.server.learner.pseudonym import developer_pseudonym
+    from lessonlens.server.workspace.priorities import effective_priority
+
+    developer = developer_pseudonym(git_root(Path.cwd()), config.team_salt, data_dir)
+    store = SqliteProgressStore(on_notice=lambda message: click.echo(message, err=True))
+    try:
+        profile = build_profile(store, developer, catalog, time.time(), config.skill_priorities)
+    finally:
+        store.close()
+    priorities = {
+        skill: effective_priority(skill, config.skill_priorities, catalog.skills)
+        for skill in catalog.skills
+    }
+    return choose_challenge(catalog, profile["skills"], priorities)

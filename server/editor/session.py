@@ -16,11 +16,15 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from lessonlens.analyzers import Finding
+from lessonlens.lessons.lesson import Lesson
+from lessonlens.lessons.renditions import FORM_TITLES, other_forms, render
 from lessonlens.server.learner.coach import Coach
 from lessonlens.server.learner.progress import default_data_dir
 from lessonlens.server.learner.refreshers import Refresher, refresher_for
 
 if TYPE_CHECKING:
+    from lessonlens.server.learner.forms import Choice
+
     # Loaded on first use: the model's side pulls in numpy, the LRS's http and ssl, lessons'
     # Markdown a parser; the first diagnostics need none of them (ARCHITECTURE.md, start-up).
     from lessonlens.server.team.lrs import SyncResult
@@ -31,7 +35,6 @@ from lessonlens.server.editor.state import (
     AnalysisFailed,
     DocumentResult,
     Lens,
-    _lesson_markdown,
     _shown,
     uri_to_path,
 )
@@ -78,13 +81,28 @@ class Session(Visibility):
                 '_Answer with the code action "Refresher: ..."._\n\n---\n'
             )
         if quiet:
-            parts.append(f'**{lesson.title}**: {lesson.summary}\n\n_Use "Show lesson" to read it._')
+            parts.append(f'{render(lesson, "nudge")}\n\n_Use "Show lesson" to read it._')
         else:
-            parts.append(_lesson_markdown(lesson))
+            choice = self.lesson_form(lesson)
+            parts.append(render(lesson, choice.form))
+            others = [FORM_TITLES[f].lower() for f in other_forms(lesson, choice.form)]
+            if others:
+                parts.append(f'\n_Also as {", ".join(others)}: use "Show lesson"._')
+            why = why.replace("_Why you see this: ", f"_Why you see this: {choice.reason}. ", 1)
             if self.coach is not None and (finding.lesson_id, "hover") not in self._opened:
                 self._opened.add((finding.lesson_id, "hover"))
                 self.coach.lesson_opened(finding.skill_id, finding.lesson_id, lesson.language)
         return _shown(lesson, "\n".join(parts)) + f"\n\n---\n{why}\n"
+
+    def lesson_form(self, lesson: Lesson) -> Choice:
+        """The form to show ``lesson`` in first, from the developer's history (forms.py)."""
+        from lessonlens.server.learner.forms import choose_form, lesson_history
+
+        coach = self.coach
+        history = lesson_history(lesson, coach.history if coach is not None else ())
+        estimate = coach.estimate_for(lesson.skill_id) if coach is not None else None
+        priority = self._priority(lesson.skill_id)
+        return choose_form(lesson, history, estimate, priority, self.settings.lesson_form)
 
     def refresher_for(self, finding: Finding) -> Refresher | None:
         """The lesson's one-question refresher, when its predicted recall has fallen."""
@@ -181,7 +199,14 @@ class Session(Visibility):
         lesson = self.lesson(lesson_id)
         if lesson is None:
             return None
-        markdown = _shown(lesson, _lesson_markdown(lesson)) + "\n"
+        # The chosen form first, then the others: each a scroll away in the lesson view.
+        choice = self.lesson_form(lesson)
+        forms = [choice.form, *(f for f in other_forms(lesson, choice.form) if f != "nudge")]
+        sections = [render(lesson, form) for form in forms]
+        below = ", ".join(FORM_TITLES[form].lower() for form in forms[1:])
+        note = f"_Shown as {FORM_TITLES[choice.form].lower()}: {choice.reason}."
+        sections[0] += f"\n\n{note}" + (f" Below: {below}._" if below else "_")
+        markdown = _shown(lesson, "\n\n---\n\n".join(sections)) + "\n"
         if self.coach is not None:
             self.coach.lesson_opened(lesson.skill_id, lesson.id, lesson.language)
         return {"id": lesson.id, "title": lesson.title, "markdown": markdown}

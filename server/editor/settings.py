@@ -73,6 +73,16 @@ class Settings:
             "show at most 10 new hints per file and hour. Off: every hint, every time."
         ),
     )
+    lesson_form: str = field(
+        default="auto",
+        metadata=_meta(
+            "The form a lesson opens in: `auto` (chosen from your progress: a worked example "
+            "first, practice when a pattern keeps coming back, a one-line nudge near mastery, "
+            "the deep dive for a team priority), or always `nudge`, `worked-example`, "
+            "`practice` or `deep-dive`. The other forms stay in the lesson view.",
+            enum=("auto", "nudge", "worked-example", "practice", "deep-dive"),
+        ),
+    )
     share_progress: bool = field(
         default=False,
         metadata=_meta(

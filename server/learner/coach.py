@@ -446,6 +446,10 @@ class Coach:
 
     # ------------------------------------------------------------------ deciding
 
+    @property
+    def history(self) -> tuple[Event, ...]:
+        return tuple(self._events)
+
     def estimate_for(self, skill_id: str) -> SkillEstimate | None:
         return self._estimates.get(skill_id)
 

@@ -69,6 +69,9 @@ class EventKind(enum.Enum):
     # The model saw the skill exercised in code the developer changed: practice, with no
     # judgement of right or wrong (a learning opportunity in the learner model).
     SKILL_PRACTICED = "skill_practiced"
+    # A practice challenge (``lessonlens practice``): written (``correct`` None: attempted), or
+    # its check run on the developer's code (passed: True, failed: False).
+    PRACTICE_CHECKED = "practice_checked"
 
 
 def _new_id() -> str:
@@ -98,7 +101,7 @@ class Event:
     # The language of the document, rule or lesson the event is about (``LanguageSpec.id``).
     language: str = LEGACY_LANGUAGE
     repository: str | None = None  # hashed repository id
-    correct: bool | None = None  # for REVIEW_ANSWERED
+    correct: bool | None = None  # for REVIEW_ANSWERED and PRACTICE_CHECKED
     id: str = field(default_factory=_new_id)
 
 

@@ -107,7 +107,10 @@ def _replay(events: list[Event], catalog: Catalog, now: float, weeks: Sequence[f
             close_week()
             week += 1
         learner.apply(event)
-        if event.kind not in OPPORTUNITIES and event.kind is not EventKind.REVIEW_ANSWERED:
+        if event.kind not in OPPORTUNITIES and event.kind not in (
+            EventKind.REVIEW_ANSWERED,
+            EventKind.PRACTICE_CHECKED,
+        ):
             continue
         skill = event.skill_id
         first.setdefault(skill, event.time)

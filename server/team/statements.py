@@ -11,6 +11,9 @@ event                         verb         object
 ``review_answered`` correct   passed       the lesson's refresher (``assessment``), success
 ``review_answered`` wrong     failed       the lesson's refresher, result.success false
 ``review_answered`` unknown   attempted    the lesson's refresher
+``practice_checked`` written  attempted    the lesson's practice challenge (``assessment``)
+``practice_checked`` passed   passed       the practice challenge, result.success true
+``practice_checked`` failed   failed       the practice challenge, result.success false
 ``mastered``                  mastered     the skill (``objective``)
 ``skill_evidence``            progressed   the skill: the developer wrote the idiom
 ``antipattern_fixed``         progressed   the skill: the developer removed an anti-pattern
@@ -90,6 +93,15 @@ def statement(
         folder = "lessons" if event.lesson_id else "skills"
         target = _activity(
             f"{base}/{folder}/{_quote(about)}/refresher", f"Refresher: {about}", "assessment"
+        )
+        if event.correct is not None:
+            result = {"success": event.correct, "completion": True}
+    elif event.kind is EventKind.PRACTICE_CHECKED and event.lesson_id:
+        verb = _verb({True: "passed", False: "failed", None: "attempted"}[event.correct])
+        target = _activity(
+            f"{base}/lessons/{_quote(event.lesson_id)}/practice",
+            f"Practice: {event.lesson_id}",
+            "assessment",
         )
         if event.correct is not None:
             result = {"success": event.correct, "completion": True}
@@ -185,6 +197,9 @@ def event_of(made: Any, *, base: str = DEFAULT_BASE) -> Event | None:
     correct: bool | None = None
     if verb == "experienced" and len(path) == 2 and path[0] == "lessons":
         kind, lesson_id = EventKind.LESSON_OPENED, urllib.parse.unquote(path[1])
+    elif verb in _ANSWERS and len(path) == 3 and path[2] == "practice" and path[0] == "lessons":
+        kind, correct = EventKind.PRACTICE_CHECKED, _ANSWERS[verb]
+        lesson_id = urllib.parse.unquote(path[1])
     elif verb in _ANSWERS and len(path) == 3 and path[2] == "refresher":
         kind, correct = EventKind.REVIEW_ANSWERED, _ANSWERS[verb]
         if path[0] == "lessons":
