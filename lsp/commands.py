@@ -23,6 +23,7 @@ from lessonlens.lsp.protocol import (
     FIX_APPLIED,
     I_KNOW_THIS,
     MUTE_RULE,
+    PRACTICE,
     PROGRESS_REQUEST,
     SHOW_LESSON,
 )
@@ -41,6 +42,7 @@ def register_commands(server: LessonLensServer) -> None:
     server.command(I_KNOW_THIS)(i_know_this)
     server.command(ANSWER_REFRESHER)(answer_refresher)
     server.command(FIX_APPLIED)(fix_applied)
+    server.command(PRACTICE)(practice)
     server.feature(PROGRESS_REQUEST)(progress)
 
 
@@ -53,6 +55,40 @@ def show_lesson(ls: LessonLensServer, target: Any) -> Any:
     if missing:
         raise JsonRpcInvalidParams(f"unknown lesson: {', '.join(missing)}")
     return lessons if isinstance(target, list) else lessons[0]
+
+
+async def practice(ls: LessonLensServer, lesson_id: Any) -> Any:
+    """Write the lesson's practice challenge into a folder and open its code in the editor.
+
+    Returns where it is and how to check it; a client that cannot open documents
+    (window/showDocument) gets the path in a message instead.
+    """
+    if not isinstance(lesson_id, str):
+        raise JsonRpcInvalidParams("lessonlens.practice takes a lesson id")
+    loop = asyncio.get_running_loop()
+    written = await loop.run_in_executor(None, ls.session.practice, lesson_id)
+    if written is None:
+        raise JsonRpcInvalidParams(f"no practice challenge for lesson: {lesson_id}")
+    shown = False
+    try:
+        result = await asyncio.wait_for(
+            ls.window_show_document_async(
+                types.ShowDocumentParams(uri=written["uri"], take_focus=True)
+            ),
+            timeout=5,
+        )
+        shown = bool(result and result.success)
+    except Exception:  # a client without showDocument, or one that refuses
+        shown = False
+    if not shown:
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info,
+                message=f"Practice written to {written['folder']}; check it with: "
+                f"{written['check']}",
+            )
+        )
+    return written
 
 
 def _is_line(value: Any) -> bool:

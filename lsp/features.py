@@ -17,6 +17,7 @@ from lessonlens.lsp.protocol import (
     FIX_APPLIED,
     I_KNOW_THIS,
     MUTE_RULE,
+    PRACTICE,
     SHOW_LESSON,
 )
 from lessonlens.server.editor.session import AnalysisFailed
@@ -124,6 +125,7 @@ def code_action(
                 "mute": MUTE_RULE,
                 "know": I_KNOW_THIS,
                 "answer": ANSWER_REFRESHER,
+                "practice": PRACTICE,
             }[action.kind]
             actions.append(
                 types.CodeAction(

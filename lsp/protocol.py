@@ -34,6 +34,7 @@ MUTE_RULE = "lessonlens.muteRule"
 I_KNOW_THIS = "lessonlens.iKnowThis"
 ANSWER_REFRESHER = "lessonlens.answerRefresher"
 FIX_APPLIED = "lessonlens.fixApplied"
+PRACTICE = "lessonlens.practice"
 PROGRESS_REQUEST = "lessonlens/progress"
 
 

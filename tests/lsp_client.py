@@ -77,6 +77,7 @@ class Editor:
         self.publications: list[types.PublishDiagnosticsParams] = []
         self.messages: list[str] = []
         self.logs: list[str] = []
+        self.documents_shown: list[str] = []
         self.pulls = False
         self._arrived = asyncio.Event()
         # What the server wrote to stderr, read as it comes so that the pipe never fills.
@@ -97,6 +98,12 @@ class Editor:
         @self.client.feature(types.WINDOW_LOG_MESSAGE)
         def log(ls: Any, params: types.LogMessageParams) -> None:
             self.logs.append(params.message)
+
+        # As an editor opens a document the server asks it to (the practice command does).
+        @self.client.feature(types.WINDOW_SHOW_DOCUMENT)
+        def show_document(ls: Any, params: types.ShowDocumentParams) -> types.ShowDocumentResult:
+            self.documents_shown.append(params.uri)
+            return types.ShowDocumentResult(success=True)
 
     async def start(
         self,

@@ -113,6 +113,12 @@ async def test_each_stage_sees_the_form_the_policy_picks(editor: Editor) -> None
     assert hover.startswith("# Practice: Test membership with a set")
     assert "lessonlens practice set-membership" in hover
     assert "came back 2 times since you read the lesson" in hover
+    # The hint offers the practice, and running it writes the challenge and opens its code.
+    written = await editor.command("lessonlens.practice", LESSON.id)
+    assert written["uri"] in editor.documents_shown
+    folder = Path(written["folder"])
+    assert (folder / "challenge.py").read_text() == LESSON.practice.starter  # type: ignore[union-attr]
+    assert written["check"].startswith("lessonlens practice --check --dir ")
 
 
 async def test_near_mastery_the_hint_is_a_nudge(editor: Editor) -> None:

@@ -153,6 +153,10 @@ class Session(Visibility):
                     Action("fix", f"{label}: {fix.title}", finding, where, preferred=fix.safe)
                 )
             actions.extend((show, know))
+            if lesson is not None and self.lesson_form(lesson).form == "practice":
+                actions.append(
+                    Action("practice", f"Practice: {title}", finding, (finding.lesson_id,))
+                )
             actions.append(
                 Action(
                     "dismiss",
@@ -210,6 +214,29 @@ class Session(Visibility):
         if self.coach is not None:
             self.coach.lesson_opened(lesson.skill_id, lesson.id, lesson.language)
         return {"id": lesson.id, "title": lesson.title, "markdown": markdown}
+
+    def practice(self, lesson_id: str) -> dict[str, str] | None:
+        """Write the lesson's practice challenge (``lessonlens practice``'s folder for it).
+
+        Records the attempt; None when the lesson has no challenge.
+        """
+        from lessonlens.server.languages.practice import LAYOUTS, can_practise, write_exercise
+        from lessonlens.server.learner.practice import practice_event
+
+        lesson = self.lesson(lesson_id)
+        if lesson is None or not can_practise(lesson):
+            return None
+        folder = default_data_dir() / "practice" / lesson.id
+        write_exercise(lesson, folder)
+        code = folder / LAYOUTS[lesson.language].code
+        if self.coach is not None:
+            self.coach.record([practice_event(self.coach.developer, lesson, None)])
+        return {
+            "lesson": lesson.id,
+            "folder": str(folder),
+            "uri": code.as_uri(),
+            "check": f"lessonlens practice --check --dir {folder}",
+        }
 
     def dismiss(self, uri: str, rule_id: str, row: int) -> list[DocumentResult]:
         state = self._states.get(uri)
