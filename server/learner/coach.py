@@ -405,17 +405,9 @@ class Coach:
         self.record([event])
 
     def record_dismissal(self, skill_id: str, rule_id: str, lesson_id: str, language: str) -> None:
-        self.record(
-            [
-                self._event(
-                    EventKind.HINT_DISMISSED,
-                    skill_id,
-                    language,
-                    rule_id=rule_id,
-                    lesson_id=lesson_id,
-                )
-            ]
-        )
+        kind = EventKind.HINT_DISMISSED
+        event = self._event(kind, skill_id, language, rule_id=rule_id, lesson_id=lesson_id)
+        self.record([event])
 
     def muted(self, rule_id: str, skill_id: str, language: str) -> None:
         self.record([self._event(EventKind.RULE_MUTED, skill_id, language, rule_id=rule_id)])
@@ -432,17 +424,9 @@ class Coach:
         self.record([self._event(EventKind.I_KNOW_THIS, skill_id, language)])
 
     def reviewed(self, skill_id: str, lesson_id: str, correct: bool, language: str) -> None:
-        self.record(
-            [
-                self._event(
-                    EventKind.REVIEW_ANSWERED,
-                    skill_id,
-                    language,
-                    lesson_id=lesson_id,
-                    correct=correct,
-                )
-            ]
-        )
+        kind = EventKind.REVIEW_ANSWERED
+        event = self._event(kind, skill_id, language, lesson_id=lesson_id, correct=correct)
+        self.record([event])
 
     # ------------------------------------------------------------------ deciding
 
