@@ -375,17 +375,28 @@ def _shift_span(span: Span, rows: int, offset: int) -> Span:
 
 
 def _shift_finding(finding: Finding, rows: int, offset: int) -> Finding:
+    # Built directly, not with dataclasses.replace: a large file shifts thousands per keystroke.
     fix = finding.fix
     if fix is not None:
         fix = replace(
             fix,
             edits=tuple(TextEdit(_shift_span(e.span, rows, offset), e.new_text) for e in fix.edits),
         )
-    return replace(finding, span=_shift_span(finding.span, rows, offset), fix=fix)
+    return Finding(
+        finding.rule_id,
+        _shift_span(finding.span, rows, offset),
+        finding.message,
+        finding.severity,
+        finding.skill_id,
+        finding.lesson_id,
+        fix,
+    )
 
 
 def _shift_evidence(item: SkillEvidence, rows: int, offset: int) -> SkillEvidence:
-    return replace(item, span=_shift_span(item.span, rows, offset))
+    return SkillEvidence(
+        item.detector_id, item.skill_id, _shift_span(item.span, rows, offset), item.positive
+    )
 
 
 _UnitResult = tuple[tuple[Finding, ...], tuple[SkillEvidence, ...]]
@@ -397,6 +408,8 @@ def _outside(items: list[_T], errors: list[tuple[int, int]]) -> list[_T]:
 
 
 def _shifted(result: _UnitResult, rows: int, offset: int) -> _UnitResult:
+    if rows == 0 and offset == 0:
+        return result
     return (
         tuple(_shift_finding(f, rows, offset) for f in result[0]),
         tuple(_shift_evidence(e, rows, offset) for e in result[1]),

@@ -7,6 +7,7 @@ whole tree, because predicates run once per match and analysis must stay near pa
 from __future__ import annotations
 
 import re
+import threading
 
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
@@ -108,6 +109,26 @@ def _collect_imports(root: Node, source: bytes, out: dict[str, str]) -> None:
         position = source.find(b"import", position + 6)
 
 
+_LAST_IMPORTS = threading.local()
+
+
+def _file_imports(root: Node, source: bytes) -> dict[str, str]:
+    """``_collect_imports`` of a file, computed once per analysis.
+
+    The fingerprint, the test-code check and the rules all ask for it. Kept for the last
+    ``source`` object of this thread (held, so that its identity cannot be reused); callers must
+    not change the mapping.
+    """
+    last = getattr(_LAST_IMPORTS, "value", None)
+    if last is not None and last[0] is source:
+        found: dict[str, str] = last[1]
+        return found
+    found = {}
+    _collect_imports(root, source, found)
+    _LAST_IMPORTS.value = (source, found)
+    return found
+
+
 def imports(match: Match) -> dict[str, str]:
     """Local name -> fully qualified name, for every import in the file (any depth of statement).
 
@@ -117,9 +138,7 @@ def imports(match: Match) -> dict[str, str]:
     facts = match.file.facts
     found: dict[str, str] | None = facts.get("python.imports")
     if found is None:
-        found = {}
-        _collect_imports(match.file.root, match.file.source, found)
-        facts["python.imports"] = found
+        found = facts["python.imports"] = _file_imports(match.file.root, match.file.source)
     return found
 
 
@@ -358,8 +377,7 @@ _TEST_PARTS = frozenset({"test", "tests", "testing"})
 
 def imports_test_support(root: Node, source: bytes) -> bool:
     """Whether the file imports a test framework or a package's test support: it is a test."""
-    found: dict[str, str] = {}
-    _collect_imports(root, source, found)
+    found = _file_imports(root, source)
     return any(
         full.split(".")[0] in _TEST_MODULES
         or any(part.strip("_") in _TEST_PARTS for part in full.split(".")[:-1])
@@ -374,8 +392,7 @@ def file_fingerprint(root: Node, source: bytes) -> tuple[object, ...]:
     the imports and the names bound at module level (which shadow builtins). While this
     fingerprint is unchanged, a definition whose bytes are unchanged has unchanged findings.
     """
-    found: dict[str, str] = {}
-    _collect_imports(root, source, found)
+    found = _file_imports(root, source)
     bindings: set[str] = set()
     _collect_module_bindings(root, source, bindings)
     for child in root.named_children:
