@@ -199,10 +199,10 @@ def _declarators(scope: Node, name: str, source: bytes) -> list[Node]:
             "parameter"
         )
         if parameters is not None:
-            for item in [parameters, *parameters.named_children]:
-                for leaf in _identifiers(item):
-                    if source[leaf.start_byte : leaf.end_byte] == wanted:
-                        found.append(leaf)
+            # Each parameter once: `_identifiers` of the list already reaches into its items.
+            for leaf in _identifiers(parameters):
+                if source[leaf.start_byte : leaf.end_byte] == wanted:
+                    found.append(leaf)
         body = scope.child_by_field_name("body")
         stack = list(body.named_children) if body is not None else []
     while stack:

@@ -41,6 +41,9 @@ DEFAULT_EXCLUDE = (
     ".pytest_cache",
     # JavaScript and Go: dependencies, build output and caches nobody edits by hand.
     "vendor",
+    "vendors",
+    "third_party",
+    "third-party",
     "bower_components",
     "jspm_packages",
     "dist",
