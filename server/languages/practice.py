@@ -30,11 +30,21 @@ class Layout:
     code: str
     check: str
     command: tuple[str, ...]
+    # Other files the folder needs (Go's module file).
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 LAYOUTS: dict[str, Layout] = {
     "python": Layout("challenge.py", "check_challenge.py", (sys.executable, "check_challenge.py")),
+    # The check imports the learner's code: `import { f } from "./challenge.mjs"`.
     "javascript": Layout("challenge.mjs", "check.mjs", ("node", "check.mjs")),
+    # `package challenge`: the check is a test file of the same package, run by `go test`.
+    "go": Layout(
+        "challenge.go",
+        "challenge_test.go",
+        ("go", "test", "-count=1", "."),
+        (("go.mod", "module challenge\n\ngo 1.19\n"),),
+    ),
 }
 
 
@@ -71,6 +81,7 @@ def write_exercise(lesson: Lesson, folder: Path, code: str | None = None) -> lis
         "TASK.md": task,
         layout.check: lesson.practice.check,
         MARKER: json.dumps({"lesson": lesson.id, "language": lesson.language}) + "\n",
+        **dict(layout.extra),
     }
     written = []
     target = folder / layout.code

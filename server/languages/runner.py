@@ -79,7 +79,14 @@ def run_in(folder: Path, command: list[str], timeout: float) -> tuple[int | None
             text=True,
             timeout=timeout,
             check=False,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={
+                **os.environ,
+                "PYTHONDONTWRITEBYTECODE": "1",
+                # Go: the standard library only, no network, this machine's toolchain.
+                "GOPROXY": "off",
+                "GOTOOLCHAIN": "local",
+                "GOFLAGS": "-mod=mod",
+            },
         )
     except subprocess.TimeoutExpired:
         return None, f"stopped after {timeout:.0f} s"
