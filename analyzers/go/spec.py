@@ -126,7 +126,10 @@ def suppressed(line: bytes, previous: bytes, names: tuple[str, ...]) -> bool:
     return False
 
 
-_TEST_IMPORT = re.compile(rb'"testing(?:/[\w/]+)?"|"github\.com/stretchr/testify[\w/]*"')
+_TEST_IMPORT = re.compile(
+    rb'"testing(?:/[\w/]+)?"|"github\.com/(?:stretchr/testify|frankban/quicktest|onsi/gomega|'
+    rb'onsi/ginkgo)[\w/]*"|"(?:github\.com/golang|go\.uber\.org)/mock/gomock"'
+)
 
 
 def test_source(root: Node, source: bytes) -> bool:
