@@ -193,6 +193,37 @@ def rule_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> b
     return not select or hit(select)
 
 
+_ACTIVE: dict[tuple[object, ...], frozenset[int]] = {}
+
+
+def _active(rules: RuleSet, options: AnalysisOptions) -> frozenset[int]:
+    """The ids of the rules that run under ``options``: the same for every file of a check.
+
+    Computed once per selection and language options (rule sets live as long as the process),
+    not once per file.
+    """
+    try:
+        key: tuple[object, ...] = (
+            id(rules),
+            options.select,
+            options.ignore,
+            frozenset(options.language_options.items()),
+        )
+        found = _ACTIVE.get(key)
+    except TypeError:  # an option value that cannot be hashed: compute it each time
+        key, found = (), None
+    if found is None:
+        found = frozenset(
+            id(r)
+            for r in rules.rules
+            if r.applies_to(options.language_options)
+            and rule_selected(r, options.select, options.ignore)
+        )
+        if key and len(_ACTIVE) < 256:
+            _ACTIVE[key] = found
+    return found
+
+
 def valid_utf8(source: bytes) -> bytes:
     """``source`` with each invalid UTF-8 byte replaced by ``?``, keeping every offset.
 
@@ -266,12 +297,7 @@ class _Walk:
         self.root = root
         self.options = options
         self.errors = errors
-        self.active = {
-            id(r)
-            for r in rules.rules
-            if r.applies_to(options.language_options)
-            and rule_selected(r, options.select, options.ignore)
-        }
+        self.active = set(_active(rules, options))
         test_source = rules.language.test_source
         test_code = options.test_code or (test_source is not None and test_source(root, source))
         if test_code:
