@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import threading
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -193,6 +194,40 @@ def rule_selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> b
     return not select or hit(select)
 
 
+_FOR_TESTS: dict[int, tuple[parsing.Query, tuple[Rule | Detector, ...]]] = {}
+_FOR_TESTS_LOCK = threading.Lock()
+
+
+def _query_for_tests(rules: RuleSet) -> tuple[parsing.Query, tuple[Rule | Detector, ...]]:
+    """The combined query without the patterns of rules marked ``quiet_in_tests``.
+
+    Those rules never report in test code, where most of a repository's history is: walking
+    their patterns there was work for nothing. Compiled on the first test file a process meets.
+    """
+    found = _FOR_TESTS.get(id(rules))
+    if found is not None:
+        return found
+    with _FOR_TESTS_LOCK:
+        found = _FOR_TESTS.get(id(rules))
+        if found is not None:
+            return found
+        keep: list[Rule | Detector] = [
+            o
+            for o in (*rules.rules, *rules.detectors)
+            if not (isinstance(o, Rule) and o.quiet_in_tests)
+        ]
+        if len(keep) == len(rules.rules) + len(rules.detectors):
+            found = (rules.query, rules.owners)
+        else:
+            texts = [_query_text(rules.language, owner.query) for owner in keep]
+            combined = _combined_query(rules.grammar, keep, texts)
+            if combined is None:
+                combined = _checked_query(rules.grammar, keep, texts)
+            found = (combined[0], tuple(combined[1]))
+        _FOR_TESTS[id(rules)] = found
+    return found
+
+
 _ACTIVE: dict[tuple[object, ...], frozenset[int]] = {}
 
 
@@ -300,8 +335,11 @@ class _Walk:
         self.active = set(_active(rules, options))
         test_source = rules.language.test_source
         test_code = options.test_code or (test_source is not None and test_source(root, source))
+        self.query, self.owners = rules.query, rules.owners
         if test_code:
             self.active -= {id(r) for r in rules.rules if r.quiet_in_tests}
+            # Test code is walked without the patterns of rules that never speak there.
+            self.query, self.owners = _query_for_tests(rules)
         self.context = FileContext(
             source=source,
             root=root,
@@ -323,8 +361,8 @@ class _Walk:
         options, errors = self.options, self.errors
         byte_range = (ranges[0][0], ranges[-1][1]) if ranges else None
         starts = [r[0] for r in ranges] if ranges else []
-        for index, captures in parsing.matches(self.rules.query, node, byte_range):
-            owner = self.rules.owners[index]
+        for index, captures in parsing.matches(self.query, node, byte_range):
+            owner = self.owners[index]
             if owner.id in self.failed:
                 continue
             is_rule = isinstance(owner, Rule)

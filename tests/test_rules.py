@@ -208,3 +208,18 @@ def test_each_pattern_of_the_combined_query_has_the_owner_its_own_query_gives():
     texts = [_query_text(PYTHON, owner.query) for owner in every]
     _, owners = _checked_query(rules.grammar, every, texts)
     assert [o.id for o in rules.owners] == [o.id for o in owners]
+
+
+def test_test_code_is_walked_without_quiet_rules_and_finds_the_same(monkeypatch):
+    """Test files use a query without the patterns of rules quiet in tests: same result."""
+    from lessonlens.analyzers import engine
+
+    options = AnalysisOptions(language_options={"target-python": (3, 11)}, test_code=True)
+    sources = [p.read_bytes() for p in sorted(FIXTURES.glob("*.py"))]
+    reduced = [analyze(source, PYTHON, options) for source in sources]
+    rules = rule_set(PYTHON)
+    assert engine._query_for_tests(rules)[0] is not rules.query
+    monkeypatch.setattr(engine, "_query_for_tests", lambda r: (r.query, r.owners))
+    full = [analyze(source, PYTHON, options) for source in sources]
+    assert reduced == full
+    assert any(a.findings for a in full) and any(a.evidence for a in full)
