@@ -472,8 +472,8 @@ def _outside(items: list[_T], errors: list[tuple[int, int]]) -> list[_T]:
 
 
 def _shifted(result: _UnitResult, rows: int, offset: int) -> _UnitResult:
-    if rows == 0 and offset == 0:
-        return result
+    if (rows == 0 and offset == 0) or not (result[0] or result[1]):
+        return result  # most units hold nothing to move
     return (
         tuple(_shift_finding(f, rows, offset) for f in result[0]),
         tuple(_shift_evidence(e, rows, offset) for e in result[1]),
