@@ -201,7 +201,7 @@ def test_style_advice_stays_out_of_tests_but_idioms_of_correctness_do_not():
 
 def test_each_pattern_of_the_combined_query_has_the_owner_its_own_query_gives():
     """One compile, owners found by where patterns start: as if each query compiled alone."""
-    from lessonlens.analyzers.engine import _checked_query, _query_text
+    from lessonlens.analyzers.rulesets import _checked_query, _query_text
 
     rules = rule_set(PYTHON)
     every = [*rules.rules, *rules.detectors]

@@ -42,7 +42,7 @@ LAYOUTS: dict[str, Layout] = {
     "go": Layout(
         "challenge.go",
         "challenge_test.go",
-        ("go", "test", "-count=1", "."),
+        ("go", "test", "-v", "-count=1", "."),
         (("go.mod", "module challenge\n\ngo 1.19\n"),),
     ),
 }

@@ -1,4 +1,5 @@
-; GO009: errors compared or asserted directly instead of through errors.Is / errors.As.
+; GO009: errors compared directly instead of through errors.Is. (Switches on an error and type
+; assertions were judged on real code at about half right: left out.)
 ; `err` is any identifier named like an error (`err`, `readErr`); the predicate decides whether
 ; the other side is a sentinel error and whether the comparison is unwrapped by contract.
 (binary_expression
@@ -20,15 +21,3 @@
   right: (identifier) @err
   (#match? @err "[eE]rr$")
   (#match? @name "^([Ee]rr[A-Z0-9]|Canceled$|DeadlineExceeded$)")) @finding
-
-(expression_switch_statement
-  value: (identifier) @err
-  (#match? @err "[eE]rr$")) @finding
-
-(type_assertion_expression
-  operand: (identifier) @err
-  (#match? @err "[eE]rr$")) @finding
-
-(type_switch_statement
-  value: (identifier) @err
-  (#match? @err "[eE]rr$")) @finding

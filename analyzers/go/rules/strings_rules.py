@@ -19,8 +19,8 @@ def _fold_compare(m: Match) -> Hit | None:
         title="Use strings.EqualFold",
         edits=(TextEdit(span_of(finding), ("!" if negated else "") + call),),
         applicability=Applicability.UNSAFE,
-        reason="case folding and lower-casing disagree on a few characters (U+0130 'İ' "
-        "lower-cases to 'i̇' yet does not fold to 'i'; the Kelvin sign folds to 'k')",
+        reason="case folding and lower-casing disagree on a few characters (the long s 'ſ' "
+        "folds to 's' but does not lower-case to it; so do final sigma and 'Σ')",
     )
     return Hit(span_of(finding), fix=fix)
 
@@ -62,6 +62,6 @@ if strings.EqualFold(name, want) {
 - https://staticcheck.dev/docs/checks/#SA6005
 """,
         fix_safety="Unsafe: simple case folding and lower-casing disagree on a few characters "
-        "(U+0130, the Kelvin sign), so a comparison could change result.",
+        "(the long s, final sigma), so a comparison could change result.",
     ),
 )

@@ -177,6 +177,11 @@ def _constant_regexp(m: Match) -> Hit | None:
         return None
     pattern = _cooked(m, values[0])
     flags = _cooked(m, values[1]) if len(values) == 2 else ""
+    # Without a backslash there is no double escaping to hide a mistake, and outside a hot
+    # loop the constructor runs too rarely to matter: then the literal is only a style choice
+    # (build configs write their URL patterns this way on purpose).
+    if "\\" not in m.text(values[0]) and facts.hot_loop(m, finding) is None:
+        return None
     body = None
     if pattern is not None and flags is not None:
         body = _literal_body(pattern, unicode_sets="v" in flags)
