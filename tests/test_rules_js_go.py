@@ -140,3 +140,11 @@ def test_detector_fixture(family, detector):
 def test_at_least_six_detectors_per_language():
     for family in FAMILIES:
         assert len([d for f, d in DETECTORS if f == family]) >= 6, family
+
+
+def test_rule_names_are_unique_across_languages():
+    """`explain`, `--select` and `# noqa`-style names reach a rule by name, in any language."""
+    from lessonlens.analyzers.facade import rules_by_id
+
+    names = [rule.name for rule in rules_by_id().values()]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -401,7 +401,7 @@ def _prealloc_fix(
 RULES = (
     Rule(
         id="GO001",
-        name="string-concat-in-loop",
+        name="go-string-concat-in-loop",
         language="go",
         query="GO001.scm",
         message="`+=` copies the whole string at every iteration; a `strings.Builder` grows "

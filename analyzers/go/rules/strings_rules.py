@@ -19,7 +19,7 @@ def _fold_compare(m: Match) -> Hit | None:
         title="Use strings.EqualFold",
         edits=(TextEdit(span_of(finding), ("!" if negated else "") + call),),
         applicability=Applicability.UNSAFE,
-        reason="case folding and lower-casing disagree on a few characters (the long s 'ſ' "
+        reason="case folding and lower-casing disagree on a few characters (the long s, U+017F, "
         "folds to 's' but does not lower-case to it; so do final sigma and 'Σ')",
     )
     return Hit(span_of(finding), fix=fix)
