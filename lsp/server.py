@@ -27,6 +27,7 @@ from lessonlens.lsp.language_server import LessonLensServer
 from lessonlens.server.editor.session import Session, uri_to_path
 from lessonlens.server.editor.settings import PREFIX
 from lessonlens.server.learner.coach import WRITE_TRY_S, Coach
+from lessonlens.server.learner.fitted import read_fitted
 from lessonlens.server.learner.progress import SqliteProgressStore, default_data_dir
 from lessonlens.server.learner.pseudonym import developer_pseudonym, local_salt, repository_id
 from lessonlens.server.workspace.config import ConfigError, find_config
@@ -121,12 +122,14 @@ def make_coach(
     store = SqliteProgressStore(
         data_dir / "progress.sqlite3", on_notice=notice, busy_timeout_s=WRITE_TRY_S
     )
+    repository = repository_id(root, salt)
     return Coach(
         store,
         developer,
         session.skills,
-        repository=repository_id(root, salt),
+        repository=repository,
         on_notice=notice,
+        fitted=read_fitted(data_dir, repository),
     )
 
 

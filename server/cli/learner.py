@@ -30,6 +30,7 @@ def progress(as_json: bool, forget: bool, skill: str | None, yes: bool) -> None:
     """
     import time
 
+    from lessonlens.server.learner.fitted import fitted_for
     from lessonlens.server.learner.profile import build_profile
     from lessonlens.server.learner.progress import SqliteProgressStore, default_data_dir
     from lessonlens.server.learner.pseudonym import developer_pseudonym
@@ -59,7 +60,10 @@ def progress(as_json: bool, forget: bool, skill: str | None, yes: bool) -> None:
                     click.echo(f"Deleted the cache {folder}.")
             return
         catalog = load_lessons(config.lesson_dirs)
-        profile = build_profile(store, developer, catalog, time.time(), config.skill_priorities)
+        fitted = fitted_for(git_root(Path.cwd()), config.team_salt, data_dir)
+        profile = build_profile(
+            store, developer, catalog, time.time(), config.skill_priorities, fitted=fitted
+        )
     finally:
         store.close()
     if as_json:
@@ -194,6 +198,7 @@ def export(
     """
     import time
 
+    from lessonlens.server.learner.fitted import fitted_for
     from lessonlens.server.learner.progress import SqliteProgressStore, default_data_dir
     from lessonlens.server.learner.pseudonym import developer_pseudonym
     from lessonlens.server.team.exports import render_self, render_team
@@ -218,6 +223,7 @@ def export(
                 min_group_size=min_group,
                 since=start,
                 until=end,
+                fitted=fitted_for(git_root(Path.cwd()), config.team_salt, default_data_dir()),
             )
             rendered = render_team(report, fmt)
         else:

@@ -66,7 +66,13 @@ def report(
     """
     import time
 
-    from lessonlens.server.learner.progress import EventKind, ProgressStore, SqliteProgressStore
+    from lessonlens.server.learner.fitted import fitted_for
+    from lessonlens.server.learner.progress import (
+        EventKind,
+        ProgressStore,
+        SqliteProgressStore,
+        default_data_dir,
+    )
     from lessonlens.server.team.figures import team_report
     from lessonlens.server.team.lrs import LrsError, fetch_events, lrs_credentials
     from lessonlens.server.team.report import render_html
@@ -99,6 +105,7 @@ def report(
             until=end,
             missing=missing,
             source="the LRS" if lrs_url else "the progress store",
+            fitted=fitted_for(git_root(Path.cwd()), config.team_salt, default_data_dir()),
         )
     finally:
         store.close()
@@ -225,3 +232,5 @@ def baseline(repo: Path, since: str | None, branch: str | None) -> None:
         f"{summary.commits} commits{resumed}, {summary.files} files, {summary.events} events, "
         f"{len(summary.developers)} developers, {summary.seconds:.1f} s."
     )
+    if summary.fitted:
+        click.echo(f"Learner model fitted to this history for {summary.fitted} skills.")

@@ -335,6 +335,7 @@ class EditorState:
             self.coach.clock(),
             priorities=overrides,
             sharing=self.settings.share_progress,
+            fitted=self.coach.fitted,
         )
 
     def shutdown(self) -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from lessonlens.analyzers import Analysis, Finding
 from lessonlens.lessons.skills import Skill
 from lessonlens.server.learner.mastery import (
+    BktParams,
     Learner,
     SkillEstimate,
     Treatment,
@@ -192,6 +193,7 @@ class Coach:
         repository: str | None = None,
         clock: Callable[[], float] = time.time,
         on_notice: Callable[[str], None] | None = None,
+        fitted: Mapping[str, BktParams] | None = None,
     ) -> None:
         self.store = store
         self.on_notice = on_notice or (lambda message: None)
@@ -199,7 +201,9 @@ class Coach:
         self.repository = repository
         self.skills = skills
         self.clock = clock
-        self._params = params_for(skills)
+        # The parameters fitted to this repository's history by ``baseline``, where there are.
+        self.fitted = dict(fitted or {})
+        self._params = params_for(skills, self.fitted)
         self._lock = threading.Lock()
         self._seen: dict[str, _Seen] = {}
         # Analysis threads observe, the event loop settles and forgets.

@@ -19,6 +19,7 @@ import enum
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
+from typing import Literal
 
 from lessonlens.lessons.skills import Skill
 from lessonlens.server.learner.progress import Event, EventKind
@@ -36,6 +37,8 @@ _THRESHOLDS: Mapping[str, tuple[float, float]] = {
 _WEEK = 7 * 24 * 3600.0
 
 _CORRECT = frozenset({EventKind.SKILL_EVIDENCE, EventKind.ANTIPATTERN_FIXED})
+# Observed outcomes when ``correct`` is set, nothing otherwise.
+_ANSWERED = frozenset({EventKind.REVIEW_ANSWERED, EventKind.PRACTICE_CHECKED})
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,25 @@ def predict_correct(p_known: float, params: BktParams) -> float:
     return p_known * (1 - params.slip) + (1 - p_known) * params.guess
 
 
+def outcome(event: Event) -> bool | Literal["practice"] | None:
+    """What the event shows as an opportunity, as ``Learner.apply`` reads it.
+
+    True or False for an observed outcome, ``"practice"`` for a learning opportunity without an
+    observation (a quick fix applied), None for no opportunity at all (a hint shown, a lesson
+    opened). The parameter fitting (``fitting.py``) reads the history through this.
+    """
+    kind = event.kind
+    if kind in (EventKind.FIX_APPLIED, EventKind.SKILL_PRACTICED):
+        return "practice"
+    if kind is EventKind.ANTIPATTERN_INTRODUCED:
+        return False
+    if kind in _CORRECT:
+        return True
+    if kind in _ANSWERED:
+        return event.correct
+    return None
+
+
 @dataclass
 class _Tally:
     params: BktParams
@@ -162,6 +184,9 @@ class Learner:
         elif kind in _CORRECT:
             correct = True
         elif kind is EventKind.REVIEW_ANSWERED and event.correct is not None:
+            correct = event.correct
+        elif kind is EventKind.PRACTICE_CHECKED and event.correct is not None:
+            # Code the developer wrote to a check: capability shown (or not), like an answer.
             correct = event.correct
         else:
             return
@@ -293,13 +318,17 @@ def why(
     return f"{lead}: mastery estimate {estimate.p_known:.0%} (evidence: {detail})."
 
 
-def params_for(skills: Mapping[str, Skill]) -> Callable[[str], BktParams]:
-    """Per-skill parameters from the taxonomy; unknown skills get the defaults.
+def params_for(
+    skills: Mapping[str, Skill], fitted: Mapping[str, BktParams] | None = None
+) -> Callable[[str], BktParams]:
+    """Per-skill parameters: fitted to the team's history, else the taxonomy's, else defaults.
 
-    Each parameter a skill does not set comes from its nearest ancestor that does, as team
-    priorities do, then from ``BktParams``' defaults. Everything is resolved and checked here,
-    once, so that a bad combination (a child's guess with an ancestor's slip) fails at start-up
-    naming the skill, not in the middle of an estimate.
+    ``fitted`` holds what ``baseline`` fitted (``fitting.py``, read back by ``fitted.py``); a
+    skill it does not name keeps the taxonomy's parameters. There, each parameter a skill does
+    not set comes from its nearest ancestor that does, as team priorities do, then from
+    ``BktParams``' defaults. Everything is resolved and checked here, once, so that a bad
+    combination (a child's guess with an ancestor's slip) fails at start-up naming the skill,
+    not in the middle of an estimate.
     """
     table: dict[str, BktParams] = {}
     for skill_id in skills:
@@ -316,6 +345,7 @@ def params_for(skills: Mapping[str, Skill]) -> Callable[[str], BktParams]:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"skill {skill_id!r}: {exc}") from exc
     default = BktParams()
+    table.update(fitted or {})
 
     def lookup(skill_id: str) -> BktParams:
         return table.get(skill_id, default)

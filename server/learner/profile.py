@@ -15,6 +15,7 @@ from lessonlens.lessons.catalog import Catalog
 from lessonlens.lessons.lesson import Lesson
 from lessonlens.server.learner.mastery import (
     MASTERY,
+    BktParams,
     SkillEstimate,
     Treatment,
     estimate,
@@ -112,17 +113,19 @@ def build_profile(
     priorities: Mapping[str, str] | None = None,
     *,
     sharing: bool = False,
+    fitted: Mapping[str, BktParams] | None = None,
 ) -> dict[str, Any]:
     """The developer's profile: one row per skill with recorded events, and a next lesson.
 
-    ``priorities`` are the team's overrides (``skill-priorities`` in the config); a skill's own
-    priority from the taxonomy applies otherwise. ``sharing`` only reports the developer's
-    setting: whether anything is shared is decided elsewhere, and it is off unless turned on.
-    Rows are sorted by what needs attention: learning, then quiet, then silent skills, and the
-    lowest estimate first within each.
+    ``fitted`` are the repository's fitted parameters (``fitted.py``), preferred to the
+    taxonomy's. ``priorities`` are the team's overrides (``skill-priorities`` in the config); a
+    skill's own priority from the taxonomy applies otherwise. ``sharing`` only reports the
+    developer's setting: whether anything is shared is decided elsewhere, and it is off unless
+    turned on. Rows are sorted by what needs attention: learning, then quiet, then silent
+    skills, and the lowest estimate first within each.
     """
     events = store.events(developer)
-    estimates = estimate(events, params_for(catalog.skills), now)
+    estimates = estimate(events, params_for(catalog.skills, fitted), now)
     overrides = priorities or {}
 
     lessons_by_skill: dict[str, list[str]] = {}

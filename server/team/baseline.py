@@ -20,7 +20,8 @@ only what that tip does not reach) and the commits an unfinished walk has done. 
 derived from commit, path, kind and key, so a run that stops between the two (or a re-run over
 the same history) stores nothing twice.
 
-Deleted files are no evidence: removing a module says nothing about its idioms.
+Deleted files are no evidence: removing a module says nothing about its idioms. At the end, the
+learner's parameters are fitted to the repository's history (``server/learner/fitting.py``).
 """
 
 from __future__ import annotations
@@ -87,6 +88,8 @@ class BaselineSummary:
     authors: int = 0
     # Of those, the authors whose walked commits changed a file in a registered language.
     coders: int = 0
+    # Skills whose BKT parameters were fitted to the repository's history at the end.
+    fitted: int = 0
 
 
 @dataclass(frozen=True)
@@ -584,6 +587,9 @@ def run_baseline(
                 blobs.close()
             _WORKER.clear()
             summary.seconds = time.perf_counter() - started
+    from lessonlens.server.learner.fitting import refit  # numpy, for this step only
+
+    summary.fitted = refit(store, repository, data_dir, walked=summary.commits)
     return summary
 
 

@@ -75,6 +75,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lessonlens.lessons.catalog import Catalog
+from lessonlens.server.learner.mastery import BktParams
 from lessonlens.server.learner.progress import EventKind, ProgressStore
 from lessonlens.server.team.history import (
     OPPORTUNITIES,
@@ -493,6 +494,7 @@ def team_report(
     role: str | None = None,
     missing: Collection[EventKind] = frozenset(),
     source: str = "the progress store",
+    fitted: Mapping[str, BktParams] | None = None,
 ) -> dict[str, Any]:
     """Every team figure (shape and definitions in the module docstring).
 
@@ -500,7 +502,7 @@ def team_report(
     it is the one :func:`period` anchors to the data. ``now`` is when the report is made.
     ``missing`` names the event kinds ``store`` cannot hold (an LRS holds no anti-patterns
     introduced): the figures built on them become unavailable, with a reason naming ``source``,
-    rather than zeros that would read as a perfect team.
+    rather than zeros that would read as a perfect team. ``fitted``: as :func:`replay`'s.
     """
     configured = matrix is not None
     matrix = matrix if matrix is not None else Matrix()
@@ -549,7 +551,7 @@ def team_report(
         if "suppressed" in team_hidden:
             result.update(developers=None, suppressed=team_hidden["suppressed"])
         return result
-    developers = replay(histories, catalog, span.end, span.weeks)
+    developers = replay(histories, catalog, span.end, span.weeks, fitted)
     distributions = _distributions(developers, catalog, matrix, minimum)
     gaps, unmeasured = gap_analysis(distributions, matrix, catalog, role=role, top=None)
     recurring = [] if "recurrence" in limits else recurrence(developers, catalog, minimum)

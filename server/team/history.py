@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lessonlens.lessons.catalog import Catalog
-from lessonlens.server.learner.mastery import Learner, SkillEstimate, is_mastered, params_for
+from lessonlens.server.learner.mastery import (
+    BktParams,
+    Learner,
+    SkillEstimate,
+    is_mastered,
+    params_for,
+)
 from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
 
 _DAY = 24 * 3600.0
@@ -85,14 +91,20 @@ def weeks_between(start: float, end: float) -> list[float]:
     return [first + i * _WEEK for i in range(max(count, 1))]
 
 
-def _replay(events: list[Event], catalog: Catalog, now: float, weeks: Sequence[float]) -> Developer:
+def _replay(
+    events: list[Event],
+    catalog: Catalog,
+    now: float,
+    weeks: Sequence[float],
+    fitted: Mapping[str, BktParams] | None = None,
+) -> Developer:
     """Replay one developer's events through the learner, once, collecting what the figures need.
 
     Mastery is the learner's own judgement (``is_mastered``) at each event's time, not the stored
     ``MASTERED`` events: those are written only where an editor happened to be running.
     """
     found = Developer(events)
-    learner = Learner(params_for(catalog.skills))
+    learner = Learner(params_for(catalog.skills, fitted))
     first: dict[str, float] = {}
     week = 0
 
@@ -141,7 +153,14 @@ def load_histories(
 
 
 def replay(
-    histories: Sequence[list[Event]], catalog: Catalog, end: float, weeks: Sequence[float]
+    histories: Sequence[list[Event]],
+    catalog: Catalog,
+    end: float,
+    weeks: Sequence[float],
+    fitted: Mapping[str, BktParams] | None = None,
 ) -> list[Developer]:
-    """Every history replayed once: estimates at ``end``, and the mean at each week's end."""
-    return [_replay(events, catalog, end, weeks) for events in histories]
+    """Every history replayed once: estimates at ``end``, and the mean at each week's end.
+
+    ``fitted`` are the parameters fitted to the team's history (``fitted.py``), where known.
+    """
+    return [_replay(events, catalog, end, weeks, fitted) for events in histories]
