@@ -5,6 +5,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from lessonlens.analyzers.match import span_of
+from lessonlens.analyzers.model import CodeUnit, Span
+
+if TYPE_CHECKING:
+    from lessonlens.analyzers.parsing import Node
 
 # Windows per unit, at most: a 300-line function is read in its first 200 line pairs.
 MAX_WINDOWS = 200
@@ -53,3 +60,30 @@ def used_imports(
     used = {m.group().decode() for m in _IDENTIFIER.finditer(unit_bytes)}
     lines = [line for line, names in imports if names & used]
     return lines[:limit]
+
+
+# A top-level block shorter than this says too little to match a lesson on.
+MIN_BLOCK_CHARS = 40
+
+
+def block_unit(
+    first: Node,
+    last: Node,
+    source: bytes,
+    imports: Iterable[tuple[str, set[str]]],
+    comments: tuple[str, ...],
+) -> CodeUnit | None:
+    """The module-level block from ``first`` to ``last`` as a unit, or None when too short.
+
+    Its text starts with the import lines it uses, as every unit's does.
+    """
+    code = source[first.start_byte : last.end_byte].decode("utf-8", "replace")
+    if len(code.strip()) < MIN_BLOCK_CHARS:
+        return None
+    start, end = span_of(first), span_of(last)
+    span = Span(
+        start.start_row, start.start_col, end.end_row, end.end_col, start.start_byte, end.end_byte
+    )
+    header = "\n".join(used_imports(source[first.start_byte : last.end_byte], imports))
+    text = cut((header + "\n" + code) if header else code)
+    return CodeUnit("module", "<module>", span, None, text, line_pairs(code, comments))

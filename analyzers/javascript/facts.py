@@ -15,6 +15,7 @@ from lessonlens.analyzers.javascript.spec import (
     SCOPES,
     callback_of_iteration,
     imported_modules,
+    loop_part,
 )
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
@@ -74,18 +75,6 @@ def function_name(m: Match, function: Node) -> str:
     return ""
 
 
-def _loop_part(loop: Node, child: Node) -> bool:
-    if loop.type == "for_in_statement":
-        return child == loop.child_by_field_name("body")
-    if loop.type == "for_statement":
-        return child in (
-            loop.child_by_field_name("body"),
-            loop.child_by_field_name("condition"),
-            loop.child_by_field_name("increment"),
-        )
-    return child in (loop.child_by_field_name("body"), loop.child_by_field_name("condition"))
-
-
 def enclosing_loop(node: Node) -> Node | None:
     """The innermost loop whose repeated part holds ``node``.
 
@@ -94,7 +83,7 @@ def enclosing_loop(node: Node) -> Node | None:
     """
     child, parent = node, node.parent
     while parent is not None:
-        if parent.type in LOOPS and _loop_part(parent, child):
+        if parent.type in LOOPS and loop_part(parent, child):
             return parent
         if parent.type in SCOPES:
             if parent.type in FUNCTION_VALUES and callback_of_iteration(parent):

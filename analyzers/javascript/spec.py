@@ -174,7 +174,7 @@ def callback_of_iteration(node: Node) -> bool:
     )
 
 
-def _loop_part(loop: Node, child: Node) -> bool:
+def loop_part(loop: Node, child: Node) -> bool:
     """Whether ``child`` of ``loop`` runs on every iteration (not the iterated expression)."""
     if loop.type == "for_in_statement":
         return child == loop.child_by_field_name("body")
@@ -199,7 +199,7 @@ def within(node: Node, where: str, unit_start: int) -> bool:
     child, parent = node, node.parent
     while parent is not None and parent.start_byte >= unit_start:
         if where == "loop":
-            if parent.type in LOOPS and _loop_part(parent, child):
+            if parent.type in LOOPS and loop_part(parent, child):
                 return True
             if parent.type in SCOPES:
                 return callback_of_iteration(parent)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from lessonlens.analyzers import parsing, windows
 from lessonlens.analyzers.javascript.spec import FUNCTIONS, class_body, declaration, function_value
 from lessonlens.analyzers.match import span_of
-from lessonlens.analyzers.model import CodeUnit, Span
+from lessonlens.analyzers.model import CodeUnit
 
 COMMENTS = ("//", "/*", "*")
-MIN_BLOCK_CHARS = 40
 _IMPORTS = ("import_statement",)
 
 
@@ -78,26 +77,10 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
     block: list[parsing.Node] = []
 
     def flush() -> None:
-        if not block:
-            return
-        first, last = block[0], block[-1]
-        code = source[first.start_byte : last.end_byte].decode("utf-8", "replace")
-        if len(code.strip()) >= MIN_BLOCK_CHARS:
-            start, end = span_of(first), span_of(last)
-            span = Span(
-                start.start_row,
-                start.start_col,
-                end.end_row,
-                end.end_col,
-                start.start_byte,
-                end.end_byte,
-            )
-            unit_bytes = source[first.start_byte : last.end_byte]
-            header = "\n".join(windows.used_imports(unit_bytes, imports))
-            text = windows.cut((header + "\n" + code) if header else code)
-            units.append(
-                CodeUnit("module", "<module>", span, None, text, windows.line_pairs(code, COMMENTS))
-            )
+        if block:
+            unit = windows.block_unit(block[0], block[-1], source, imports, COMMENTS)
+            if unit is not None:
+                units.append(unit)
         block.clear()
 
     for child in root.named_children:

@@ -13,8 +13,6 @@ from lessonlens.analyzers.match import span_of
 from lessonlens.analyzers.model import CodeUnit
 
 MAX_CHARS = windows.MAX_CHARS
-# A top-level block shorter than this says too little to match a lesson on.
-MIN_BLOCK_CHARS = 40
 COMMENTS = ("#",)
 _DEFINITIONS = ("function_definition", "class_definition")
 
@@ -103,25 +101,10 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
     block: list[parsing.Node] = []
 
     def flush() -> None:
-        if not block:
-            return
-        first, last = block[0], block[-1]
-        code = source[first.start_byte : last.end_byte].decode("utf-8", "replace")
-        if len(code.strip()) >= MIN_BLOCK_CHARS:
-            span = span_of(first)
-            end = span_of(last)
-            span = type(span)(
-                span.start_row,
-                span.start_col,
-                end.end_row,
-                end.end_col,
-                span.start_byte,
-                end.end_byte,
-            )
-            unit_bytes = source[first.start_byte : last.end_byte]
-            header = "\n".join(windows.used_imports(unit_bytes, imports))
-            text = windows.cut((header + "\n" + code) if header else code, MAX_CHARS)
-            units.append(CodeUnit("module", "<module>", span, None, text, line_pairs(code)))
+        if block:
+            unit = windows.block_unit(block[0], block[-1], source, imports, COMMENTS)
+            if unit is not None:
+                units.append(unit)
         block.clear()
 
     for child in root.named_children:
