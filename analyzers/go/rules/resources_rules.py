@@ -58,6 +58,59 @@ def _bound_in_iteration(m: Match, root: Node, body: Node, finding: Node) -> bool
     return _assigned_in(m, body, m.text(root), finding)
 
 
+def _kept_or_released(m: Match, body: Node, root: Node, callee: Node, finding: Node) -> bool:
+    """Whether the loop keeps the resource for later, or releases it itself anyway.
+
+    Kept: the resource's name is appended to, assigned to or sent out of the iteration
+    (`blocks = append(blocks, b)`, `servers[i] = e`, `ch <- f`): it must outlive the loop, and
+    the defer is how the function closes it at the end. Released: the same call appears again
+    later in the body (`cancel()` at the iteration's end): the defer is only a safety net.
+    """
+    name = m.text(root)
+    call = m.text(callee)
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type == "func_literal":
+            continue
+        if node.type == "call_expression" and node.start_byte > finding.end_byte:
+            function = node.child_by_field_name("function")
+            if function is not None and m.text(function) == call:
+                return True
+        if node.type in ("assignment_statement", "send_statement"):
+            right = node.child_by_field_name("right") or node.child_by_field_name("value")
+            if right is not None and _names(m, right) & {name}:
+                left = node.child_by_field_name("left") or node.child_by_field_name("channel")
+                if left is None or m.text(left) != name:
+                    return True
+        if node.type == "call_expression":
+            function = node.child_by_field_name("function")
+            arguments = node.child_by_field_name("arguments")
+            if (
+                function is not None
+                and m.text(function) == "append"
+                and arguments is not None
+                and any(name in _names(m, a) for a in arguments.named_children[1:])
+            ):
+                return True
+        stack.extend(node.named_children)
+    return False
+
+
+def _names(m: Match, node: Node) -> set[str]:
+    if node.type == "identifier":
+        return {m.text(node)}
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == "identifier":
+            found.add(m.text(current))
+        elif current.type != "func_literal":
+            stack.extend(current.named_children)
+    return found
+
+
 def _defer_in_loop(m: Match) -> Hit | None:
     finding = m.node("finding")
     loop = facts.enclosing_loop(finding)
@@ -75,6 +128,8 @@ def _defer_in_loop(m: Match) -> Hit | None:
     if root.type != "identifier" or not _bound_in_iteration(m, root, body, finding):
         return None
     if flow.at_most_once(m, finding, loop):
+        return None
+    if _kept_or_released(m, body, root, callee, finding):
         return None
     if callee.type == "selector_expression":
         operand = callee.child_by_field_name("operand")

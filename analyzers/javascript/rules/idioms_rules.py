@@ -339,14 +339,14 @@ def _prefer_includes(m: Match) -> Hit | None:
     optional = "?." in head
     text = f"{head}includes{tail}"
     literal = kinds.unwrap(values[0]).type in _LITERAL_NEEDLES
-    if certain and literal and not optional:
+    if optional:
+        # A missing receiver gives `undefined`: `undefined !== -1` was true and `=== -1` false.
+        # Comparing with `false` keeps exactly that (`undefined !== false` is true).
+        suggested = f"{text} !== false" if found else f"{text} === false"
+    else:
+        suggested = text if found else f"!{text}"
+    if certain and literal:
         applicability, reason = Applicability.SAFE, ""
-    elif optional:
-        applicability, reason = (
-            Applicability.UNSAFE,
-            "On an optional chain a missing receiver gives `undefined` where the comparison "
-            "gave a boolean.",
-        )
     else:
         applicability, reason = (
             Applicability.UNSAFE,
@@ -355,11 +355,21 @@ def _prefer_includes(m: Match) -> Hit | None:
         )
     fix = Fix(
         title="Use `includes(...)`",
-        edits=(_edit(finding, text if found else f"!{text}"),),
+        edits=(_edit(finding, suggested),),
         applicability=applicability,
         reason=reason,
     )
-    return Hit(span_of(finding), fix=fix)
+    message = (
+        f"`{_short(m.text(finding))}` asks where, to learn whether; `includes(...)` says it "
+        "directly."
+    )
+    return Hit(span_of(finding), message=message, fix=fix)
+
+
+def _short(code: str, limit: int = 60) -> str:
+    """Code quoted in a message: one line, at most ``limit`` characters."""
+    code = " ".join(code.split())
+    return code if len(code) <= limit else code[: limit - 1] + "…"
 
 
 # ---- JS014 prefer-date-now ----------------------------------------------------------------------
