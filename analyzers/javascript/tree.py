@@ -219,3 +219,7 @@ def repeated_part(loop: Node) -> Node | None:
         if child.type in ("arrow_function", "function_expression"):
             return child.child_by_field_name("body")
     return None
+
+
+def is_for_await(loop: Node) -> bool:
+    return any(c.type == "await" for c in loop.children)

@@ -159,8 +159,14 @@ RULES = (
         severity=Severity.INFORMATION,
         check=_defer_in_loop,
         noqa_codes=("deferInLoop", "gocritic", "revive", "SA9001", "staticcheck"),
+        # Opt-in: judged on real code, most deferred releases in loops were deliberate (the
+        # resource outlives the loop, a timer must stay armed) or in loops that run twice.
+        opt_in=True,
         doc="""
 ## What it does
+Opt-in (select it by id or name): in mature projects most deferred releases in loops were
+deliberate (the resource outlives the loop) or in loops that run a couple of times.
+
 Flags `defer v.Close()` (and `Rollback`, `Stop`, `Release`, or `defer cancel()`) directly in
 the body of a loop, where `v` or `cancel` is bound in the same iteration.
 

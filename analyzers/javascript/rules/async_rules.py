@@ -1,4 +1,4 @@
-"""Rules about awaiting: one item at a time in a loop, and promises an iteration drops."""
+"""Rules about awaiting one item at a time in a loop (JS001)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from lessonlens.analyzers.javascript.tree import (
     declared_inside,
     exits_loop,
     identifiers,
+    is_for_await,
     pattern_names,
     unparenthesized,
     walk,
@@ -76,7 +77,7 @@ def _loop_names(loop: Node) -> set[str] | None:
     """
     if loop.type == "for_in_statement":
         operator = loop.child_by_field_name("operator")
-        if operator is None or operator.type != "of" or _is_for_await(loop):
+        if operator is None or operator.type != "of" or is_for_await(loop):
             return None
         return pattern_names(loop.child_by_field_name("left")) or None
     # for (let i = 0; i < xs.length; i++)
@@ -258,9 +259,27 @@ def _await_in_loop(m: Match) -> Hit | None:
         taken = _argument_names(argument)
         if taken & changed:
             return None  # the call reads what earlier iterations changed
-        if taken & varying:
+        if taken & varying and not _conditional(node, body):
             return Hit(span_of(node))
     return None
+
+
+_BRANCHES = frozenset({"if_statement", "switch_statement", "ternary_expression"})
+
+
+def _conditional(node: Node, body: Node) -> bool:
+    """Whether ``node`` runs only in some iterations (under an ``if``, a ``switch`` or ``?:``).
+
+    How many iterations wait, and so what running them together would save, is then unknown:
+    often the branch is the rare case (a symlink, a missing file).
+    """
+    child, current = node, node.parent
+    while current is not None and current != body:
+        tested = current.child_by_field_name("condition") or current.child_by_field_name("value")
+        if current.type in _BRANCHES and child != tested:
+            return True
+        child, current = current, current.parent
+    return False
 
 
 _SINKS = frozenset({"push", "unshift", "set", "add"})
@@ -366,83 +385,6 @@ def _guarded_by_await(node: Node, body: Node, carries: object) -> bool:
     return False
 
 
-def _async_callback(m: Match) -> Node | None:
-    callback = m.node("callback")
-    return callback if is_async(callback) else None
-
-
-def _callback_head(m: Match, callback: Node) -> Hit:
-    """Report ``forEach(async (x) =>``: from the method name to the callback's parameters."""
-    end = (
-        callback.child_by_field_name("parameters")
-        or callback.child_by_field_name("parameter")
-        or callback
-    )
-    return Hit(span_of(m.node("method"), end))
-
-
-_WRAPPERS = frozenset({"awu", "from", "asyncIterable", "aiter", "pMap"})
-_ASYNC_RECEIVERS = re.compile(r"(cursor|stream|iterator|iterable)$", re.I)
-
-
-def _fire_and_forget(callback: Node) -> bool:
-    """Whether an async callback awaits nothing, or catches what every ``await`` may throw.
-
-    With no ``await`` the callback finishes synchronously (but for a rejection); with every
-    ``await`` inside a ``try`` that has a ``catch``, not waiting is a choice and nothing goes
-    unhandled.
-    """
-    body = callback.child_by_field_name("body")
-    if body is None:
-        return True
-    awaits = [n for n in walk(body) if n.type in ("await_expression", "for_in_statement")]
-    awaits = [n for n in awaits if n.type == "await_expression" or _is_for_await(n)]
-    if not awaits:
-        return True
-    return all(_caught(node, body) for node in awaits)
-
-
-def _is_for_await(loop: Node) -> bool:
-    return any(c.type == "await" for c in loop.children)
-
-
-def _caught(node: Node, stop: Node) -> bool:
-    child, parent = node, node.parent
-    while parent is not None and parent != stop:
-        if (
-            parent.type == "try_statement"
-            and child == parent.child_by_field_name("body")
-            and parent.child_by_field_name("handler") is not None
-        ):
-            return True
-        child, parent = parent, parent.parent
-    return False
-
-
-def _async_foreach(m: Match) -> Hit | None:
-    callback = _async_callback(m)
-    if callback is None or m.file.test_code:
-        return None
-    receiver = m.node("receiver")
-    inner = unparenthesized(receiver)
-    if inner is not None and inner.type == "call_expression":
-        callee = inner.child_by_field_name("function")
-        if callee is not None and callee.type == "identifier" and m.text(callee) in _WRAPPERS:
-            return None
-    if _ASYNC_RECEIVERS.search(m.text(receiver).split(".")[-1]):
-        return None
-    if _fire_and_forget(callback):
-        return None
-    return _callback_head(m, callback)
-
-
-def _dropped_async_map(m: Match) -> Hit | None:
-    callback = _async_callback(m)
-    if callback is None or m.file.test_code or _fire_and_forget(callback):
-        return None
-    return _callback_head(m, callback)
-
-
 RULES = (
     Rule(
         id="JS001",
@@ -494,92 +436,6 @@ For long lists, start a few at a time (a pool of workers pulling from a shared i
 ## References
 - https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Promise/all
 - https://eslint.org/docs/latest/rules/no-await-in-loop
-""",
-    ),
-    Rule(
-        id="JS002",
-        name="async-foreach",
-        language="javascript",
-        query="JS002.scm",
-        message="`forEach` ignores the promise an `async` callback returns: nothing waits for "
-        "it, and its errors go unhandled. Use `for…of` with `await`, or "
-        "`await Promise.all(xs.map(…))`.",
-        skill_id="js.async",
-        lesson_id="js-async-callbacks",
-        severity=Severity.INFORMATION,
-        check=_async_foreach,
-        noqa_codes=("no-misused-promises", "noMisusedPromises"),
-        doc="""
-## What it does
-Flags `xs.forEach(async (x) => …)` used as a statement.
-
-## Why is this bad?
-`forEach` calls the callback and throws away what it returns. An `async` callback returns a
-promise, so the code after the `forEach` runs before any of the callbacks has finished, and a
-rejection in one of them is an unhandled rejection (which ends a Node process by default).
-
-The rule is silent when the call is awaited or returned (an async-aware `forEach` of an
-iteration library or a database cursor), on wrapper receivers (`awu(xs)`, `from(xs)`), on
-cursors and streams, and when the callback is one `try`/`catch` (a deliberate fire-and-forget).
-
-## Example
-```javascript
-files.forEach(async (file) => {
-  await upload(file);
-});
-console.log("done"); // printed before any upload finished
-```
-
-## Use instead
-```javascript
-await Promise.all(files.map((file) => upload(file)));  // together
-for (const file of files) await upload(file);           // or one at a time
-```
-
-## References
-- https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Array/forEach
-- https://typescript-eslint.io/rules/no-misused-promises/
-""",
-    ),
-    Rule(
-        id="JS003",
-        name="dropped-async-map",
-        language="javascript",
-        query="JS003.scm",
-        message="This builds an array of promises and drops it: nothing waits for them, and "
-        "their errors go unhandled. Wrap it in `await Promise.all(…)`.",
-        skill_id="js.async",
-        lesson_id="js-async-callbacks",
-        severity=Severity.INFORMATION,
-        check=_dropped_async_map,
-        noqa_codes=("no-floating-promises", "noFloatingPromises"),
-        doc="""
-## What it does
-Flags `xs.map(async (x) => …)` (or `flatMap`) whose result is thrown away: the call is a
-whole statement.
-
-## Why is this bad?
-Each call of the callback starts at once and returns a promise; the array of promises is
-discarded. The function carries on, and may return, before the work is done, and a failure
-becomes an unhandled rejection instead of an error the caller sees.
-
-Prefix the call with `void` to say that not waiting is intended: the rule then stays silent.
-
-## Example
-```javascript
-ids.map(async (id) => {
-  await cache.refresh(id);
-});
-```
-
-## Use instead
-```javascript
-await Promise.all(ids.map((id) => cache.refresh(id)));
-```
-
-## References
-- https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/Promise/all
-- https://typescript-eslint.io/rules/no-floating-promises/
 """,
     ),
 )

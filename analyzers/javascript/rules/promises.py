@@ -31,11 +31,17 @@ def _handled(executor: Node, body: Node) -> bool:
         while current is not None and current != executor:
             if current.type == "try_statement":
                 handler = current.child_by_field_name("handler")
-                inside_try = current.child_by_field_name("body")
+                # In the try block, or in its finally (which runs after the catch settled it).
+                parts = [
+                    current.child_by_field_name("body"),
+                    current.child_by_field_name("finalizer"),
+                ]
                 if (
                     handler is not None
-                    and inside_try is not None
-                    and inside_try.start_byte <= node.start_byte < inside_try.end_byte
+                    and any(
+                        p is not None and p.start_byte <= node.start_byte < p.end_byte
+                        for p in parts
+                    )
                     and _settles(handler, names)
                 ):
                     covered = True
