@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from lessonlens.analyzers.javascript.spec import (
+    FUNCTION_NODES,
     FUNCTION_VALUES,
     LOOPS,
     SCOPES,
@@ -28,17 +29,7 @@ _BENCHMARK_MODULES = frozenset(
     {"perf_hooks", "node:perf_hooks", "tinybench", "mitata", "benchmark", "benny", "vitest/bench"}
 )
 _SLOW_NAME = re.compile(r"^(slow|naive|bad|unoptimi[sz]ed)", re.IGNORECASE)
-_FUNCTION_NODES = frozenset(
-    {
-        "function_declaration",
-        "generator_function_declaration",
-        "function_expression",
-        "function",
-        "generator_function",
-        "arrow_function",
-        "method_definition",
-    }
-)
+_FUNCTION_NODES = FUNCTION_NODES
 _DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from lessonlens.analyzers.javascript import facts
-from lessonlens.analyzers.javascript.spec import pieces
+from lessonlens.analyzers.javascript.spec import FUNCTION_NODES, pieces
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 
@@ -56,17 +56,7 @@ _TYPE_NAMES = {
 }
 _CONSTRUCTORS = {"Array": ARRAY, "Set": SET, "Map": MAP, "String": STRING}
 _PARAMETERS = frozenset({"required_parameter", "optional_parameter"})
-_FUNCTIONS = frozenset(
-    {
-        "function_declaration",
-        "generator_function_declaration",
-        "function_expression",
-        "function",
-        "generator_function",
-        "arrow_function",
-        "method_definition",
-    }
-)
+_FUNCTIONS = FUNCTION_NODES
 # How many `const b = a` hops to follow.
 _DEPTH = 4
 

@@ -45,8 +45,8 @@ def _tsx() -> Any:
 FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration"})
 CLASSES = frozenset({"class_declaration", "abstract_class_declaration"})
 FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function"})
-# Every node that starts a new function scope.
-SCOPES = frozenset(
+# Every node that is a function (its body runs when called), and every one that starts a scope.
+FUNCTION_NODES = frozenset(
     {
         "function_declaration",
         "generator_function_declaration",
@@ -55,11 +55,9 @@ SCOPES = frozenset(
         "generator_function",
         "arrow_function",
         "method_definition",
-        "class_declaration",
-        "class",
-        "abstract_class_declaration",
     }
 )
+SCOPES = FUNCTION_NODES | {"class_declaration", "class", "abstract_class_declaration"}
 LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
 # Array methods whose callback runs once per element: its body is "in a loop".
 ITERATION_METHODS = frozenset(

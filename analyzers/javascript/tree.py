@@ -10,22 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from lessonlens.analyzers.javascript import facts
+from lessonlens.analyzers.javascript.spec import SCOPES
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 
-FUNCTIONS = frozenset(
-    {
-        "function_declaration",
-        "generator_function_declaration",
-        "function_expression",
-        "function",
-        "generator_function",
-        "arrow_function",
-        "method_definition",
-        "class_declaration",
-        "class",
-    }
-)
+# Walks stop at every node that starts a scope of its own (functions and classes).
+FUNCTIONS = SCOPES
 LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
 
 
