@@ -39,6 +39,7 @@ from lessonlens.analyzers.engine import (
 )
 from lessonlens.analyzers.languages import LanguageSpec, languages
 from lessonlens.analyzers.model import CodeUnit, Finding, Rule
+from lessonlens.analyzers.rulesets import rules_of
 
 # Bytes looked at for a NUL to call a file binary (as git does).
 BINARY_SNIFF = 8192
@@ -120,7 +121,8 @@ def rules_by_id() -> dict[str, Rule]:
     key = tuple(spec.id for spec in specs)
     found = _RULES.get(key)
     if found is None:
-        found = _RULES[key] = {rule.id: rule for spec in specs for rule in rule_set(spec).rules}
+        # Metadata only: selecting findings must not compile every language's query.
+        found = _RULES[key] = {rule.id: rule for spec in specs for rule in rules_of(spec)}
     return found
 
 

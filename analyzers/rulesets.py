@@ -47,6 +47,12 @@ def _discover(spec: LanguageSpec) -> tuple[list[Rule], list[Detector]]:
     return rules, detectors
 
 
+@cache
+def rules_of(spec: LanguageSpec) -> tuple[Rule, ...]:
+    """A language's rules, without compiling its query (a rule's metadata is all some need)."""
+    return tuple(_discover(spec)[0])
+
+
 def _query_text(spec: LanguageSpec, name: str) -> str:
     return resources.files(spec.package).joinpath("queries", name).read_text("utf-8")
 

@@ -148,3 +148,17 @@ def test_rule_names_are_unique_across_languages():
 
     names = [rule.name for rule in rules_by_id().values()]
     assert sorted({n for n in names if names.count(n) > 1}) == []
+
+
+def test_test_code_walked_without_quiet_rules_finds_the_same(monkeypatch):
+    """JS and Go test files use the query without quiet rules' patterns: same findings."""
+    from lessonlens.analyzers import engine
+
+    paths = sorted([*(HERE / "rules").glob("*/*.*"), *(HERE / "evidence").glob("*/*.*")])
+    paths = [p for p in paths if p.parent.name in FAMILIES]
+    options = AnalysisOptions(language_options={"target-go": (1, 22)}, test_code=True)
+    reduced = [analyze(p.read_bytes(), _spec(p), options) for p in paths]
+    monkeypatch.setattr(engine, "_query_for_tests", lambda r: (r.query, r.owners))
+    full = [analyze(p.read_bytes(), _spec(p), options) for p in paths]
+    assert reduced == full
+    assert any(a.findings for a in full) and any(a.evidence for a in full)

@@ -254,7 +254,37 @@ def binding(m: Match, name: str, at: Node) -> Node | None:
 
 def shadowed(m: Match, name: str, at: Node) -> bool:
     """Whether a global (``Set``, ``Array``, ``RegExp``) is rebound where ``at`` sees it."""
+    if not _may_declare(m, name):
+        return False
     return any(name in _scope_index(m, scope) for scope in facts._scope_nodes(at))
+
+
+_DECLARING = re.compile(rb"\b(?:const|let|var|function|class|import|catch)\b")
+
+
+def _may_declare(m: Match, name: str) -> bool:
+    """Whether the file could declare ``name`` at all: a cheap look before walking scopes.
+
+    Globals are rarely rebound. Each occurrence of the name is looked at in its line: after a
+    declaring keyword, or where a parameter list or a destructuring pattern could bind it
+    (after `(`, `,`, `{`, `[`, `...`), it may be a declaration; otherwise it is only a use.
+    """
+    cache: dict[str, bool] = m.file.facts.setdefault("js.may-declare", {})
+    found = cache.get(name)
+    if found is None:
+        source, word = m.file.source, name.encode()
+        found = False
+        position = source.find(word)
+        while position != -1 and not found:
+            line_start = source.rfind(b"\n", 0, position) + 1
+            before = source[line_start:position]
+            stripped = before.rstrip()
+            found = bool(_DECLARING.search(before)) or stripped.endswith(
+                (b"(", b",", b"{", b"[", b"...")
+            )
+            position = source.find(word, position + len(word))
+        cache[name] = found
+    return found
 
 
 def declared_value(m: Match, name: str, at: Node) -> Node | None:

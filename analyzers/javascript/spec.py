@@ -294,6 +294,7 @@ _GENERATED_NAMES = re.compile(
 )
 # Minified code: a line this long in the first 4 KiB is no one's hand-written source.
 MINIFIED_LINE = 1000
+_LONG_LINE = re.compile(rb"[^\n]{%d}[^\n]*\n" % (MINIFIED_LINE + 1))
 
 
 def generated(name: str, raw: bytes) -> bool:
@@ -302,9 +303,7 @@ def generated(name: str, raw: bytes) -> bool:
     head = raw[:4096]
     if b"@generated" in head[:1024] or b"DO NOT EDIT" in head[:512]:
         return True
-    return any(len(line) > MINIFIED_LINE for line in head.split(b"\n")[:-1]) or (
-        len(head) == 4096 and b"\n" not in head
-    )
+    return _LONG_LINE.search(head) is not None or (len(head) == 4096 and b"\n" not in head)
 
 
 def _code_units(root: Any, source: bytes) -> list[CodeUnit]:

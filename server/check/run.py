@@ -250,10 +250,16 @@ def file_options(options: CheckOptions, path: Path) -> AnalysisOptions:
     relative: Path = path
     if options.root is not None:
         try:
-            relative = path.resolve().relative_to(options.root.resolve())
+            relative = path.resolve().relative_to(_resolved(options.root))
         except (OSError, ValueError):
             relative = path
     return replace(options.analysis, test_code=is_test_path(relative))
+
+
+@cache
+def _resolved(root: Path) -> Path:
+    """The project's root, resolved once per run rather than once per file."""
+    return root.resolve()
 
 
 def file_report(
@@ -285,7 +291,8 @@ _WORKER: dict[str, Any] = {}
 
 def _worker_init(options: CheckOptions) -> None:
     _WORKER["options"] = options
-    _WORKER["store"] = AnalysisCache(options.cache_dir) if options.cache_dir else None
+    # A worker is never told it is done: each write commits at once (batch 1).
+    _WORKER["store"] = AnalysisCache(options.cache_dir, batch=1) if options.cache_dir else None
 
 
 def _worker_run(item: tuple[Path, str]) -> tuple[FileReport, bool]:

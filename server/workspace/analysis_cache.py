@@ -40,9 +40,15 @@ def _digest(key: str, body: bytes) -> bytes:
     return hashlib.blake2b(body, key=key.encode()[:64], digest_size=16).hexdigest().encode()
 
 
+# Writes per transaction: few enough that a parallel worker never waits long for the file.
+BATCH = 32
+
+
 class AnalysisCache:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, batch: int = BATCH) -> None:
         self._db: sqlite3.Connection | None = None
+        self._pending = 0
+        self._batch = batch
         path = directory / DATABASE_NAME
         for attempt in range(2):
             try:
@@ -76,18 +82,38 @@ class AnalysisCache:
             return None
 
     def set(self, key: str, analysis: Analysis) -> None:
+        """Store an analysis; writes go in small batches (one transaction each).
+
+        Parallel workers share the file, so a batch is short: ``BATCH`` writes or less (one in a
+        worker process, which is never closed), and ``close`` commits what is left.
+        """
         if self._db is None:
             return
         body = json.dumps(encode(analysis), separators=(",", ":")).encode()
         with contextlib.suppress(sqlite3.Error):
+            if not self._db.in_transaction:
+                self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT OR REPLACE INTO analyses (key, value) VALUES (?, ?)",
                 (key, _digest(key, body) + b"\n" + body),
             )
+            self._pending += 1
+            if self._pending >= self._batch:
+                self._commit()
+
+    def _commit(self) -> None:
+        self._pending = 0
+        if self._db is not None and self._db.in_transaction:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
+                self._commit()
                 self._db.close()
             self._db = None
 

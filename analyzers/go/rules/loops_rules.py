@@ -415,6 +415,9 @@ RULES = (
         # five mature Go projects, most findings sat in code that runs a handful of times (set-up,
         # scripts, small maps): NOISE there (benchmarks/precision/go-round-1.yaml).
         opt_in=True,
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Opt-in (select it by id or name, for code you know is hot): in mature projects most
@@ -471,6 +474,9 @@ s := b.String()
         # five mature Go projects, most findings sat in code that runs a handful of times (set-up,
         # scripts, small maps): NOISE there (benchmarks/precision/go-round-1.yaml).
         opt_in=True,
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Opt-in (select it by id or name, for code you know is hot): in mature projects most

@@ -295,6 +295,9 @@ RULES = (
         fix_safety="The fix is unsafe: it mutates the accumulator instead of copying it. It is "
         "offered only when the initial value is a fresh `[]` or `{}`, which nothing else holds; "
         "a callback that stores `acc` elsewhere would now see it change.",
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags a `reduce` callback that returns a copy of its accumulator with something added:
@@ -347,6 +350,9 @@ const byId = users.reduce((acc, user) => {
         check=_copy_in_loop,
         opt_in=True,
         noqa_codes=("noAccumulatingSpread", "no-accumulating-spread"),
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `x = [...x, item]`, `x = { ...x, [k]: v }` and `x = x.concat(item)` inside a loop (or an

@@ -354,6 +354,9 @@ RULES = (
         lesson_id="js-dedupe-with-set",
         check=_quadratic_dedupe,
         fix_title="Deduplicate with `[...new Set(...)]`",
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `a.filter((x, i) => a.indexOf(x) === i)` (also with the callback's third parameter,
@@ -396,6 +399,9 @@ const unique = [...new Set(posts.flatMap((p) => p.tags))];
         lesson_id="js-ask-the-set",
         check=_spread_set_to_search,
         fix_title="Ask the collection with `has`",
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `[...s].includes(x)` and `Array.from(s).includes(x)` where `s` is certainly a `Set`

@@ -398,6 +398,9 @@ RULES = (
         severity=Severity.INFORMATION,
         check=_await_in_loop,
         noqa_codes=("no-await-in-loop", "noAwaitInLoops", "noAwaitInLoop"),
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags an `await` inside a `for…of` loop (or an index loop over `xs.length`) when the awaited

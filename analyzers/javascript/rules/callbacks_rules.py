@@ -115,6 +115,9 @@ RULES = (
         severity=Severity.INFORMATION,
         check=_async_foreach,
         noqa_codes=("no-misused-promises", "noMisusedPromises"),
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `xs.forEach(async (x) => …)` used as a statement.
@@ -159,6 +162,9 @@ for (const file of files) await upload(file);           // or one at a time
         severity=Severity.INFORMATION,
         check=_dropped_async_map,
         noqa_codes=("no-floating-promises", "noFloatingPromises"),
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `xs.map(async (x) => …)` (or `flatMap`) whose result is thrown away: the call is a

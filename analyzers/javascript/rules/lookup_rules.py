@@ -380,9 +380,7 @@ _FIND_ADVICE = {
 
 def _find_by_key(m: Match) -> Hit | None:
     call, callback = m.node("finding"), m.node("callback")
-    loop = facts.hot_loop(m, call)
-    if loop is None:
-        return None
+    # The shape first (cheap); whether a hot loop repeats it after.
     parameters = _parameters(callback)
     if len(parameters) != 1:
         return None
@@ -412,7 +410,8 @@ def _find_by_key(m: Match) -> Hit | None:
         return None
     if other is None or parameter in identifiers(other):
         return None
-    if not identifiers(other) & _iteration_names(m, loop):
+    loop = facts.hot_loop(m, call)
+    if loop is None or not identifiers(other) & _iteration_names(m, loop):
         return None
     receiver = m.node("array")
     receiver_text = m.text(receiver)
@@ -461,6 +460,9 @@ RULES = (
         fix_safety="The fix is unsafe: the binding becomes a `Set` and its membership tests use "
         "`has`. It is offered only when every use in the function is such a test (or a `push` "
         'into a "seen" list, which becomes `add`); `indexOf` never finds `NaN`, `has` does.',
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `names.includes(x)` (or `names.indexOf(x) !== -1`) in a loop or iteration callback when
@@ -509,6 +511,9 @@ const visible = posts.filter((p) => !banned.has(p.authorId));
         severity=Severity.INFORMATION,
         check=_find_by_key,
         opt_in=True,
+        # Performance advice: silent in test code by its predicate (cold code) already; marked so
+        # that test files are walked without its patterns.
+        quiet_in_tests=True,
         doc="""
 ## What it does
 Flags `items.find((item) => item.key === value)` (and `findIndex`, `filter`, `some` with the
