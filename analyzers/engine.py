@@ -389,7 +389,9 @@ class UnitCache:
         evidence.extend(walked.evidence)
         buckets, homeless = _buckets(walked, [*fresh, *([] if reuse_glue else glue_pieces)])
         for unit in fresh:
-            if unit not in broken:
+            # A fix that edits outside its unit (Go's import block) depends on more than the
+            # unit's bytes: such a unit is walked afresh every time, never cached.
+            if unit not in broken and not _reaches_out(buckets[unit], unit):
                 units[(unit[3], source[unit[0] : unit[1]])] = _relative(buckets[unit], unit)
         if reuse_glue:
             for piece, cached in zip(glue_pieces, self.glue or [], strict=True):
@@ -436,6 +438,16 @@ def _runs(pieces: list[_Piece], walked: set[_Piece]) -> list[tuple[int, int]]:
             runs.append((piece[0], piece[1]))
         previous_walked = is_walked
     return runs
+
+
+def _reaches_out(bucket: _Bucket, piece: _Piece) -> bool:
+    """Whether a finding's fix in ``bucket`` edits bytes outside ``piece``."""
+    return any(
+        edit.span.start_byte < piece[0] or edit.span.end_byte > piece[1]
+        for finding in bucket[0]
+        if finding.fix is not None
+        for edit in finding.fix.edits
+    )
 
 
 def _starts_inside(ranges: Sequence[tuple[int, int]], starts: list[int], offset: int) -> bool:

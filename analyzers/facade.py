@@ -34,7 +34,6 @@ from lessonlens.analyzers.engine import (
     UnitCache,
     analyze_tree,
     rule_selected,
-    rule_set,
     valid_utf8,
 )
 from lessonlens.analyzers.languages import LanguageSpec, languages
@@ -163,7 +162,8 @@ def parse(spec: LanguageSpec, data: bytes, previous: parsing.Tree | None = None)
         parsers = _PARSERS.parsers = {}
     parser = parsers.get(spec.id)
     if parser is None:
-        parser = parsers[spec.id] = parsing.new_parser(rule_set(spec).grammar)
+        # The grammar only: parsing (a lesson's example, say) must not compile the rules' query.
+        parser = parsers[spec.id] = parsing.new_parser(parsing.language(spec.grammar))
     return parsing.parse(parser, valid_utf8(data), previous)
 
 

@@ -69,7 +69,8 @@ def _load_file(file: Path, builtin: bool, catalog: Catalog) -> Lesson | None:
     """
     try:
         text = read_lesson_file(file)
-        lesson = parse_lesson(text, str(file), builtin=builtin)
+        # Built-in lessons skip the syntax checks of their code: the test suite runs them.
+        lesson = parse_lesson(text, str(file), builtin=builtin, check_code=not builtin)
     except LessonParseError as exc:
         problem = exc.problem
     except (OSError, UnicodeDecodeError) as exc:

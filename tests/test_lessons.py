@@ -238,3 +238,12 @@ def test_builtin_lessons_read_the_same_with_either_yaml_loader():
         fast = parse_lesson(text, str(path), builtin=True)
         plain = parse_lesson(text, str(path), builtin=False)
         assert dataclasses.replace(plain, builtin=True) == fast, path.name
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.id)
+def test_builtin_lesson_code_passes_the_syntax_checks(lesson):
+    """The catalog reads built-in lessons without checking their code's syntax (the editor's
+    start-up path); here every example, situation and practice block is checked."""
+    text = Path(lesson.path).read_text("utf-8")
+    checked = parse_lesson(text, lesson.path, builtin=False, check_code=True)
+    assert checked.example == lesson.example and checked.situations == lesson.situations

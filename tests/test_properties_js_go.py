@@ -56,20 +56,27 @@ def apply(source: bytes, changes: list[tuple[float, int, str]]) -> bytes:
     return source
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SEEDS), st.lists(edits, min_size=1, max_size=3))
 def test_cached_and_incremental_analysis_equal_a_fresh_one(seed, rounds):
+    """The unit cache always gives a fresh analysis; so does an incremental re-parse where the
+    code parses (tree-sitter's error recovery may place ERROR nodes differently when it reuses
+    an old tree, and findings that touch an error are dropped)."""
     spec = language_for_path(seed)
     assert spec is not None
-    units = UnitCache()
+    units, incremental_units = UnitCache(), UnitCache()
     old = seed.read_bytes()
-    last = analyse(old, spec, OPTIONS, units=units)
+    cached = analyse(old, spec, OPTIONS, units=units)
+    last = analyse(old, spec, OPTIONS, units=incremental_units)
     for changes in rounds:
         new = apply(old, changes)
-        tree = edit_to(last.tree, last.data, valid_utf8(new))
-        last = analyse(new, spec, OPTIONS, previous=tree, units=units)
         fresh = analyse(new, spec, OPTIONS)
-        assert last.analysis == fresh.analysis
+        cached = analyse(new, spec, OPTIONS, units=units)
+        assert cached.analysis == fresh.analysis
+        tree = edit_to(last.tree, last.data, valid_utf8(new))
+        last = analyse(new, spec, OPTIONS, previous=tree, units=incremental_units)
+        if not fresh.analysis.error_ranges and not last.analysis.error_ranges:
+            assert last.analysis == fresh.analysis
         old = new
 
 

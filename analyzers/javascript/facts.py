@@ -206,6 +206,8 @@ def _declarators(scope: Node, name: str, source: bytes) -> list[Node]:
             continue
         if node.type == "statement_block" and scope.type != "program":
             continue  # a nested block's `let`/`const` is not visible here
+        if not may_hold_declarations(node):
+            continue
         stack.extend(node.named_children)
     return found
 
@@ -223,6 +225,43 @@ def _identifiers(node: Node) -> list[Node]:
             continue
         found.extend(_identifiers(child))
     return found
+
+
+# Nodes a declaration can sit in: statements and their parts. An expression declares nothing
+# (the functions and classes in it are scopes of their own, named where they stand), so a
+# search for declarations never needs to enter one: a module's big object literals are skipped.
+_DECLARATION_HOLDERS = frozenset(
+    {
+        "program",
+        "statement_block",
+        "export_statement",
+        "lexical_declaration",
+        "variable_declaration",
+        "if_statement",
+        "else_clause",
+        "for_statement",
+        "for_in_statement",
+        "while_statement",
+        "do_statement",
+        "try_statement",
+        "catch_clause",
+        "finally_clause",
+        "switch_statement",
+        "switch_body",
+        "switch_case",
+        "switch_default",
+        "labeled_statement",
+        "with_statement",
+        # TypeScript
+        "module",
+        "internal_module",
+        "ambient_declaration",
+    }
+)
+
+
+def may_hold_declarations(node: Node) -> bool:
+    return node.type in _DECLARATION_HOLDERS
 
 
 def binding(m: Match, name: str, at: Node) -> Node | None:

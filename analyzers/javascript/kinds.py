@@ -232,6 +232,8 @@ def _scope_index(m: Match, scope: Node) -> dict[str, dict[_Key, Node]]:
             continue
         if node.type == "statement_block" and scope.type != "program":
             continue  # a nested block's `let`/`const` is not visible here
+        if not facts.may_hold_declarations(node):
+            continue  # an expression declares nothing (its functions are scopes of their own)
         stack.extend(node.named_children)
     cache[_key(scope)] = names
     return names
@@ -374,7 +376,8 @@ _MODERN = re.compile(
 _COMMENTS = re.compile(rb"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
-def _modern(code: bytes) -> bool:
+def modern(code: bytes) -> bool:
+    """Whether ``code`` uses post-ES5 syntax (``let``, ``const``, arrows, classes, templates)."""
     return _MODERN.search(_COMMENTS.sub(b" ", code)) is not None
 
 
@@ -392,7 +395,7 @@ def es5_only(m: Match, node: Node) -> bool:
     if layout is None:
         units, glue = pieces(m.file.root)
         source = m.file.source
-        modern_glue = any(_modern(source[start:end]) for start, end, _row, _col in glue)
+        modern_glue = any(modern(source[start:end]) for start, end, _row, _col in glue)
         layout = facts_of_file["js.es5-layout"] = (modern_glue, [(a, b) for a, b, _r, _c in units])
     modern_glue, unit_ranges = layout
     if modern_glue:
@@ -402,6 +405,6 @@ def es5_only(m: Match, node: Node) -> bool:
         if start <= at < end:
             cache: dict[int, bool] = facts_of_file.setdefault("js.es5-units", {})
             if start not in cache:
-                cache[start] = _modern(m.file.source[start:end])
+                cache[start] = modern(m.file.source[start:end])
             return not cache[start]
     return True

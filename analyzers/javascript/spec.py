@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +100,17 @@ def function_value(node: Node) -> Node | None:
     return value if value is not None and value.type in FUNCTION_VALUES else None
 
 
+_FIELDS = frozenset({"field_definition", "public_field_definition"})
+
+
+def method_field(member: Node) -> bool:
+    """A class field holding a function (``handle = () => {...}``): a method in all but name."""
+    if member.type not in _FIELDS:
+        return False
+    value = member.child_by_field_name("value")
+    return value is not None and value.type in FUNCTION_VALUES
+
+
 def class_body(node: Node) -> Node | None:
     return node.child_by_field_name("body") if node.type in CLASSES else None
 
@@ -107,7 +119,8 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     """Split a file into units and glue, leaving out comments.
 
     Units are top-level functions, functions bound to a top-level name and methods of top-level
-    classes; glue is every other top-level statement, and each class's header and fields.
+    classes (fields holding a function too, as React components write their handlers); glue is
+    every other top-level statement, and each class's header and other fields.
     """
     unit_pieces: list[Piece] = []
     glue: list[Piece] = []
@@ -125,7 +138,7 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
             for member in body.named_children:
                 if member.type == "comment":
                     continue
-                if member.type == "method_definition":
+                if member.type == "method_definition" or method_field(member):
                     unit_pieces.append(piece(member))
                 else:
                     glue.append(piece(member))
@@ -136,21 +149,98 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     return unit_pieces, glue
 
 
-def fingerprint(root: Node, source: bytes) -> Hashable:
-    """Everything at top level outside the units: imports, constants, class headers and fields.
+# A file-wide fact rules read from any unit: a `reduce` the file defines itself (JS004).
+_REDUCE_PREFIX = re.compile(
+    rb"\s*(?:(?:public|private|protected|static|async|override)\s+)*(?:function\s+)?"
+)
+_REDUCE_SUFFIX = re.compile(rb"(?:Right)?\s*(?:<[^>]*>)?\s*\(")
 
-    A rule may read any of it (a module-level array's length, a ``Set`` built once, an
-    import), so a change to any of it re-walks the whole file.
+
+def defines_reduce(source: bytes) -> bool:
+    """Whether a line starts by defining a ``reduce`` (or ``reduceRight``) method or function.
+
+    Each occurrence of the word is looked at in its line only: a whole-file regex anchored at
+    every line start cost milliseconds per keystroke in a large file.
     """
-    units, glue = pieces(root)
+    position = source.find(b"reduce")
+    while position != -1:
+        line_start = source.rfind(b"\n", 0, position) + 1
+        prefix = source[line_start:position]
+        if _REDUCE_PREFIX.fullmatch(prefix) and _REDUCE_SUFFIX.match(source, position + 6):
+            return True
+        position = source.find(b"reduce", position + 6)
+    return False
+
+
+_WRITES = frozenset(
+    {"assignment_expression", "augmented_assignment_expression", "update_expression"}
+)
+
+
+def _only_calls(statement: Node) -> bool:
+    """A top-level statement that only calls (``app.use(...)``): it binds and assigns nothing.
+
+    No rule reads such a statement from another unit (its imports and its syntax's age are
+    part of the fingerprint separately), so editing it re-walks the glue, not every unit.
+    """
+    if statement.type != "expression_statement":
+        return False
+    stack = list(statement.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type in _WRITES:
+            return False
+        if node.type not in SCOPES:
+            stack.extend(node.named_children)
+    return True
+
+
+_LAST_PIECES = threading.local()
+
+
+def _pieces_of(root: Node) -> tuple[list[Piece], list[Piece]]:
+    """``pieces(root)``, computed once per tree (the fingerprint and the unit cache ask)."""
+    last = getattr(_LAST_PIECES, "value", None)
+    if last is not None and last[0] == root:
+        found: tuple[list[Piece], list[Piece]] = last[1]
+        return found
+    found = pieces(root)
+    _LAST_PIECES.value = (root, found)
+    return found
+
+
+def fingerprint(root: Node, source: bytes) -> Hashable:
+    """Everything outside the units that a rule in a unit may read.
+
+    The imports, every top-level declaration and assignment, class headers and fields, the
+    units' own names, the modules the file imports (test support, benchmarks), whether its
+    top level uses post-ES5 syntax, and whether it defines its own ``reduce``. A top-level
+    statement that only calls is left out (see ``_only_calls``): typing in it re-walks the
+    glue alone.
+    """
+    from lessonlens.analyzers.javascript.kinds import modern
+
+    units, glue = _pieces_of(root)
     digest = hashlib.blake2b(digest_size=16)
+    calls = {
+        (child.start_byte, child.end_byte) for child in root.named_children if _only_calls(child)
+    }
+    modern_glue = False
     for start, end, _row, _column in glue:
-        digest.update(source[start:end])
-        digest.update(b"\0")
+        text = source[start:end]
+        modern_glue = modern_glue or modern(text)
+        if (start, end) not in calls:
+            digest.update(text)
+            digest.update(b"\0")
     # A unit's own name is module-level too (a rule may ask whether a name is a local function).
     for start, _end, _row, _column in units:
         digest.update(source[start : min(start + 80, _end)].split(b"(", 1)[0])
-    return digest.digest()
+    return (
+        digest.digest(),
+        tuple(sorted(imported_modules(root, source))),
+        modern_glue,
+        defines_reduce(source),
+    )
 
 
 def callback_of_iteration(node: Node) -> bool:
@@ -268,8 +358,25 @@ _TEST_MODULES = frozenset(
 _MODULE = re.compile(rb"""(?:from\s*|require\(\s*|import\s*)['"](?P<name>[^'"\n]+)['"]""")
 
 
+_LAST_IMPORTS = threading.local()
+
+
 def imported_modules(root: Node, source: bytes) -> set[str]:
-    """Modules the file imports at top level (``import``, ``export ... from``, ``require``)."""
+    """Modules the file imports at top level (``import``, ``export ... from``, ``require``).
+
+    Asked by the fingerprint, the test-code check and the rules: computed once per analysis
+    (kept for the last ``source`` object of this thread; callers must not change it).
+    """
+    last = getattr(_LAST_IMPORTS, "value", None)
+    if last is not None and last[0] is source:
+        cached: set[str] = last[1]
+        return cached
+    found = _imported_modules(root, source)
+    _LAST_IMPORTS.value = (source, found)
+    return found
+
+
+def _imported_modules(root: Node, source: bytes) -> set[str]:
     found: set[str] = set()
     for child in root.named_children:
         if child.type in ("import_statement", "export_statement", "lexical_declaration") or (
@@ -314,7 +421,7 @@ def _code_units(root: Any, source: bytes) -> list[CodeUnit]:
 
 _COMMON: dict[str, Any] = {
     "package": "lessonlens.analyzers.javascript",
-    "pieces": pieces,
+    "pieces": _pieces_of,
     "fingerprint": fingerprint,
     "lens_nodes": (
         "function_declaration",

@@ -11,10 +11,30 @@ from __future__ import annotations
 
 import re
 
-from lessonlens.analyzers.facade import syntax_error
-from lessonlens.analyzers.go.spec import GO
 from lessonlens.lessons.languages import LessonLanguage, register_lesson_language
-from lessonlens.server.languages.runner import pair, run_program
+
+# This module loads with the language registry (an entry point), in every process: the parser,
+# the engine and the runner are imported only when a lesson is checked or run.
+
+
+def _syntax_error(code: str) -> tuple[int, str] | None:
+    from lessonlens.analyzers.facade import syntax_error
+    from lessonlens.analyzers.go.spec import GO
+
+    return syntax_error(GO, code)
+
+
+def _run(name: str, arguments: list[str], lesson: str, file: str, program: str) -> object:
+    from lessonlens.server.languages.runner import run_program
+
+    return run_program(name, arguments, lesson, file, program)
+
+
+def _pair(value: object, name: str) -> tuple[object, object]:
+    from lessonlens.server.languages.runner import pair
+
+    return pair(value, name)
+
 
 _IMPORT = re.compile(r'^\s*import\s*(\((?P<group>[^)]*)\)|(?P<one>[\w.]*\s*"[^"\n]+"))', re.M)
 
@@ -52,8 +72,8 @@ def _program(setup: str, before: str, after: str, main: str) -> str:
 
 def run(setup: str, before: str, after: str, name: str) -> tuple[object, object]:
     main = "\t__print([]any{__before(), __after()})"
-    value = run_program("go", ["run"], name, "example.go", _program(setup, before, after, main))
-    return pair(value, name)
+    value = _run("go", ["run"], name, "example.go", _program(setup, before, after, main))
+    return _pair(value, name)
 
 
 def time(setup: str, before: str, after: str, name: str, repeat: int) -> tuple[float, float]:
@@ -84,18 +104,18 @@ def time(setup: str, before: str, after: str, name: str, repeat: int) -> tuple[f
 \t\treturn best
 \t}}
 \t__print([]any{{best(__before), best(__after)}})"""
-    value = pair(
-        run_program("go", ["run"], name, "example.go", _program(setup, before, after, main)), name
+    value = _pair(
+        _run("go", ["run"], name, "example.go", _program(setup, before, after, main)), name
     )
     return float(value[0]), float(value[1])  # type: ignore[arg-type]
 
 
 def _compile_error(code: str) -> tuple[int, str] | None:
     """A block parses as a function body (before, after) or as package-level code (setup)."""
-    body = syntax_error(GO, f"package p\nfunc _() {{\n{code}\n}}")
+    body = _syntax_error(f"package p\nfunc _() {{\n{code}\n}}")
     if body is None:
         return None
-    top = syntax_error(GO, f"package p\n{code}\n")
+    top = _syntax_error(f"package p\n{code}\n")
     if top is None:
         return None
     return max(1, body[0] - 2), body[1]

@@ -10,10 +10,30 @@ its entries) and the tests compare them. TypeScript code reads the same lessons.
 
 from __future__ import annotations
 
-from lessonlens.analyzers.facade import syntax_error
-from lessonlens.analyzers.javascript.spec import JAVASCRIPT
 from lessonlens.lessons.languages import LessonLanguage, register_lesson_language
-from lessonlens.server.languages.runner import pair, run_program
+
+# This module loads with the language registry (an entry point), in every process: the parser,
+# the engine and the runner are imported only when a lesson is checked or run.
+
+
+def _syntax_error(code: str) -> tuple[int, str] | None:
+    from lessonlens.analyzers.facade import syntax_error
+    from lessonlens.analyzers.javascript.spec import JAVASCRIPT
+
+    return syntax_error(JAVASCRIPT, code)
+
+
+def _run(name: str, arguments: list[str], lesson: str, file: str, program: str) -> object:
+    from lessonlens.server.languages.runner import run_program
+
+    return run_program(name, arguments, lesson, file, program)
+
+
+def _pair(value: object, name: str) -> tuple[object, object]:
+    from lessonlens.server.languages.runner import pair
+
+    return pair(value, name)
+
 
 # A rejection nobody handles is what some "before" examples show; it must not end the run.
 _SERIALISE = """
@@ -40,9 +60,7 @@ def run(setup: str, before: str, after: str, name: str) -> tuple[object, object]
         "const __results = [await __before(), await __after()];\n"
         "console.log('[' + __results.map(__plain).join(',') + ']');"
     )
-    return pair(
-        run_program("node", [], name, "example.mjs", _program(setup, before, after, body)), name
-    )
+    return _pair(_run("node", [], name, "example.mjs", _program(setup, before, after, body)), name)
 
 
 def time(setup: str, before: str, after: str, name: str, repeat: int) -> tuple[float, float]:
@@ -66,22 +84,20 @@ const __best = async (side) => {{
 }};
 console.log(JSON.stringify([await __best(__before), await __best(__after)]));
 """
-    value = pair(
-        run_program("node", [], name, "example.mjs", _program(setup, before, after, body)), name
-    )
+    value = _pair(_run("node", [], name, "example.mjs", _program(setup, before, after, body)), name)
     return float(value[0]), float(value[1])  # type: ignore[arg-type]
 
 
 def _compile_error(code: str) -> tuple[int, str] | None:
     # A before/after block is a function body: `return` and top-level `await` are allowed.
-    wrapped = syntax_error(JAVASCRIPT, f"async function __example() {{\n{code}\n}}")
+    wrapped = _syntax_error(f"async function __example() {{\n{code}\n}}")
     if wrapped is None:
         return None
     return max(1, wrapped[0] - 1), wrapped[1]
 
 
 def _parse_error(code: str) -> tuple[int, str] | None:
-    return syntax_error(JAVASCRIPT, code) and _compile_error(code)
+    return _syntax_error(code) and _compile_error(code)
 
 
 LANGUAGE = register_lesson_language(

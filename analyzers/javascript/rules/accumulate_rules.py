@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from lessonlens.analyzers.javascript import facts
+from lessonlens.analyzers.javascript.spec import defines_reduce
 from lessonlens.analyzers.javascript.tree import (
     identifiers,
     walk,
@@ -46,17 +45,13 @@ def _copied_by(m: Match, value: Node, name: str) -> Node | None:
 
 
 def _own_reduce(m: Match) -> bool:
-    """Whether the file defines a ``reduce`` of its own (a method or function by that name)."""
+    """Whether the file defines a ``reduce`` of its own (a method or function by that name).
+
+    A file-wide fact: the spec's fingerprint carries it, so the unit cache stays exact.
+    """
     found = m.file.facts.get("js.own-reduce")
     if found is None:
-        found = bool(
-            re.search(
-                rb"(?m)^\s*(?:(?:public|private|protected|static|async|override)\s+)*"
-                rb"(?:function\s+)?reduce(?:Right)?\s*(?:<[^>]*>)?\s*\(",
-                m.file.source,
-            )
-        )
-        m.file.facts["js.own-reduce"] = found
+        found = m.file.facts["js.own-reduce"] = defines_reduce(m.file.source)
     return bool(found)
 
 
