@@ -209,14 +209,48 @@ def _pieces_of(root: Node) -> tuple[list[Piece], list[Piece]]:
     return found
 
 
+# TypeScript declarations no rule reads from another unit (a type annotation is read where it
+# stands; named types are not resolved): only their names count.
+_TYPE_DECLARATIONS = frozenset({"interface_declaration", "type_alias_declaration"})
+
+
+def _object_values(root: Node) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """What the fingerprint leaves out, by top-level statement.
+
+    The object literals that declarations bind, and the bodies of TypeScript interfaces and
+    type aliases.
+    """
+    found: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for child in root.named_children:
+        inner = declaration(child)
+        if inner.type in _TYPE_DECLARATIONS:
+            body = inner.child_by_field_name("body") or inner.child_by_field_name("value")
+            name = inner.child_by_field_name("name")
+            if body is not None and name is not None and body.start_byte >= name.end_byte:
+                found[(child.start_byte, child.end_byte)] = [(body.start_byte, body.end_byte)]
+            continue
+        if inner.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for declarator in inner.named_children:
+            value = (
+                declarator.child_by_field_name("value")
+                if declarator.type == ("variable_declarator")
+                else None
+            )
+            if value is not None and value.type == "object":
+                key = (child.start_byte, child.end_byte)
+                found.setdefault(key, []).append((value.start_byte, value.end_byte))
+    return found
+
+
 def fingerprint(root: Node, source: bytes) -> Hashable:
     """Everything outside the units that a rule in a unit may read.
 
     The imports, every top-level declaration and assignment, class headers and fields, the
     units' own names, the modules the file imports (test support, benchmarks), whether its
     top level uses post-ES5 syntax, and whether it defines its own ``reduce``. A top-level
-    statement that only calls is left out (see ``_only_calls``): typing in it re-walks the
-    glue alone.
+    statement that only calls is left out (see ``_only_calls``), and so are the contents of the
+    object literals top-level declarations bind: typing in them re-walks the glue alone.
     """
     from lessonlens.analyzers.javascript.kinds import modern
 
@@ -225,13 +259,22 @@ def fingerprint(root: Node, source: bytes) -> Hashable:
     calls = {
         (child.start_byte, child.end_byte) for child in root.named_children if _only_calls(child)
     }
+    objects = _object_values(root)
     modern_glue = False
     for start, end, _row, _column in glue:
         text = source[start:end]
         modern_glue = modern_glue or modern(text)
-        if (start, end) not in calls:
-            digest.update(text)
-            digest.update(b"\0")
+        if (start, end) in calls:
+            continue
+        # An object literal bound at top level counts by its place, not its contents: no rule
+        # reads into one from another unit (a module's big config objects change as one types).
+        position = start
+        for inner_start, inner_end in objects.get((start, end), ()):
+            digest.update(source[position:inner_start])
+            digest.update(b"{}")
+            position = inner_end
+        digest.update(source[position:end])
+        digest.update(b"\0")
     # A unit's own name is module-level too (a rule may ask whether a name is a local function).
     for start, _end, _row, _column in units:
         digest.update(source[start : min(start + 80, _end)].split(b"(", 1)[0])
