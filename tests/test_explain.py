@@ -61,3 +61,20 @@ def test_explain_of_an_unknown_name_exits_2_with_a_suggestion() -> None:
     result = CliRunner().invoke(main, ["explain", "strin-join"], catch_exceptions=False)
     assert result.exit_code == 2
     assert "did you mean 'str-join'?" in result.output
+
+
+def test_explain_labels_the_example_and_offers_the_other_forms():
+    from click.testing import CliRunner
+
+    from lessonlens.server.cli import main
+
+    result = CliRunner().invoke(main, ["explain", "set-membership"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.output.splitlines()]
+    assert "Before" in lines and "After" in lines
+    assert "The step that matters" in result.output
+    assert "--form deep-dive" in result.output
+    deep = CliRunner().invoke(main, ["explain", "PY001", "--form", "deep-dive"])
+    assert deep.exit_code == 0 and "Going further" in deep.output
+    practice = CliRunner().invoke(main, ["explain", "set-membership", "--form", "practice"])
+    assert "lessonlens practice set-membership" in practice.output

@@ -193,6 +193,8 @@ def test_diagnostics_hover_lenses_and_lessons_in_a_real_neovim(tmp_path: Path) -
     assert shown["filetype"] == "markdown", transcript
     assert shown["floating"] is True, transcript
     assert f"# {title}" in shown["lines"], transcript
+    # The example's code is labelled, not three bare blocks.
+    assert "**Before**" in shown["lines"] and "**After**" in shown["lines"], transcript
 
     # Running a lens goes through the client-side command handler with a list of lesson ids.
     lens_shown = result["lens_shown"]

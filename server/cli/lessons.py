@@ -24,10 +24,20 @@ from lessonlens.server.cli.common import (
 
 @click.command()
 @click.argument("name")
-def explain(name: str) -> None:
-    """Show the lesson for a rule id (PY001) or a lesson id."""
+@click.option(
+    "--form",
+    type=click.Choice(["worked-example", "nudge", "practice", "deep-dive"]),
+    default="worked-example",
+    show_default=True,
+    help="The lesson's form: its example with Before and After labelled, a one-line nudge, "
+    "its practice challenge, or the deep dive.",
+)
+def explain(name: str, form: str) -> None:
+    """Show the lesson for a rule id (PY001), a rule name or a lesson id."""
     from rich.console import Console
     from rich.markdown import Markdown
+
+    from lessonlens.lessons.renditions import FORM_TITLES, other_forms, render
 
     rules = all_rules()
     config = config_here()
@@ -39,13 +49,14 @@ def explain(name: str) -> None:
         hint = did_you_mean(name, [*rules, *by_name, *catalog.lessons])
         raise RequestProblem(f"no rule or lesson named {name!r}{hint} (see `lessonlens rules`)")
     console = Console()
-    heading = f"# {lesson.title}\n\n> {lesson.summary}\n\n"
+    heading = ""
     if rule is not None:
-        heading = (
-            f"# {rule.id} {rule.name}\n\n{rule.doc.strip()}\n\n{_fix_safety(rule)}\n\n---\n\n"
-            + heading
-        )
-    console.print(Markdown(heading + lesson.body))
+        heading = f"# {rule.id} {rule.name}\n\n{rule.doc.strip()}\n\n{_fix_safety(rule)}\n\n---\n\n"
+    others = ", ".join(f"`--form {f}`" for f in other_forms(lesson, form))
+    more = f"\n\n---\n\n_Also: {others}._" if others else ""
+    if form not in other_forms(lesson, "") and form != "worked-example":
+        more = f"\n\n_This lesson has no {FORM_TITLES[form].lower()} form._" + more
+    console.print(Markdown(heading + render(lesson, form) + more))
 
 
 def _fix_safety(rule: Rule) -> str:

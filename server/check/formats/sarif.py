@@ -18,7 +18,10 @@ INFORMATION_URI = "https://pypi.org/project/lessonlens/"
 
 
 def lesson_markdown(lesson: Lesson) -> str:
-    return f"# {lesson.title}\n\n> {lesson.summary}\n\n{lesson.body}\n"
+    """The lesson as a worked example, its code labelled Given / Before / After."""
+    from lessonlens.lessons.renditions import render
+
+    return render(lesson, "worked-example") + "\n"
 
 
 def _rule_descriptor(rule: Rule, lesson: Lesson | None, skill_name: str) -> dict[str, Any]:
