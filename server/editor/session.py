@@ -88,7 +88,12 @@ class Session(Visibility):
             others = [FORM_TITLES[f].lower() for f in other_forms(lesson, choice.form)]
             if others:
                 parts.append(f'\n_Also as {", ".join(others)}: use "Show lesson"._')
-            why = why.replace("_Why you see this: ", f"_Why you see this: {choice.reason}. ", 1)
+            shown_as = f"Shown as {FORM_TITLES[choice.form].lower()}: {choice.reason}."
+            why = why.replace(
+                f"this code, which is about **{skill_name}**.",
+                f"this code, which is about **{skill_name}**. {shown_as}",
+                1,
+            )
             if self.coach is not None and (finding.lesson_id, "hover") not in self._opened:
                 self._opened.add((finding.lesson_id, "hover"))
                 self.coach.lesson_opened(finding.skill_id, finding.lesson_id, lesson.language)
