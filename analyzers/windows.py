@@ -87,3 +87,18 @@ def block_unit(
     header = "\n".join(used_imports(source[first.start_byte : last.end_byte], imports))
     text = cut((header + "\n" + code) if header else code)
     return CodeUnit("module", "<module>", span, None, text, line_pairs(code, comments))
+
+
+def add_block(
+    units: list[CodeUnit],
+    block: list[Node],
+    source: bytes,
+    imports: Iterable[tuple[str, set[str]]],
+    comments: tuple[str, ...],
+) -> None:
+    """Close the module-level ``block`` being gathered: its unit, if long enough, to ``units``."""
+    if block:
+        unit = block_unit(block[0], block[-1], source, imports, comments)
+        if unit is not None:
+            units.append(unit)
+    block.clear()

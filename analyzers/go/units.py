@@ -77,11 +77,7 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
     block: list[parsing.Node] = []
 
     def flush() -> None:
-        if block:
-            unit = windows.block_unit(block[0], block[-1], source, imports, COMMENTS)
-            if unit is not None:
-                units.append(unit)
-        block.clear()
+        windows.add_block(units, block, source, imports, COMMENTS)
 
     for child in root.named_children:
         if child.type in ("function_declaration", "method_declaration"):

@@ -10,12 +10,13 @@ the ``javascript`` lesson language.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
-import threading
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from lessonlens.analyzers.languages import LanguageSpec, Piece
+from lessonlens.analyzers.lastresult import LastResult
 
 if TYPE_CHECKING:
     from lessonlens.analyzers.model import CodeUnit
@@ -195,18 +196,12 @@ def _only_calls(statement: Node) -> bool:
     return True
 
 
-_LAST_PIECES = threading.local()
+_PIECES: LastResult[Node, tuple[list[Piece], list[Piece]]] = LastResult(operator.eq)
 
 
 def _pieces_of(root: Node) -> tuple[list[Piece], list[Piece]]:
     """``pieces(root)``, computed once per tree (the fingerprint and the unit cache ask)."""
-    last = getattr(_LAST_PIECES, "value", None)
-    if last is not None and last[0] == root:
-        found: tuple[list[Piece], list[Piece]] = last[1]
-        return found
-    found = pieces(root)
-    _LAST_PIECES.value = (root, found)
-    return found
+    return _PIECES.get(root, lambda: pieces(root))
 
 
 # TypeScript declarations no rule reads from another unit (a type annotation is read where it
@@ -401,22 +396,16 @@ _TEST_MODULES = frozenset(
 _MODULE = re.compile(rb"""(?:from\s*|require\(\s*|import\s*)['"](?P<name>[^'"\n]+)['"]""")
 
 
-_LAST_IMPORTS = threading.local()
+_IMPORTED: LastResult[bytes, set[str]] = LastResult(operator.is_)
 
 
 def imported_modules(root: Node, source: bytes) -> set[str]:
     """Modules the file imports at top level (``import``, ``export ... from``, ``require``).
 
     Asked by the fingerprint, the test-code check and the rules: computed once per analysis
-    (kept for the last ``source`` object of this thread; callers must not change it).
+    (callers must not change it).
     """
-    last = getattr(_LAST_IMPORTS, "value", None)
-    if last is not None and last[0] is source:
-        cached: set[str] = last[1]
-        return cached
-    found = _imported_modules(root, source)
-    _LAST_IMPORTS.value = (source, found)
-    return found
+    return _IMPORTED.get(source, lambda: _imported_modules(root, source))
 
 
 def _imported_modules(root: Node, source: bytes) -> set[str]:

@@ -6,9 +6,10 @@ whole tree, because predicates run once per match and analysis must stay near pa
 
 from __future__ import annotations
 
+import operator
 import re
-import threading
 
+from lessonlens.analyzers.lastresult import LastResult
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 from lessonlens.analyzers.python import bindings
@@ -109,24 +110,22 @@ def _collect_imports(root: Node, source: bytes, out: dict[str, str]) -> None:
         position = source.find(b"import", position + 6)
 
 
-_LAST_IMPORTS = threading.local()
+_IMPORTS: LastResult[bytes, dict[str, str]] = LastResult(operator.is_)
 
 
 def _file_imports(root: Node, source: bytes) -> dict[str, str]:
     """``_collect_imports`` of a file, computed once per analysis.
 
-    The fingerprint, the test-code check and the rules all ask for it. Kept for the last
-    ``source`` object of this thread (held, so that its identity cannot be reused); callers must
-    not change the mapping.
+    The fingerprint, the test-code check and the rules all ask for it; callers must not change
+    the mapping.
     """
-    last = getattr(_LAST_IMPORTS, "value", None)
-    if last is not None and last[0] is source:
-        found: dict[str, str] = last[1]
+
+    def collect() -> dict[str, str]:
+        found: dict[str, str] = {}
+        _collect_imports(root, source, found)
         return found
-    found = {}
-    _collect_imports(root, source, found)
-    _LAST_IMPORTS.value = (source, found)
-    return found
+
+    return _IMPORTS.get(source, collect)
 
 
 def imports(match: Match) -> dict[str, str]:

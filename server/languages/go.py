@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 from lessonlens.lessons.languages import LessonLanguage, register_lesson_language
+from lessonlens.server.languages.runner import pair, run_program
 
-# This module loads with the language registry (an entry point), in every process: the parser,
-# the engine and the runner are imported only when a lesson is checked or run.
+# This module loads with the language registry (an entry point), in every process: the parser
+# and the engine are imported only when a lesson's code is checked.
 
 
 def _syntax_error(code: str) -> tuple[int, str] | None:
@@ -22,18 +23,6 @@ def _syntax_error(code: str) -> tuple[int, str] | None:
     from lessonlens.analyzers.go.spec import GO
 
     return syntax_error(GO, code)
-
-
-def _run(name: str, arguments: list[str], lesson: str, file: str, program: str) -> object:
-    from lessonlens.server.languages.runner import run_program
-
-    return run_program(name, arguments, lesson, file, program)
-
-
-def _pair(value: object, name: str) -> tuple[object, object]:
-    from lessonlens.server.languages.runner import pair
-
-    return pair(value, name)
 
 
 _IMPORT = re.compile(r'^\s*import\s*(\((?P<group>[^)]*)\)|(?P<one>[\w.]*\s*"[^"\n]+"))', re.M)
@@ -72,8 +61,8 @@ def _program(setup: str, before: str, after: str, main: str) -> str:
 
 def run(setup: str, before: str, after: str, name: str) -> tuple[object, object]:
     main = "\t__print([]any{__before(), __after()})"
-    value = _run("go", ["run"], name, "example.go", _program(setup, before, after, main))
-    return _pair(value, name)
+    value = run_program("go", ["run"], name, "example.go", _program(setup, before, after, main))
+    return pair(value, name)
 
 
 def time(setup: str, before: str, after: str, name: str, repeat: int) -> tuple[float, float]:
@@ -104,8 +93,8 @@ def time(setup: str, before: str, after: str, name: str, repeat: int) -> tuple[f
 \t\treturn best
 \t}}
 \t__print([]any{{best(__before), best(__after)}})"""
-    value = _pair(
-        _run("go", ["run"], name, "example.go", _program(setup, before, after, main)), name
+    value = pair(
+        run_program("go", ["run"], name, "example.go", _program(setup, before, after, main)), name
     )
     return float(value[0]), float(value[1])  # type: ignore[arg-type]
 

@@ -11,9 +11,10 @@ its entries) and the tests compare them. TypeScript code reads the same lessons.
 from __future__ import annotations
 
 from lessonlens.lessons.languages import LessonLanguage, register_lesson_language
+from lessonlens.server.languages.runner import pair, run_program
 
-# This module loads with the language registry (an entry point), in every process: the parser,
-# the engine and the runner are imported only when a lesson is checked or run.
+# This module loads with the language registry (an entry point), in every process: the parser
+# and the engine are imported only when a lesson's code is checked.
 
 
 def _syntax_error(code: str) -> tuple[int, str] | None:
@@ -21,18 +22,6 @@ def _syntax_error(code: str) -> tuple[int, str] | None:
     from lessonlens.analyzers.javascript.spec import JAVASCRIPT
 
     return syntax_error(JAVASCRIPT, code)
-
-
-def _run(name: str, arguments: list[str], lesson: str, file: str, program: str) -> object:
-    from lessonlens.server.languages.runner import run_program
-
-    return run_program(name, arguments, lesson, file, program)
-
-
-def _pair(value: object, name: str) -> tuple[object, object]:
-    from lessonlens.server.languages.runner import pair
-
-    return pair(value, name)
 
 
 # A rejection nobody handles is what some "before" examples show; it must not end the run.
@@ -55,12 +44,20 @@ def _program(setup: str, before: str, after: str, body: str) -> str:
     )
 
 
+def _node(setup: str, before: str, after: str, body: str, name: str) -> tuple[object, object]:
+    """The [before, after] pair that ``body`` prints, run by Node as one ES module."""
+    program = _program(setup, before, after, body)
+    return pair(run_program("node", [], name, "example.mjs", program), name)
+
+
 def run(setup: str, before: str, after: str, name: str) -> tuple[object, object]:
     body = (
         "const __results = [await __before(), await __after()];\n"
         "console.log('[' + __results.map(__plain).join(',') + ']');"
     )
-    return _pair(_run("node", [], name, "example.mjs", _program(setup, before, after, body)), name)
+    return pair(
+        run_program("node", [], name, "example.mjs", _program(setup, before, after, body)), name
+    )
 
 
 def time(setup: str, before: str, after: str, name: str, repeat: int) -> tuple[float, float]:
@@ -84,7 +81,9 @@ const __best = async (side) => {{
 }};
 console.log(JSON.stringify([await __best(__before), await __best(__after)]));
 """
-    value = _pair(_run("node", [], name, "example.mjs", _program(setup, before, after, body)), name)
+    value = pair(
+        run_program("node", [], name, "example.mjs", _program(setup, before, after, body)), name
+    )
     return float(value[0]), float(value[1])  # type: ignore[arg-type]
 
 

@@ -1,12 +1,13 @@
-"""Running a lesson's example in another language's toolchain: a bounded subprocess."""
+"""Running a lesson's example in another language's toolchain: a bounded subprocess.
+
+The lesson languages import this module with the language registry, in every process; the
+process machinery loads only when something runs.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 from lessonlens.lessons.languages import ExampleError
@@ -20,6 +21,10 @@ def run_program(tool: str, arguments: list[str], name: str, filename: str, progr
 
     ``program`` is written to ``filename`` there first.
     """
+    import shutil
+    import subprocess
+    import tempfile
+
     executable = shutil.which(tool)
     if executable is None:
         raise ExampleError(f"{name}: `{tool}` is not installed (make setup-test installs it)")
@@ -68,6 +73,9 @@ def run_in(folder: Path, command: list[str], timeout: float) -> tuple[int | None
     For a practice challenge's check, which runs the learner's own code: bounded in time, its
     output kept to the last 4,000 characters.
     """
+    import shutil
+    import subprocess
+
     executable = shutil.which(command[0])
     if executable is None:
         return 127, f"`{command[0]}` is not installed"
