@@ -50,23 +50,31 @@ class LessonHistory:
 
 
 def lesson_history(lesson: Lesson, events: Iterable[Event]) -> LessonHistory:
-    first_opened: float | None = None
-    recurrences = 0
+    """One pass over the developer's events, in time order (ties: as recorded), unsorted.
+
+    Asked on every hover and code action: a sort of the whole history each time is not needed
+    to find a first opening, the anti-patterns after it and the last answer.
+    """
+    opened_at: tuple[float, int] | None = None
+    answered_at: tuple[float, int] | None = None
     last_answer: bool | None = None
+    introduced: list[tuple[float, int]] = []
     rules = set(lesson.rules)
-    for event in sorted(events, key=lambda e: e.time):
+    for index, event in enumerate(events):
+        at = (event.time, index)
         if event.lesson_id == lesson.id and event.kind is EventKind.LESSON_OPENED:
-            first_opened = event.time if first_opened is None else first_opened
+            opened_at = at if opened_at is None else min(opened_at, at)
         elif event.kind is EventKind.ANTIPATTERN_INTRODUCED and event.rule_id in rules:
-            if first_opened is not None:
-                recurrences += 1
+            introduced.append(at)
         elif (
             event.kind is EventKind.REVIEW_ANSWERED
             and event.lesson_id == lesson.id
             and event.correct is not None
+            and (answered_at is None or at > answered_at)
         ):
-            last_answer = event.correct
-    return LessonHistory(first_opened is not None, recurrences, last_answer)
+            answered_at, last_answer = at, event.correct
+    recurrences = 0 if opened_at is None else sum(1 for at in introduced if at > opened_at)
+    return LessonHistory(opened_at is not None, recurrences, last_answer)
 
 
 def choose_form(
