@@ -33,9 +33,18 @@ def new_parser(lang: ts.Language) -> ts.Parser:
 
 
 def parse(parser: ts.Parser, source: bytes, old_tree: ts.Tree | None = None) -> ts.Tree:
+    """``source`` parsed, reusing ``old_tree`` (already ``edit``-ed) where it can.
+
+    Tree-sitter's error recovery can settle on a different tree for the same broken source
+    when it starts from an old tree, so a tree with errors is parsed afresh: the findings on
+    a document never depend on the edits that led to it.
+    """
     if old_tree is None:
         return parser.parse(source)
-    return parser.parse(source, old_tree)
+    tree = parser.parse(source, old_tree)
+    if tree.root_node.has_error:
+        return parser.parse(source)
+    return tree
 
 
 def compile_query(lang: ts.Language, text: str) -> ts.Query:
