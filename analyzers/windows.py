@@ -62,6 +62,34 @@ def used_imports(
     return lines[:limit]
 
 
+def node_unit(
+    kind: str,
+    node: Node,
+    name: str,
+    source: bytes,
+    imports: Iterable[tuple[str, set[str]]],
+    comments: tuple[str, ...],
+    name_node: Node | None = None,
+    outline: str | None = None,
+) -> CodeUnit:
+    """The function, method or class ``node`` as a unit, its text led by the imports it uses.
+
+    A class is read as its ``outline`` (its methods are units of their own), so it has no
+    line windows.
+    """
+    unit_bytes = source[node.start_byte : node.end_byte]
+    code = outline if outline is not None else unit_bytes.decode("utf-8", "replace")
+    header = "\n".join(used_imports(unit_bytes, imports))
+    return CodeUnit(
+        kind=kind,
+        name=name,
+        span=span_of(node),
+        name_span=span_of(name_node) if name_node is not None else None,
+        text=cut((header + "\n" + code) if header else code),
+        windows=line_pairs(code, comments) if outline is None else (),
+    )
+
+
 # A top-level block shorter than this says too little to match a lesson on.
 MIN_BLOCK_CHARS = 40
 

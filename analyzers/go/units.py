@@ -7,7 +7,6 @@ form a block; the package clause and imports are not units.
 from __future__ import annotations
 
 from lessonlens.analyzers import parsing, windows
-from lessonlens.analyzers.match import span_of
 from lessonlens.analyzers.model import CodeUnit
 
 COMMENTS = ("//",)
@@ -51,26 +50,6 @@ def _receiver_type(method: parsing.Node, source: bytes) -> str:
     return "?"
 
 
-def _unit(
-    kind: str,
-    node: parsing.Node,
-    name: str,
-    source: bytes,
-    imports: list[tuple[str, set[str]]],
-    name_node: parsing.Node | None,
-) -> CodeUnit:
-    code = _text(node, source)
-    header = "\n".join(windows.used_imports(source[node.start_byte : node.end_byte], imports))
-    return CodeUnit(
-        kind=kind,
-        name=name,
-        span=span_of(node),
-        name_span=span_of(name_node) if name_node is not None else None,
-        text=windows.cut((header + "\n" + code) if header else code),
-        windows=windows.line_pairs(code, COMMENTS),
-    )
-
-
 def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
     imports = _imports(root, source)
     units: list[CodeUnit] = []
@@ -86,23 +65,28 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
             name = _text(name_node, source) if name_node is not None else "?"
             if child.type == "method_declaration":
                 units.append(
-                    _unit(
+                    windows.node_unit(
                         "method",
                         child,
                         f"{_receiver_type(child, source)}.{name}",
                         source,
                         imports,
+                        COMMENTS,
                         name_node,
                     )
                 )
             else:
-                units.append(_unit("function", child, name, source, imports, name_node))
+                units.append(
+                    windows.node_unit("function", child, name, source, imports, COMMENTS, name_node)
+                )
         elif child.type == "type_declaration":
             flush()
             spec = next((c for c in child.named_children if c.type == "type_spec"), None)
             name_node = spec.child_by_field_name("name") if spec is not None else None
             name = _text(name_node, source) if name_node is not None else "?"
-            units.append(_unit("class", child, name, source, imports, name_node))
+            units.append(
+                windows.node_unit("class", child, name, source, imports, COMMENTS, name_node)
+            )
         elif child.type in ("var_declaration", "const_declaration"):
             block.append(child)
         else:

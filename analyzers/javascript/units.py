@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from lessonlens.analyzers import parsing, windows
 from lessonlens.analyzers.javascript.spec import FUNCTIONS, class_body, declaration, function_value
-from lessonlens.analyzers.match import span_of
 from lessonlens.analyzers.model import CodeUnit
 
 COMMENTS = ("//", "/*", "*")
@@ -35,27 +34,6 @@ def _imports(root: parsing.Node, source: bytes) -> list[tuple[str, set[str]]]:
             stack.extend(node.named_children)
         found.append((_text(child, source), names))
     return found
-
-
-def _unit(
-    kind: str,
-    node: parsing.Node,
-    name: str,
-    source: bytes,
-    imports: list[tuple[str, set[str]]],
-    name_node: parsing.Node | None,
-    outline: str | None = None,
-) -> CodeUnit:
-    code = outline if outline is not None else _text(node, source)
-    header = "\n".join(windows.used_imports(source[node.start_byte : node.end_byte], imports))
-    return CodeUnit(
-        kind=kind,
-        name=name,
-        span=span_of(node),
-        name_span=span_of(name_node) if name_node is not None else None,
-        text=windows.cut((header + "\n" + code) if header else code),
-        windows=windows.line_pairs(code, COMMENTS) if outline is None else (),
-    )
 
 
 def _outline(node: parsing.Node, body: parsing.Node, source: bytes) -> str:
@@ -93,19 +71,29 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
             else:
                 name_node = inner.child_by_field_name("name")
             name = _text(name_node, source) if name_node is not None else "?"
-            units.append(_unit("function", child, name, source, imports, name_node))
+            units.append(
+                windows.node_unit("function", child, name, source, imports, COMMENTS, name_node)
+            )
         elif body is not None:
             flush()
             name_node = inner.child_by_field_name("name")
             name = _text(name_node, source) if name_node is not None else "?"
             outline = _outline(child, body, source)
-            units.append(_unit("class", child, name, source, imports, name_node, outline))
+            units.append(
+                windows.node_unit(
+                    "class", child, name, source, imports, COMMENTS, name_node, outline
+                )
+            )
             for member in body.named_children:
                 if member.type != "method_definition":
                     continue
                 method = member.child_by_field_name("name")
                 qualified = f"{name}.{_text(method, source) if method is not None else '?'}"
-                units.append(_unit("method", member, qualified, source, imports, method))
+                units.append(
+                    windows.node_unit(
+                        "method", member, qualified, source, imports, COMMENTS, method
+                    )
+                )
         elif child.type in (*_IMPORTS, "comment"):
             if child.type != "comment":
                 flush()

@@ -1,18 +1,17 @@
 """Python code units for the model: functions, methods, classes and top-level blocks.
 
 Each unit is rendered as the text the sentence encoder reads: the imports the unit uses, its
-signature and docstring, then its body, cut at whole lines near `MAX_CHARS` (the encoder reads
-256 word pieces, about 900 characters of code; more would only be truncated mid-statement).
+signature and docstring, then its body, cut at whole lines near `windows.MAX_CHARS` (the
+encoder reads 256 word pieces, about 900 characters of code; more would only be truncated
+mid-statement).
 Comments are kept: they often say what the code is for, which is what the lessons are about.
 """
 
 from __future__ import annotations
 
 from lessonlens.analyzers import parsing, windows
-from lessonlens.analyzers.match import span_of
 from lessonlens.analyzers.model import CodeUnit
 
-MAX_CHARS = windows.MAX_CHARS
 COMMENTS = ("#",)
 _DEFINITIONS = ("function_definition", "class_definition")
 
@@ -40,11 +39,6 @@ def _imports(root: parsing.Node, source: bytes) -> list[tuple[str, set[str]]]:
     return found
 
 
-def line_pairs(code: str) -> tuple[str, ...]:
-    """Each pair of consecutive non-blank lines that are not comments (see ``windows``)."""
-    return windows.line_pairs(code, COMMENTS)
-
-
 def _class_outline(node: parsing.Node, source: bytes) -> str:
     """A class as the encoder sees it: header, docstring, attributes, method signatures."""
     body = node.child_by_field_name("body")
@@ -64,31 +58,6 @@ def _class_outline(node: parsing.Node, source: bytes) -> str:
         else:
             parts.append("    " + _text(member, source))
     return "\n".join(parts)
-
-
-def _unit(
-    kind: str,
-    node: parsing.Node,
-    name: str,
-    source: bytes,
-    imports: list[tuple[str, set[str]]],
-    *,
-    outline: str | None = None,
-    name_node: parsing.Node | None = None,
-) -> CodeUnit:
-    code = outline if outline is not None else _text(node, source)
-    unit_bytes = source[node.start_byte : node.end_byte]
-    header = "\n".join(windows.used_imports(unit_bytes, imports))
-    text = windows.cut((header + "\n" + code) if header else code, MAX_CHARS)
-    return CodeUnit(
-        kind=kind,
-        name=name,
-        span=span_of(node),
-        name_span=span_of(name_node) if name_node is not None else None,
-        text=text,
-        # A class is read as its outline; its methods are units of their own.
-        windows=line_pairs(code) if outline is None else (),
-    )
 
 
 def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
@@ -117,15 +86,20 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
         name_node = definition.child_by_field_name("name")
         name = _text(name_node, source) if name_node is not None else "?"
         if definition.type == "function_definition":
-            units.append(_unit("function", child, name, source, imports, name_node=name_node))
+            units.append(
+                windows.node_unit(
+                    "function", child, name, source, imports, COMMENTS, name_node=name_node
+                )
+            )
             continue
         units.append(
-            _unit(
+            windows.node_unit(
                 "class",
                 child,
                 name,
                 source,
                 imports,
+                COMMENTS,
                 outline=_class_outline(definition, source),
                 name_node=name_node,
             )
@@ -139,6 +113,10 @@ def code_units(root: parsing.Node, source: bytes) -> list[CodeUnit]:
                 continue
             method_name = method.child_by_field_name("name")
             qualified = f"{name}.{_text(method_name, source) if method_name else '?'}"
-            units.append(_unit("method", member, qualified, source, imports, name_node=method_name))
+            units.append(
+                windows.node_unit(
+                    "method", member, qualified, source, imports, COMMENTS, name_node=method_name
+                )
+            )
     flush()
     return units
