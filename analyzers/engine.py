@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from lessonlens.analyzers import parsing
-from lessonlens.analyzers.languages import LanguageSpec, Piece
+from lessonlens.analyzers.languages import LanguageSpec, Piece, ScopedFingerprint
 from lessonlens.analyzers.match import FileContext, Match, span_of
 from lessonlens.analyzers.model import (
     Detector,
@@ -338,7 +338,9 @@ class UnitCache:
 
     The language splits a file into units and glue (``LanguageSpec.pieces``; for Python, top-level
     functions and the methods of top-level classes). Units depend only on their own bytes and on
-    the file's fingerprint (for Python: imports, module- and class-level names). The glue
+    the file's fingerprint (for Python: which modules the file imports, the builtins it
+    rebinds, and what each imported name means, which a unit reads only where it writes the
+    name: see ``ScopedFingerprint``). The glue
     between them may depend on its neighbours, so it is cached as a whole: any change to it
     means one full walk. Results are stored relative to their piece's first byte and row; the
     start column is part of the key, so every column inside a piece is unchanged wherever it
@@ -361,8 +363,25 @@ class UnitCache:
         unit_pieces, glue_pieces = spec.pieces(root)
         glue_key = tuple((p[3], source[p[0] : p[1]]) for p in glue_pieces)
         broken = {p for p in unit_pieces if any(p[0] < b and a < p[1] for a, b in errors)}
-        if fingerprint != self.fingerprint or walk.options != self.options:
+        if walk.options != self.options:
             self.units, self.glue = {}, None
+        elif fingerprint != self.fingerprint:
+            changed = (
+                fingerprint.changed_names(self.fingerprint)
+                if isinstance(fingerprint, ScopedFingerprint)
+                else None
+            )
+            if changed is None:
+                self.units = {}
+            else:
+                # Only the units that write a name whose meaning changed can read it.
+                names = [name.encode() for name in changed]
+                self.units = {
+                    key: result
+                    for key, result in self.units.items()
+                    if not any(name in key[1] for name in names)
+                }
+            self.glue = None
         findings: list[Finding] = []
         evidence: list[SkillEvidence] = []
         fresh: list[_Piece] = []

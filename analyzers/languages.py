@@ -36,6 +36,27 @@ PLUGIN_GROUP = "lessonlens.languages"
 Piece = tuple[int, int, int, int]
 
 
+@dataclass(frozen=True)
+class ScopedFingerprint:
+    """A file's fingerprint in two parts, for a finer unit cache (``engine.UnitCache``).
+
+    ``whole``: what any unit may read (a change re-walks every unit). ``names``: what each name
+    means in the file (for Python, the import it binds), sorted by name, and read by a unit only
+    where the name is written in it: a change to a name's entry re-walks the units whose bytes
+    contain the name, and no other.
+    """
+
+    whole: Hashable
+    names: tuple[tuple[str, Hashable], ...]
+
+    def changed_names(self, earlier: object) -> set[str] | None:
+        """The names whose meaning differs from ``earlier``'s; None when ``whole`` differs."""
+        if not isinstance(earlier, ScopedFingerprint) or earlier.whole != self.whole:
+            return None
+        before, after = dict(earlier.names), dict(self.names)
+        return {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+
+
 def decode_utf8(raw: bytes) -> tuple[str, str | None]:
     """UTF-8 with a BOM allowed; undecodable bytes become U+FFFD and the notice says where.
 

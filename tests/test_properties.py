@@ -50,6 +50,16 @@ FRAGMENTS = [
     "import re\n",
     "import json\n",
     "import time\n",
+    # Imports whose names units read, and imports that change what the file imports as a whole.
+    "from json import load, loads\n",
+    "from re import match\n",
+    "import re as regex\n",
+    "from . import sibling\n",
+    "import numpy as np\n",
+    "from xml import dom\n",
+    "def sorted(x):\n    ",
+    "sorted(xs)[-1]",
+    "match('a', s)",
     "é",
     "日本",
     "🙂",
@@ -200,6 +210,11 @@ def test_unit_cache_while_typing_in_a_large_real_module():
         (b"import re", b"import re\nimport json"),
         (b"import json\n", b""),
         (b"_whitespace = ", b"sorted = None\n_whitespace = "),
+        # What an imported name means changes: only the units that write it are walked again.
+        (b"import re\n", b"import re\nfrom re import sub as compile\n"),
+        (b"from re import sub as compile\n", b"from re import compile\n"),
+        (b"import re\n", b"import re\nfrom . import width\n"),
+        (b"from . import width\n", b"from pandas import width\n"),
     ]
     analyze_tree(parsing.parse(parser, source), source, PYTHON, OPTIONS, cache)
     for old, new in edits:

@@ -6,9 +6,11 @@ whole tree, because predicates run once per match and analysis must stay near pa
 
 from __future__ import annotations
 
+import builtins
 import operator
 import re
 
+from lessonlens.analyzers.languages import ScopedFingerprint
 from lessonlens.analyzers.lastresult import LastResult
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
@@ -141,12 +143,46 @@ def imports(match: Match) -> dict[str, str]:
     return found
 
 
+def _roots(found: dict[str, str]) -> frozenset[str]:
+    return frozenset(full.split(".")[0] for full in found.values())
+
+
+def imported_roots(match: Match) -> frozenset[str]:
+    """The top-level modules the file imports; ``""`` when it imports relatively (``from .``).
+
+    A rule that asks what the file imports as a whole asks this (or ``imports_own_truthiness``),
+    not the values of ``imports``: the unit cache's fingerprint holds these answers and what
+    each imported name means, not the whole list (``file_fingerprint``).
+    """
+    facts = match.file.facts
+    found: frozenset[str] | None = facts.get("python.roots")
+    if found is None:
+        found = facts["python.roots"] = _roots(imports(match))
+    return found
+
+
 ARRAY_LIBRARIES = ("numpy", "pandas", "torch", "tensorflow", "polars", "jax", "cupy", "dask")
 
 
 def imports_array_library(match: Match) -> bool:
     """Whether the file uses a library whose containers redefine ``len``/``==``/truthiness."""
-    return any(full.split(".")[0] in ARRAY_LIBRARIES for full in imports(match).values())
+    return not imported_roots(match).isdisjoint(ARRAY_LIBRARIES)
+
+
+# Libraries whose objects define truthiness differently from len() (NumPy arrays and pandas
+# frames, through imports_array_library, raise): ElementTree and lxml elements warn that their
+# truth value will change, docutils nodes and BeautifulSoup tags are always true, an h5py
+# dataset is true while it is open, and an xarray DataArray raises like NumPy.
+OWN_TRUTHINESS = ("xml.etree", "xml.dom", "lxml", "docutils", "bs4", "h5py", "xarray")
+
+
+def _own_truthiness(found: dict[str, str]) -> bool:
+    return any(full.startswith(OWN_TRUTHINESS) for full in found.values())
+
+
+def imports_own_truthiness(match: Match) -> bool:
+    """Whether the file imports a library whose objects define their own truthiness."""
+    return _own_truthiness(imports(match))
 
 
 def resolves_to(match: Match, node: Node, qualified: str) -> bool:
@@ -315,6 +351,11 @@ def _parameter_names(scope: Node, source: bytes) -> set[str]:
     return found
 
 
+# The names of the builtins: the only names the builtin checks answer for, so that the
+# fingerprint holds only the module-level bindings of these.
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
 def refers_to_builtin(match: Match, name: Node) -> bool:
     """Whether the identifier ``name`` still means the builtin of that name (``open``, ``sum``).
 
@@ -326,7 +367,7 @@ def refers_to_builtin(match: Match, name: Node) -> bool:
     """
     source = match.file.source
     text = _text(name, source)
-    if text in imports(match):
+    if text not in BUILTIN_NAMES or text in imports(match):
         return False
     facts = match.file.facts
     bindings: set[str] | None = facts.get("python.module_bindings")
@@ -384,12 +425,17 @@ def imports_test_support(root: Node, source: bytes) -> bool:
     )
 
 
-def file_fingerprint(root: Node, source: bytes) -> tuple[object, ...]:
+def file_fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
     """Everything outside a top-level definition that its findings may depend on.
 
-    Predicates inside a ``def`` or ``class`` read their own scope, plus two file-wide facts:
-    the imports and the names bound at module level (which shadow builtins). While this
-    fingerprint is unchanged, a definition whose bytes are unchanged has unchanged findings.
+    Predicates inside a ``def`` or ``class`` read their own scope, plus file-wide facts about
+    the imports and the builtins rebound at module level. The whole file's part: which
+    top-level modules it imports, whether it imports test support or a library with its own
+    truthiness, and the builtin names bound at module level (``def any``, ``from x import *``).
+    The names' part: what each imported name means, read only by a unit that writes the name
+    (``imports(m).get(head)`` for a head in the unit). While the whole part is unchanged, a
+    definition whose bytes are unchanged and contain no name whose meaning changed has
+    unchanged findings.
     """
     found = _file_imports(root, source)
     bindings: set[str] = set()
@@ -400,4 +446,11 @@ def file_fingerprint(root: Node, source: bytes) -> tuple[object, ...]:
                 target = assignment.child_by_field_name("left")
                 if assignment.type == "augmented_assignment" and target is not None:
                     bindings.add(_text(target, source))
-    return tuple(sorted(found.items())), tuple(sorted(bindings))
+    rebound = tuple(sorted(b for b in bindings if b == "*" or b in BUILTIN_NAMES))
+    whole = (
+        _roots(found),
+        imports_test_support(root, source),
+        _own_truthiness(found),
+        rebound,
+    )
+    return ScopedFingerprint(whole, tuple(sorted(found.items())))

@@ -134,7 +134,7 @@ def _bound_locally(m: Match, name: str, at: Node) -> bool:
 
 def _is_builtin(m: Match, name: str, at: Node) -> bool:
     """Whether ``name`` at ``at`` is the builtin: not imported, defined or assigned around it."""
-    if name in facts.imports(m):
+    if name not in facts.BUILTIN_NAMES or name in facts.imports(m):
         return False
     if _bound_locally(m, name, at):
         return False
@@ -226,11 +226,6 @@ _FLIPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "==", "!=": "!="}
 _CONDITION_PARTS = frozenset({"parenthesized_expression", "not_operator", "boolean_operator"})
 _CONDITION_OWNERS = frozenset({"if_statement", "elif_clause", "while_statement"})
 _BUILTIN_SIZED = frozenset({"list", "dict", "set", "str", "tuple", "bytes"})
-# Libraries whose objects define truthiness differently from len() (NumPy arrays and pandas
-# frames, through facts.imports_array_library, raise): ElementTree and lxml elements warn that
-# their truth value will change, docutils nodes and BeautifulSoup tags are always true, an h5py
-# dataset is true while it is open, and an xarray DataArray raises like NumPy.
-_OWN_TRUTHINESS = ("xml.etree", "xml.dom", "lxml", "docutils", "bs4", "h5py", "xarray")
 
 
 def _is_condition(node: Node) -> bool:
@@ -249,7 +244,7 @@ def _is_condition(node: Node) -> bool:
 def _truthiness_unreliable(m: Match) -> bool:
     if facts.imports_array_library(m):
         return True
-    return any(full.startswith(_OWN_TRUTHINESS) for full in facts.imports(m).values())
+    return facts.imports_own_truthiness(m)
 
 
 def _own_classes_likely(m: Match, subject: Node, at: Node) -> bool:
@@ -269,7 +264,7 @@ def _own_classes_likely(m: Match, subject: Node, at: Node) -> bool:
                 and bindings.annotation_kind(annotation, m.file.source) is None
             ):
                 return True
-    return any(full.startswith(".") for full in facts.imports(m).values())
+    return "" in facts.imported_roots(m)
 
 
 def _length_compared_nearby(m: Match, comparison: Node, subject: str) -> bool:

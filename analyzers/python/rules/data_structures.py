@@ -200,7 +200,7 @@ def _membership_in_loop(m: Match) -> Hit | None:
         # In a package's own module, a list a loop dedupes is usually a handful of names or
         # objects (cookie domains, plot variables): judged on real code, no such hint was worth
         # acting on.
-        if any(f.startswith(".") for f in facts.imports(m).values()):
+        if "" in facts.imported_roots(m):
             return None
         # Elsewhere it pays where the list can really grow: the loop reads a file or a computed
         # range, or deduplicating is what the function is for (it returns the list). Inside a

@@ -173,7 +173,7 @@ _NUMPY_MODULES = frozenset({"numpy", "numpy.linalg"})
 
 
 def _imports_pandas(m: Match) -> bool:
-    return any(full == "pandas" or full.startswith("pandas.") for full in facts.imports(m).values())
+    return "pandas" in facts.imported_roots(m)
 
 
 def _vectorization(m: Match) -> Hit | None:

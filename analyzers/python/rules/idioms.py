@@ -47,12 +47,10 @@ def _value_may_be_an_expression(comparison: Node, m: Match) -> bool:
     in a package's own modules (a library such as SQLAlchemy imports itself relatively), and in
     the arguments of a query-builder call or of assertTrue/assertFalse (a test of `__eq__`).
     """
-    imported = facts.imports(m).values()
     if facts.imports_array_library(m):
         return True
-    if any(
-        full.split(".")[0] in _EXPRESSION_LIBRARIES or full.startswith(".") for full in imported
-    ):
+    roots = facts.imported_roots(m)
+    if "" in roots or not roots.isdisjoint(_EXPRESSION_LIBRARIES):
         return True
     current = comparison.parent
     # Up through the enclosing expression only: it ends at its statement or at a lambda.

@@ -59,6 +59,7 @@ def _json_loads_read(m: Match) -> Hit | None:
         rename = None
     elif function.type == "attribute":
         rename = function.child_by_field_name("attribute")
+    # (``load`` is part of the ``loads`` the unit writes: the unit cache sees the name.)
     elif facts.imports(m).get("load") == "json.load":
         rename = function
     else:

@@ -10,7 +10,7 @@ _ROW_AXIS = frozenset({"1", '"columns"', "'columns'"})
 
 
 def _imports_pandas(m: Match) -> bool:
-    return any(full.split(".")[0] == "pandas" for full in facts.imports(m).values())
+    return "pandas" in facts.imported_roots(m)
 
 
 def _pandas_row_loop(m: Match) -> Hit | None:
