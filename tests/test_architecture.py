@@ -384,7 +384,8 @@ def test_training_tooling_stands_apart():
 
 def test_git_runs_through_one_wrapper():
     """``server/workspace/git.py`` runs git for `check --diff`, `baseline`, the pseudonym and the
-    CLI; only ``baseline`` keeps its own long-lived ``git cat-file --batch`` for blobs. The one
+    CLI; only ``baseline`` keeps its own long-lived ``git cat-file --batch`` for blobs (in
+    ``server/team/commits.py``). The one
     other subprocess is a lesson example's toolchain (``node``, ``go``), run by the tests."""
     users = sorted(
         {
@@ -395,6 +396,6 @@ def test_git_runs_through_one_wrapper():
     )
     assert users == [
         "server/languages/runner.py",
-        "server/team/baseline.py",
+        "server/team/commits.py",
         "server/workspace/git.py",
     ]

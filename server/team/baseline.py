@@ -9,10 +9,13 @@ counts at most once per commit. Each commit is credited to its author (pseudonym
 store) at its author time. Merges are skipped: a merge's diff against its first parent is the
 merged branch's work, whose own commits are walked and credited to their authors.
 
-Speed: commits are analysed in chunks of consecutive commits on worker processes, one per core;
-in each worker one ``git diff-tree --stdin`` lists a chunk's changes and one ``git cat-file
---batch`` process serves every blob, and analyses are cached by blob id, because the new version
-of a file in one commit is the old version in the next change to it.
+Speed: one ``git diff-tree --stdin`` lists every change. Each worker process (one per core)
+owns a share of the changed paths, dealt out by their number of changes, and analyses every
+change to its paths oldest first, with one ``git cat-file --batch`` process serving its blobs.
+Analyses are cached by blob id, because the new version of a file in one commit is the old
+version in the next change to it, and each file's last tree and unit cache are kept, so that
+the next version is parsed incrementally and only its changed definitions are walked. The main
+process puts each commit's files back together in the commit's order (``_commit_events``).
 
 Resuming: events are written in batches of whole commits, in the walk's order, each batch
 followed by the cursor: the tip of the last complete walk per repository id (a later run walks
@@ -26,14 +29,12 @@ learner's parameters are fitted to the repository's history (``server/learner/fi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
 import time
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
@@ -43,11 +44,20 @@ from lessonlens.analyzers import AnalysisOptions, LanguageSpec, language_for_pat
 from lessonlens.analyzers.engine import UnitCache, valid_utf8
 from lessonlens.analyzers.facade import Selection, Skipped, analyse, edit_to, prepare
 from lessonlens.analyzers.languages import is_test_path
-from lessonlens.server.learner.coach import occurrence_keys, opportunities
+from lessonlens.server.learner.coach import Opportunity, occurrence_keys, opportunities
 from lessonlens.server.learner.progress import Event, EventKind, ProgressStore
-from lessonlens.server.learner.pseudonym import UNKNOWN_EMAIL, local_salt, pseudonym, repository_id
+from lessonlens.server.learner.pseudonym import local_salt, pseudonym, repository_id
+from lessonlens.server.team.commits import (
+    BaselineError,
+    Blobs,
+    Change,
+    Commit,
+    changes_by_commit,
+    non_merge_commits,
+    repository_root,
+    resolve_tip,
+)
 from lessonlens.server.workspace.config import Config
-from lessonlens.server.workspace.git import GitError, git
 from lessonlens.server.workspace.sources import source_language
 
 CURSOR_NAME = "baseline-cursors.json"
@@ -64,13 +74,6 @@ CHUNK_MIN, CHUNK_MAX = 16, 256
 CACHE_BLOBS = 4096
 # Files whose pieces' analyses are kept (a ``UnitCache`` each), most recently changed first.
 CACHE_PATHS = 256
-_EMPTY_TREE_PARENT = ""
-_REGULAR = ("100644", "100755")
-_NO_BLOB = "0" * 40
-
-
-class BaselineError(Exception):
-    """The repository or branch cannot be walked."""
 
 
 @dataclass
@@ -105,162 +108,6 @@ class _Keys:
 _NO_KEYS = _Keys(Counter(), Counter(), {}, {})
 
 
-@dataclass(frozen=True)
-class _Commit:
-    sha: str
-    parent: str
-    email: str
-    author_time: float
-
-
-@dataclass(frozen=True)
-class _Change:
-    status: str
-    old_blob: str | None
-    new_blob: str
-    old_path: str | None
-    path: str
-
-
-def _git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
-    try:
-        return git(args, repo, input=input)
-    except GitError as exc:
-        raise BaselineError(str(exc)) from exc
-
-
-def repository_root(path: Path) -> Path:
-    out = _git(path, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
-    return Path(out)
-
-
-def _tip(repo: Path, branch: str) -> str:
-    try:
-        out = _git(repo, "rev-parse", "--verify", "--end-of-options", f"{branch}^{{commit}}")
-    except BaselineError as exc:
-        raise BaselineError(f"no such branch or revision: {branch} ({exc})") from exc
-    return out.decode("ascii").strip()
-
-
-def _commits(repo: Path, tip: str, walked: str | None, since: str | None) -> list[_Commit]:
-    """Every non-merge commit reachable from ``tip`` and not from ``walked``, oldest first."""
-    args = ["rev-list", "--reverse", "--topo-order", "--no-merges"]
-    args.append("--format=%x00%P%x00%ae%x00%at")
-    if since:
-        args.append(f"--since={since}")
-    revisions = [tip] if walked is None else [tip, f"^{walked}"]
-    # "--" ends the revisions: a branch named like a file is still a branch.
-    out = _git(repo, *args, *revisions, "--")
-    commits: list[_Commit] = []
-    lines = out.split(b"\n")
-    for header, data in zip(lines[0::2], lines[1::2], strict=False):
-        if not header.startswith(b"commit "):
-            continue
-        _, parents, email, at = data.decode("utf-8", "replace").split("\x00")
-        commits.append(
-            _Commit(
-                header[7:].decode("ascii"),
-                parents.split(" ")[0] if parents else _EMPTY_TREE_PARENT,
-                email.strip() or UNKNOWN_EMAIL,
-                float(at or 0),
-            )
-        )
-    return commits
-
-
-def _diffs(repo: Path, commits: list[_Commit]) -> dict[str, list[_Change]]:
-    """Each commit's changes against its first parent, from one ``git diff-tree --stdin``."""
-    if not commits:
-        return {}
-    out = _git(
-        repo,
-        *("diff-tree", "--stdin", "-r", "--raw", "-z", "-M", "--root"),
-        input="".join(f"{c.sha}\n" for c in commits).encode("ascii"),
-    )
-    changes: dict[str, list[_Change]] = {}
-    current: list[_Change] = []
-    fields = out.split(b"\x00")
-    index = 0
-    while index < len(fields):
-        field_ = fields[index]
-        if not field_.startswith(b":"):
-            # A commit's id starts its changes (a commit without any has no line at all).
-            if field_:
-                current = changes.setdefault(field_.decode("ascii").strip(), [])
-            index += 1
-            continue
-        old_mode, new_mode, old_blob, new_blob, status = field_[1:].decode("ascii").split(" ")
-        kind = status[0]
-        paths = 2 if kind in "RC" else 1
-        names = [
-            f.decode("utf-8", "surrogateescape") for f in fields[index + 1 : index + 1 + paths]
-        ]
-        index += 1 + paths
-        if new_mode not in _REGULAR:
-            continue  # a symlink's blob is a path, a submodule's a commit: no code of ours
-        if old_mode not in _REGULAR:
-            old_blob = _NO_BLOB
-        if kind in "RC":
-            current.append(_Change(kind, old_blob, new_blob, names[0], names[1]))
-        elif kind in "MT":
-            current.append(_Change(kind, old_blob, new_blob, names[0], names[0]))
-        elif kind == "A":
-            current.append(_Change(kind, None, new_blob, None, names[0]))
-        # D: a deleted file is no evidence about anyone's idioms.
-    return changes
-
-
-class _Blobs:
-    """One long-lived ``git cat-file --batch``: a blob's bytes by id, without a process each."""
-
-    def __init__(self, repo: Path) -> None:
-        try:
-            self._process = subprocess.Popen(
-                ["git", "cat-file", "--batch"],
-                cwd=repo,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError as exc:
-            raise BaselineError(f"cannot run git: {exc}") from exc
-
-    def read(self, blob: str, max_size: int) -> bytes | None:
-        """The blob's bytes, or None when it is missing or over ``max_size`` (read and dropped)."""
-        stdin, stdout = self._process.stdin, self._process.stdout
-        assert stdin is not None and stdout is not None
-        stdin.write(blob.encode("ascii") + b"\n")
-        stdin.flush()
-        header = stdout.readline().split()
-        if len(header) != 3:
-            if not header:
-                raise BaselineError("git cat-file stopped unexpectedly")
-            return None  # "<id> missing"
-        size = int(header[2])
-        # The protocol sends the whole object whatever we want of it; a huge one is drained in
-        # chunks rather than held in memory.
-        if size > max_size:
-            left = size + 1
-            while left:
-                left -= len(stdout.read(min(left, 1 << 20)) or b"\0" * left)
-            return None
-        data = stdout.read(size + 1)
-        return data[:size]
-
-    def close(self) -> None:
-        process = self._process
-        with contextlib.suppress(OSError):
-            if process.stdin is not None:
-                process.stdin.close()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
 def _source(raw: bytes, spec: LanguageSpec, path: str) -> bytes | None:
     """UTF-8 text to analyse, or None for a binary, generated or undecodable blob (as ``check``)."""
     read = prepare(raw, spec, path.rsplit("/", 1)[-1])
@@ -270,7 +117,7 @@ def _source(raw: bytes, spec: LanguageSpec, path: str) -> bytes | None:
 
 
 class _Analyser:
-    def __init__(self, blobs: _Blobs, config: Config) -> None:
+    def __init__(self, blobs: Blobs, config: Config) -> None:
         self._blobs = blobs
         self._max_size = config.max_file_size
         self._options = AnalysisOptions(language_options=config.language_options)
@@ -325,71 +172,77 @@ def _event_id(commit: str, path: str, kind: EventKind, key: str) -> str:
     return uuid.uuid5(EVENT_NAMESPACE, f"{commit}:{path}:{kind.value}:{key}").hex
 
 
+@dataclass(frozen=True)
+class _Analysed:
+    """One changed file of a commit, analysed on both sides: its language and what it did.
+
+    ``found`` counts each skill at most once within the file; ``_commit_events`` then counts
+    each skill once across the commit's files, in the commit's order of changes (the same
+    events as one ``opportunities`` call sharing its ``counted`` across the files).
+    """
+
+    index: int  # the change's place in the commit's changes
+    language: str
+    found: list[Opportunity]
+
+
+def _change_found(change: Change, index: int, analyser: _Analyser) -> _Analysed | None:
+    """The change's opportunities; None when it is not analysed (no language, one side unread)."""
+    # Vendored dependencies, build output and generated files are nobody's own code.
+    spec = source_language(PurePath(change.path))
+    if spec is None:
+        return None
+    old_spec = language_for_path(Path(change.old_path)) if change.old_path else None
+    # A file renamed into this language had no code of it before.
+    # Paths in history are relative to the repository's root.
+    test_code = is_test_path(change.path)
+    old_blob = change.old_blob if old_spec == spec else None
+    before = analyser.keys(old_blob, spec, change.old_path or change.path, test_code)
+    after = analyser.keys(change.new_blob, spec, change.path, test_code)
+    if before is None or after is None:
+        return None  # one side unreadable: a diff against nothing would invent events
+    found = opportunities(
+        before.findings,
+        after.findings,
+        before.evidence,
+        after.evidence,
+        {**before.rule_skill, **after.rule_skill},
+        after.evidence_skill,
+        set(),
+    )
+    return _Analysed(index, spec.id, found)
+
+
 def _commit_events(
-    commit: _Commit,
-    changes: list[_Change],
-    analyser: _Analyser,
+    commit: Commit,
+    changes: list[Change],
+    analysed: list[_Analysed],
     developer: str,
     repository: str | None,
-) -> tuple[list[Event], int]:
-    """The commit's events (at most one per skill, as in Coach.observe) and files analysed."""
+) -> list[Event]:
+    """The commit's events from its analysed files: at most one per skill, as in Coach.observe."""
     events: list[Event] = []
     counted: set[str] = set()
-    files = 0
-    language = ""
-
-    def add(kind: EventKind, skill: str, path: str, key: str, **fields: str) -> None:
-        events.append(
-            Event(
-                kind=kind,
-                developer=developer,
-                skill_id=skill,
-                time=commit.author_time,
-                language=language,
-                repository=repository,
-                id=_event_id(commit.sha, path, kind, key),
-                **fields,  # type: ignore[arg-type]
+    for item in sorted(analysed, key=lambda a: a.index):
+        path = changes[item.index].path
+        for seen in item.found:
+            if seen.skill_id in counted:
+                continue
+            counted.add(seen.skill_id)
+            events.append(
+                Event(
+                    kind=seen.kind,
+                    developer=developer,
+                    skill_id=seen.skill_id,
+                    time=commit.author_time,
+                    language=item.language,
+                    repository=repository,
+                    id=_event_id(commit.sha, path, seen.kind, seen.key[0]),
+                    rule_id=seen.rule_id,
+                    lesson_id=None if seen.rule_id is None else seen.lesson_id or "",
+                )
             )
-        )
-
-    for change in changes:
-        # Vendored dependencies, build output and generated files are nobody's own code.
-        spec = source_language(PurePath(change.path))
-        if spec is None:
-            continue
-        language = spec.id
-        old_spec = language_for_path(Path(change.old_path)) if change.old_path else None
-        # A file renamed into this language had no code of it before.
-        # Paths in history are relative to the repository's root.
-        test_code = is_test_path(change.path)
-        old_blob = change.old_blob if old_spec == spec else None
-        before = analyser.keys(old_blob, spec, change.old_path or change.path, test_code)
-        after = analyser.keys(change.new_blob, spec, change.path, test_code)
-        if before is None or after is None:
-            continue  # one side unreadable: a diff against nothing would invent events
-        files += 1
-        found = opportunities(
-            before.findings,
-            after.findings,
-            before.evidence,
-            after.evidence,
-            {**before.rule_skill, **after.rule_skill},
-            after.evidence_skill,
-            counted,
-        )
-        for seen in found:
-            add(
-                seen.kind,
-                seen.skill_id,
-                change.path,
-                seen.key[0],
-                **(
-                    {}
-                    if seen.rule_id is None
-                    else {"rule_id": seen.rule_id, "lesson_id": seen.lesson_id or ""}
-                ),
-            )
-    return events, files
+    return events
 
 
 @dataclass(frozen=True)
@@ -445,45 +298,76 @@ def _write_cursor(path: Path, repository: str, cursor: _Cursor) -> None:
     temporary.replace(path)  # atomic: a reader sees the old cursors or the new, never half
 
 
-# A worker's own git processes and blob cache (one per process; the walk's order decides
-# nothing in a worker, which only analyses the chunks it is given).
+# A worker's own ``git cat-file`` process and analyses (one per process).
 _WORKER: dict[str, Any] = {}
 
+# Per commit, the changes in one worker's share of the paths, with their places in the commit.
+_Task = list[tuple[str, list[tuple[int, Change]]]]
 
-def _start_worker(root: Path, config: Config, salt: bytes, repository: str) -> None:
-    blobs = _Blobs(root)
-    _WORKER.update(
-        root=root,
-        blobs=blobs,
-        analyser=_Analyser(blobs, config),
-        salt=salt,
-        repository=repository,
-        pseudonyms={},
+
+def _start_worker(root: Path, config: Config) -> None:
+    blobs = Blobs(root)
+    _WORKER.update(blobs=blobs, analyser=_Analyser(blobs, config))
+
+
+def _analyse_share(task: _Task) -> dict[str, list[_Analysed]]:
+    """Each commit's analysed files, for the changes of one share (oldest commit first)."""
+    analyser: _Analyser = _WORKER["analyser"]
+    return {
+        sha: [
+            found
+            for index, change in changes
+            if (found := _change_found(change, index, analyser)) is not None
+        ]
+        for sha, changes in task
+    }
+
+
+def _shares(diffs: dict[str, list[Change]], jobs: int) -> dict[str, int]:
+    """The worker that owns each changed path in a registered language.
+
+    A worker sees every change to its paths, in order: the old version of a file is then the
+    new version it analysed last, cached, and the file's last tree and units are at hand for an
+    incremental parse. Paths are dealt out by their number of changes, the busiest first, each
+    to the worker with the fewest so far.
+    """
+    counts = Counter(
+        change.path
+        for changes in diffs.values()
+        for change in changes
+        if source_language(PurePath(change.path)) is not None
     )
+    load = [0] * jobs
+    owner: dict[str, int] = {}
+    for path, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        worker = load.index(min(load))
+        owner[path] = worker
+        load[worker] += count
+    return owner
 
 
-def _chunk_events(commits: list[_Commit]) -> list[tuple[str, list[Event], int]]:
-    """(commit, its events, files analysed) for consecutive commits, in order."""
-    diffs = _diffs(_WORKER["root"], commits)
-    pseudonyms: dict[str, str] = _WORKER["pseudonyms"]
-    found = []
-    for commit in commits:
-        email = commit.email.lower()
-        developer = pseudonyms.get(email)
-        if developer is None:
-            developer = pseudonyms[email] = pseudonym(commit.email, _WORKER["salt"])
-        events, files = _commit_events(
-            commit, diffs.get(commit.sha, []), _WORKER["analyser"], developer, _WORKER["repository"]
-        )
-        found.append((commit.sha, events, files))
-    return found
+def _tasks(
+    chunk: list[Commit], diffs: dict[str, list[Change]], owner: dict[str, int], shares: int
+) -> list[_Task]:
+    """The chunk's changes split by the worker that owns their path."""
+    tasks: list[_Task] = [[] for _ in range(shares)]
+    for commit in chunk:
+        split: list[list[tuple[int, Change]]] = [[] for _ in range(shares)]
+        for index, change in enumerate(diffs.get(commit.sha, [])):
+            worker = owner.get(change.path)
+            if worker is not None:
+                split[worker].append((index, change))
+        for worker, changes in enumerate(split):
+            if changes:
+                tasks[worker].append((commit.sha, changes))
+    return tasks
 
 
-def _chunks(todo: list[_Commit], jobs: int) -> list[list[_Commit]]:
-    """Runs of consecutive commits for the workers.
+def _chunks(todo: list[Commit], jobs: int) -> list[list[Commit]]:
+    """Runs of consecutive commits: each is analysed, then written, before the next.
 
-    Long enough that a worker's blob cache pays (the next change to a file is often a few
-    commits on), short enough to keep every worker busy.
+    Short enough that an interrupt loses little and progress moves, long enough that the
+    workers are rarely idle while the main process puts a chunk's commits together.
     """
     size = max(CHUNK_MIN, min(CHUNK_MAX, len(todo) // (jobs * 8) or 1))
     return [todo[i : i + size] for i in range(0, len(todo), size)]
@@ -514,21 +398,24 @@ def run_baseline(
     repository = repository_id(root, salt)
     assert repository is not None
     cursor_path = data_dir / CURSOR_NAME
-    tip = _tip(root, branch or "HEAD")
+    tip = resolve_tip(root, branch or "HEAD")
     cursor = _read_cursors(cursor_path).get(repository, _Cursor())
-    commits = _commits(root, tip, cursor.walked, since)
+    commits = non_merge_commits(root, tip, cursor.walked, since)
     todo = [c for c in commits if c.sha not in cursor.done]
     summary = BaselineSummary(resumed=len(commits) - len(todo))
     summary.authors = len({c.email.lower() for c in commits})
-    emails = {c.sha: c.email.lower() for c in commits}
     coders: set[str] = set()
     if max_commits is not None:
         todo = todo[:max_commits]
     jobs = max(1, jobs or os.cpu_count() or 1)
+    diffs = changes_by_commit(root, todo)
+    owner = _shares(diffs, jobs)
+    shares = max(1, min(jobs, len(owner)))
     chunks = _chunks(todo, jobs)
     done = set(cursor.done)
     pending: list[Event] = []
     unwritten = 0
+    pseudonyms: dict[str, str] = {}
 
     def flush() -> None:
         nonlocal pending, unwritten
@@ -543,31 +430,56 @@ def run_baseline(
         )
         pending, unwritten = [], 0
 
-    pool: ProcessPoolExecutor | None = None
+    def merged(parts: Iterable[dict[str, list[_Analysed]]]) -> dict[str, list[_Analysed]]:
+        found: dict[str, list[_Analysed]] = {}
+        for part in parts:
+            for sha, analysed in part.items():
+                found.setdefault(sha, []).extend(analysed)
+        return found
+
+    # One single-process pool per share of the paths, so that a share always goes to the same
+    # process; every chunk is queued at once and its shares are put together in order.
+    pools: list[ProcessPoolExecutor] = []
     try:
-        results: Iterator[list[tuple[str, list[Event], int]]]
-        if jobs > 1 and len(chunks) > 1:
-            pool = ProcessPoolExecutor(
-                max_workers=min(jobs, len(chunks)),
-                initializer=_start_worker,
-                initargs=(root, config, salt, repository),
-            )
-            results = pool.map(_chunk_events, chunks)
+        results: Iterator[dict[str, list[_Analysed]]]
+        if shares > 1:
+            pools = [
+                ProcessPoolExecutor(
+                    max_workers=1, initializer=_start_worker, initargs=(root, config)
+                )
+                for _ in range(shares)
+            ]
+            queued = [
+                [
+                    pools[w].submit(_analyse_share, t)
+                    for w, t in enumerate(_tasks(c, diffs, owner, shares))
+                ]
+                for c in chunks
+            ]
+            results = (merged(f.result() for f in futures) for futures in queued)
         else:
-            _start_worker(root, config, salt, repository)
-            results = map(_chunk_events, chunks)
-        for chunk in results:
+            _start_worker(root, config)
+            results = (_analyse_share(_tasks(c, diffs, owner, 1)[0]) for c in chunks)
+        for chunk, found in zip(chunks, results, strict=True):
             # Only whole commits reach the batch, so an interrupt never leaves half of one.
-            for sha, events, files in chunk:
+            for commit in chunk:
+                email = commit.email.lower()
+                developer = pseudonyms.get(email)
+                if developer is None:
+                    developer = pseudonyms[email] = pseudonym(commit.email, salt)
+                analysed = found.get(commit.sha, [])
+                events = _commit_events(
+                    commit, diffs.get(commit.sha, []), analysed, developer, repository
+                )
                 pending.extend(events)
-                done.add(sha)
+                done.add(commit.sha)
                 unwritten += 1
                 summary.commits += 1
-                summary.files += files
+                summary.files += len(analysed)
                 summary.events += len(events)
                 summary.developers.update(e.developer for e in events)
-                if files:
-                    coders.add(emails[sha])
+                if analysed:
+                    coders.add(email)
                 if unwritten >= BATCH_COMMITS:
                     flush()
                 if on_progress is not None:
@@ -580,7 +492,7 @@ def run_baseline(
         try:
             flush()
         finally:
-            if pool is not None:
+            for pool in pools:
                 pool.shutdown(wait=True, cancel_futures=True)
             blobs = _WORKER.pop("blobs", None)
             if blobs is not None:
