@@ -304,3 +304,22 @@ def test_typescript_and_go_changes_count_and_vendored_code_does_not(tmp_path: Pa
     assert {language for *_, language in alice} == {"typescript"}
     assert (EventKind.ANTIPATTERN_INTRODUCED, "GO007", "go") in bob
     assert {language for *_, language in bob} == {"go"}
+
+
+def test_a_committed_build_folder_is_its_authors_code(tmp_path: Path) -> None:
+    """A ``build`` folder in history holds build scripts or documentation sources (SQLAlchemy's
+    ``doc/build/conf.py``): its author is counted, as ``git log`` counts them. Dependencies and
+    bundles stay out."""
+    root = tmp_path / "docs"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    _commit(root, CAROL, 1_700_000_000, {"doc/build/conf.py": LOOP_WITH_LIST})
+    _commit(root, BOB, 1_700_001_000, {"dist/keep.py": LOOP_WITH_LIST})
+    data = tmp_path / "data"
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        summary = run_baseline(root, store, Config(root=root, team_salt=SALT), data)
+    assert summary.coders == 1
+    assert (EventKind.ANTIPATTERN_INTRODUCED, "PY001") in {
+        (e.kind, e.rule_id) for e in _events(data, CAROL)
+    }
+    assert _events(data, BOB) == []

@@ -189,7 +189,7 @@ class _Analysed:
 def _change_found(change: Change, index: int, analyser: _Analyser) -> _Analysed | None:
     """The change's opportunities; None when it is not analysed (no language, one side unread)."""
     # Vendored dependencies, build output and generated files are nobody's own code.
-    spec = source_language(PurePath(change.path))
+    spec = source_language(PurePath(change.path), committed=True)
     if spec is None:
         return None
     old_spec = language_for_path(Path(change.old_path)) if change.old_path else None
@@ -335,7 +335,7 @@ def _shares(diffs: dict[str, list[Change]], jobs: int) -> dict[str, int]:
         change.path
         for changes in diffs.values()
         for change in changes
-        if source_language(PurePath(change.path)) is not None
+        if source_language(PurePath(change.path), committed=True) is not None
     )
     load = [0] * jobs
     owner: dict[str, int] = {}

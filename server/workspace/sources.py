@@ -13,21 +13,32 @@ from lessonlens.analyzers.facade import Skipped, Source, prepare
 from lessonlens.analyzers.languages import LanguageSpec, language_for_path
 from lessonlens.server.workspace.config import DEFAULT_EXCLUDE
 
+# Folders that hold build output in a working tree but hand-written code in a repository's
+# history: build output is not committed, while build scripts and documentation sources are
+# (SQLAlchemy's ``doc/build/conf.py``, jQuery's ``build/tasks/``).
+_COMMITTED_SOURCE_FOLDERS = frozenset({"build"})
 
-def source_language(path: PurePath, *, within: bool = True) -> LanguageSpec | None:
+
+def source_language(
+    path: PurePath, *, within: bool = True, committed: bool = False
+) -> LanguageSpec | None:
     """The language of a file found in a project, or None when it is not a source to analyse.
 
     Not one when no language reads its extension, when its name says it is generated or
     minified (a ``.d.ts``, a ``.min.js``, a ``.pb.go``: skipped silently, as nobody edits them),
     or, for a path inside a project (``within``), when a folder on its way is one of
-    ``DEFAULT_EXCLUDE`` (``node_modules``, ``vendor``, build output).
+    ``DEFAULT_EXCLUDE`` (``node_modules``, ``vendor``, build output). A ``committed`` path (one
+    from a repository's history) in a ``build`` folder is a source.
     """
     spec = language_for_path(path)
     if spec is None:
         return None
     if spec.generated is not None and spec.generated(path.name, b""):
         return None
-    if within and any(part in DEFAULT_EXCLUDE for part in path.parts[:-1]):
+    if within and any(
+        part in DEFAULT_EXCLUDE and not (committed and part in _COMMITTED_SOURCE_FOLDERS)
+        for part in path.parts[:-1]
+    ):
         return None
     return spec
 
