@@ -29,6 +29,31 @@ def walk(node: Node, *, stop: frozenset[str] = FUNCTIONS) -> Iterator[Node]:
             stack.extend(reversed(current.named_children))
 
 
+def occurrences(scope: Node, source: bytes, text: bytes) -> Iterator[Node]:
+    """The nodes inside ``scope`` whose bytes are exactly ``text``, found by searching the bytes.
+
+    Every node a full walk of ``scope`` would find with that text, at the cost of one byte
+    search and a lookup per occurrence: a large function has thousands of nodes and an
+    expression a handful of occurrences. At one place, the innermost node comes first, then
+    each enclosing node of the same extent.
+    """
+    if not text:
+        return
+    position = source.find(text, scope.start_byte, scope.end_byte)
+    while position != -1:
+        end = position + len(text)
+        node: Node | None = scope.descendant_for_byte_range(position, end)
+        while (
+            node is not None
+            and node.start_byte == position
+            and node.end_byte == end
+            and node != scope
+        ):
+            yield node
+            node = node.parent
+        position = source.find(text, position + 1, scope.end_byte)
+
+
 def pattern_names(node: Node | None) -> set[str]:
     """The identifiers a binding pattern declares (``x``, ``[k, v]``, ``{ id, name: n }``)."""
     if node is None:

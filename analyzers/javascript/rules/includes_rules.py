@@ -7,7 +7,7 @@ and unsafe, with the reason, elsewhere.
 from __future__ import annotations
 
 from lessonlens.analyzers.javascript import facts, kinds
-from lessonlens.analyzers.javascript.tree import walk
+from lessonlens.analyzers.javascript.tree import occurrences
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Applicability, Fix, Hit, Rule, TextEdit
 from lessonlens.analyzers.parsing import Node
@@ -90,12 +90,12 @@ def _position_used(m: Match, call: Node) -> bool:
     Then the code wants the position too (``if (s.indexOf("(") !== -1) s = s.slice(0,
     s.indexOf("("))``), and the better edit keeps the index in a variable, not ``includes``.
     """
-    text = m.text(call)
     scope = facts.enclosing_function(call) or m.file.root
-    for node in walk(scope, stop=frozenset()):
-        if node.type == "call_expression" and node != call and m.text(node) == text:
-            return True
-    return False
+    text = m.file.source[call.start_byte : call.end_byte]
+    return any(
+        node.type == "call_expression" and node != call
+        for node in occurrences(scope, m.file.source, text)
+    )
 
 
 def _prefer_includes(m: Match) -> Hit | None:

@@ -8,6 +8,7 @@ from lessonlens.analyzers.javascript.tree import (
     declared_inside,
     exits_loop,
     identifiers,
+    occurrences,
     pattern_names,
     walk,
 )
@@ -345,28 +346,36 @@ def _iteration_names(m: Match, loop: Node) -> set[str]:
     return names
 
 
+_ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment_expression"})
+
+
 def _mutated(m: Match, scope: Node, receiver: str) -> bool:
-    for node in walk(scope, stop=frozenset()):
-        if node.type == "call_expression":
-            callee = node.child_by_field_name("function")
-            if callee is not None and callee.type == "member_expression":
-                target = callee.child_by_field_name("object")
-                method = callee.child_by_field_name("property")
-                if (
-                    target is not None
-                    and method is not None
-                    and m.text(target) == receiver
-                    and m.text(method) in _MUTATORS
-                ):
-                    return True
-        elif node.type in ("assignment_expression", "augmented_assignment_expression"):
-            left = node.child_by_field_name("left")
-            while left is not None and left.type in ("subscript_expression", "member_expression"):
-                if m.text(left) == receiver:
-                    return True
-                left = left.child_by_field_name("object")
-            if left is not None and m.text(left) == receiver:
+    """Whether ``scope`` calls a mutating method on ``receiver`` or assigns to it or into it."""
+    for node in occurrences(scope, m.file.source, receiver.encode()):
+        parent = node.parent
+        if parent is None:
+            continue
+        if parent.type == "member_expression" and parent.child_by_field_name("object") == node:
+            call = parent.parent
+            method = parent.child_by_field_name("property")
+            if (
+                call is not None
+                and call.type == "call_expression"
+                and call.child_by_field_name("function") == parent
+                and method is not None
+                and m.text(method) in _MUTATORS
+            ):
                 return True
+        # ``receiver = …``, ``receiver[i] = …``, ``receiver.x.y += …``.
+        current = node
+        while parent is not None:
+            if parent.type in _ASSIGNMENTS and parent.child_by_field_name("left") == current:
+                return True
+            if parent.type not in ("subscript_expression", "member_expression") or (
+                parent.child_by_field_name("object") != current
+            ):
+                break
+            current, parent = parent, parent.parent
     return False
 
 
