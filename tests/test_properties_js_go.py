@@ -37,6 +37,10 @@ FRAGMENTS = [
     "\n",
     "(",
     ")",
+    # Assignments in one unit to a top-level `let` another unit reads.
+    "let ",
+    " = [];\n",
+    "++;\n",
 ]
 edits = st.lists(
     st.tuples(
@@ -80,6 +84,27 @@ def test_cached_and_incremental_analysis_equal_a_fresh_one(seed, rounds):
         old = new
 
 
+def test_a_top_level_let_assigned_in_another_function_is_read_from_the_cache_as_afresh():
+    """Whether a big top-level array is ever reassigned decides JS006 in another function: the
+    cached analysis follows an assignment added or removed in any unit, as a fresh one does."""
+    spec = language_for_path(Path("words.js"))
+    assert spec is not None
+    words = ", ".join(f'"w{i}"' for i in range(40))
+    reads = (
+        f"let NAMES = [{words}];\n"
+        "function keep(words) {\n  const out = [];\n  for (const w of words) {\n"
+        "    if (NAMES.includes(w)) continue;\n    out.push(w);\n  }\n  return out;\n}\n"
+    )
+    assigned = reads + "function reset() {\n  NAMES = [];\n}\n"
+    untouched = reads + "function reset() {\n  console.log(NAMES.length);\n}\n"
+    for first, second, fires in ((assigned, untouched, True), (untouched, assigned, False)):
+        units = UnitCache()
+        analyse(first.encode(), spec, OPTIONS, units=units)
+        cached = analyse(second.encode(), spec, OPTIONS, units=units).analysis
+        assert cached == analyse(second.encode(), spec, OPTIONS).analysis
+        assert ("JS006" in {f.rule_id for f in cached.findings}) is fires
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SEEDS), st.binary(max_size=200))
 def test_arbitrary_bytes_never_raise(seed, data):
@@ -89,3 +114,37 @@ def test_arbitrary_bytes_never_raise(seed, data):
     assert not analysis.problems
     for finding in analysis.findings:
         assert 0 <= finding.span.start_byte <= finding.span.end_byte <= len(data)
+
+
+def _cached_then_fresh(path: str, first: bytes, second: bytes):
+    spec = language_for_path(Path(path))
+    assert spec is not None
+    units = UnitCache()
+    analyse(first, spec, OPTIONS, units=units)
+    cached = analyse(second, spec, OPTIONS, units=units).analysis
+    assert cached == analyse(second, spec, OPTIONS).analysis
+    return [(f.rule_id, f.span.start_row) for f in cached.findings]
+
+
+def test_go_facts_outside_the_function_reach_the_cache():
+    """A build constraint above ``package`` (GO008) and a ``%w`` in another function (GO009)
+    change a function's hints without touching it: the cache follows both, as afresh."""
+    loop = (
+        b'package main\n\nimport "fmt"\n\nfunc each(items []string) {\n'
+        b"\tfor _, item := range items {\n\t\titem := item\n\t\tgo fmt.Println(item)\n\t}\n}\n"
+    )
+    older = b"//go:build go1.21\n\n" + loop
+    assert _cached_then_fresh("a.go", loop, older) == []
+    assert _cached_then_fresh("a.go", older, loop) == [("GO008", 6)]
+    compare = (
+        b'package main\n\nimport (\n\t"errors"\n\t"fmt"\n\t"io/fs"\n\t"os"\n)\n\n'
+        b"func load(name string) ([]byte, error) {\n\tdata, err := os.ReadFile(name)\n"
+        b"\tif err == fs.ErrNotExist {\n\t\treturn nil, nil\n\t}\n\treturn data, err\n}\n\n"
+        b'var ErrGone = errors.New("gone")\n\n'
+        b"func gone(err error) bool {\n\treturn err == ErrGone\n}\n"
+    )
+    wraps = compare + b'\nfunc wrap() error {\n\treturn fmt.Errorf("x: %w", ErrGone)\n}\n'
+    plain = compare + b'\nfunc wrap() error {\n\treturn fmt.Errorf("x: %v", ErrGone)\n}\n'
+    # The comparison with ErrGone is flagged once the file wraps it.
+    assert _cached_then_fresh("b.go", plain, wraps) == [("GO009", 11), ("GO009", 20)]
+    assert _cached_then_fresh("b.go", wraps, plain) == [("GO009", 11)]

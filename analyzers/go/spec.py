@@ -45,10 +45,56 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     return unit_pieces, glue
 
 
+# A `//go:build` line naming an older language version sets that version for the file.
+_BUILD_LINE = re.compile(rb"^//go:build (?P<expr>.*)$", re.MULTILINE)
+_GO_VERSION = re.compile(rb"\bgo1\.(\d+)\b")
+
+
+def build_before_loopvar(source: bytes) -> bool:
+    """Whether the file's build constraint names a Go version before 1.22.
+
+    Per-iteration loop variables came with 1.22. The constraint is a comment above ``package``,
+    in no piece: the fingerprint carries the answer.
+    """
+    head = source[:4096]
+    package = re.search(rb"^package\s", head, re.MULTILINE)
+    for line in _BUILD_LINE.finditer(head[: package.start() if package else len(head)]):
+        if any(int(v) < 22 for v in _GO_VERSION.findall(line["expr"])):
+            return True
+    return False
+
+
+def wrapped_names(root: Node, source: bytes) -> frozenset[str]:
+    """The names this file passes to a ``%w`` verb (``fmt.Errorf("load: %w", errX)``).
+
+    Any function of the file may wrap a sentinel that another compares (GO009), so the
+    fingerprint carries them. Found from the occurrences of ``fmt.Errorf(``, not by a walk.
+    """
+    names: set[str] = set()
+    needle = b"fmt.Errorf("
+    position = source.find(needle)
+    while position != -1:
+        node: Node | None = root.descendant_for_byte_range(position, position + len(needle))
+        while node is not None and node.start_byte == position:
+            if node.type == "call_expression":
+                arguments = node.child_by_field_name("arguments")
+                items = arguments.named_children if arguments is not None else []
+                if items and b"%w" in source[items[0].start_byte : items[0].end_byte]:
+                    names.update(
+                        source[i.start_byte : i.end_byte].decode("utf-8", "replace")
+                        for i in items[1:]
+                        if i.type == "identifier"
+                    )
+            node = node.parent
+        position = source.find(needle, position + 1)
+    return frozenset(names)
+
+
 def fingerprint(root: Node, source: bytes) -> Hashable:
     """Everything at top level outside functions: package, imports, types, variables.
 
-    All a rule may read outside its own function (a package-level ``regexp``, a type's fields).
+    All a rule may read outside its own function (a package-level ``regexp``, a type's fields),
+    whether a build constraint sets an older Go version, and the names the file wraps.
     """
     digest = hashlib.blake2b(digest_size=16)
     for child in root.named_children:
@@ -59,7 +105,7 @@ def fingerprint(root: Node, source: bytes) -> Hashable:
         elif child.type != "comment":
             digest.update(source[child.start_byte : child.end_byte])
         digest.update(b"\0")
-    return digest.digest()
+    return digest.digest(), build_before_loopvar(source), wrapped_names(root, source)
 
 
 def _loop_part(loop: Node, child: Node) -> bool:

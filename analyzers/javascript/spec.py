@@ -238,6 +238,71 @@ def _object_values(root: Node) -> dict[tuple[int, int], list[tuple[int, int]]]:
     return found
 
 
+# After a name: what may make an occurrence an assignment to it (``=``, ``+=``, ``??=``, ``++``),
+# or a comment that may stand between the two. Never ``==`` or ``=>``.
+_MAY_ASSIGN_AFTER = re.compile(
+    rb"\s*(?:(?:[-+*/%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>])|\+\+|--|/)"
+)
+_MAY_ASSIGN_BEFORE = re.compile(rb"(?:\+\+|--|/)\s*$")
+_ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment_expression"})
+
+
+def _assigned(root: Node, source: bytes, name: bytes) -> bool:
+    """Whether an ``=``, ``+=`` or ``++`` anywhere in the file assigns the identifier ``name``.
+
+    As ``facts.assigned_in`` over the whole file, from the name's occurrences: only those whose
+    neighbouring bytes could make an assignment are looked up in the tree.
+    """
+    position = source.find(name)
+    while position != -1:
+        end = position + len(name)
+        if _MAY_ASSIGN_AFTER.match(source, end) or _MAY_ASSIGN_BEFORE.search(
+            source, max(0, position - 16), position
+        ):
+            node = root.descendant_for_byte_range(position, end)
+            parent = node.parent if node is not None else None
+            if (
+                node is not None
+                and parent is not None
+                and node.type == "identifier"
+                and (node.start_byte, node.end_byte) == (position, end)
+                and (
+                    (parent.type in _ASSIGNMENTS and parent.child_by_field_name("left") == node)
+                    or (
+                        parent.type == "update_expression"
+                        and parent.child_by_field_name("argument") == node
+                    )
+                )
+            ):
+                return True
+        position = source.find(name, position + 1)
+    return False
+
+
+def assigned_top_level(root: Node, source: bytes) -> tuple[str, ...]:
+    """The top-level ``let`` and ``var`` names that code anywhere in the file assigns.
+
+    ``facts.declared_value`` trusts a top-level ``let`` only while no code in the file assigns
+    it, whichever unit that code is in: the fingerprint carries the answer, so that the unit
+    cache stays exact.
+    """
+    names: set[bytes] = set()
+    for child in root.named_children:
+        inner = declaration(child)
+        if inner.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        kind = inner.child(0)
+        if kind is not None and kind.type == "const":
+            continue
+        for declarator in inner.named_children:
+            if declarator.type != "variable_declarator":
+                continue
+            name = declarator.child_by_field_name("name")
+            if name is not None and name.type == "identifier":
+                names.add(source[name.start_byte : name.end_byte])
+    return tuple(sorted(n.decode("utf-8", "replace") for n in names if _assigned(root, source, n)))
+
+
 def fingerprint(root: Node, source: bytes) -> Hashable:
     """Everything outside the units that a rule in a unit may read.
 
@@ -278,6 +343,7 @@ def fingerprint(root: Node, source: bytes) -> Hashable:
         tuple(sorted(imported_modules(root, source))),
         modern_glue,
         defines_reduce(source),
+        assigned_top_level(root, source),
     )
 
 

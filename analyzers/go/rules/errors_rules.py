@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from lessonlens.analyzers.go import facts
+from lessonlens.analyzers.go.spec import wrapped_names
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Applicability, Fix, Hit, Rule, TextEdit
 from lessonlens.analyzers.parsing import Node
@@ -101,18 +102,8 @@ def _sentinel(m: Match, node: Node) -> tuple[str, str] | None:
 def _wrapped_here(m: Match) -> frozenset[str]:
     """The names this file passes to a ``%w`` verb (``fmt.Errorf("load: %w", errX)``)."""
     found: frozenset[str] | None = m.file.facts.get("go.wrapped")
-    if found is not None:
-        return found
-    names: set[str] = set()
-    for node in facts.descendants(m.file.root):
-        if node.type != "call_expression" or not m.text(node).startswith("fmt.Errorf("):
-            continue
-        arguments = node.child_by_field_name("arguments")
-        items = arguments.named_children if arguments is not None else []
-        if items and "%w" in m.text(items[0]):
-            names.update(m.text(i) for i in items[1:] if i.type == "identifier")
-    found = frozenset(names)
-    m.file.facts["go.wrapped"] = found
+    if found is None:
+        found = m.file.facts["go.wrapped"] = wrapped_names(m.file.root, m.file.source)
     return found
 
 

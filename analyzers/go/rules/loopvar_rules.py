@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from lessonlens.analyzers.go import facts
-from lessonlens.analyzers.go.spec import go_at_least
+from lessonlens.analyzers.go.spec import build_before_loopvar, go_at_least
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Fix, Hit, Rule, Span, TextEdit
 from lessonlens.analyzers.parsing import Node
 
-# A `//go:build` line naming an older language version sets that version for the file.
-_BUILD_LINE = re.compile(rb"^//go:build (?P<expr>.*)$", re.MULTILINE)
-_GO_VERSION = re.compile(rb"\bgo1\.(\d+)\b")
 _WRITES = frozenset({"assignment_statement", "inc_statement", "dec_statement"})
-
-
-def _older_file_version(m: Match) -> bool:
-    """Whether the file's build constraint names a Go version before 1.22."""
-    head = m.file.source[:4096]
-    package = re.search(rb"^package\s", head, re.MULTILINE)
-    for line in _BUILD_LINE.finditer(head[: package.start() if package else len(head)]):
-        if any(int(v) < 22 for v in _GO_VERSION.findall(line["expr"])):
-            return True
-    return False
 
 
 def _copied_names(m: Match, statement: Node) -> list[str] | None:
@@ -108,7 +93,7 @@ def _loopvar_copy(m: Match) -> Hit | None:
     three_clause = declared[1]
     if three_clause and _changed(m, body_list, names):
         return None  # the copy isolates a change from the loop's own counter
-    if _older_file_version(m):
+    if build_before_loopvar(m.file.source):
         return None
     edit = _line_deletion(m, statement)
     fix = Fix(title="Remove the copy", edits=(edit,)) if edit is not None else None
