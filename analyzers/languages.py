@@ -18,6 +18,7 @@ and skipped, and costs that plugin only.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -48,13 +49,36 @@ class ScopedFingerprint:
 
     whole: Hashable
     names: tuple[tuple[str, Hashable], ...]
+    # Whether a name's entry is a tuple of pairs, one per declaration: what declares it, and
+    # the part of that a rule may follow to other names (bytes; JavaScript's ``const b =
+    # a.map(...)`` mentions ``a``): then a change to ``a`` changes what ``b`` means too.
+    chained: bool = False
 
     def changed_names(self, earlier: object) -> set[str] | None:
         """The names whose meaning differs from ``earlier``'s; None when ``whole`` differs."""
         if not isinstance(earlier, ScopedFingerprint) or earlier.whole != self.whole:
             return None
         before, after = dict(earlier.names), dict(self.names)
-        return {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+        changed = {n for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+        if self.chained:
+            entries = [(n, v) for n, v in (*before.items(), *after.items()) if n not in changed]
+            new = set(changed)
+            while new:
+                # A mention is the name standing alone: not part of a longer identifier.
+                mention = re.compile(
+                    rb"(?<![\w$])(?:"
+                    + b"|".join(re.escape(n.encode()) for n in new)
+                    + rb")(?![\w$])"
+                )
+                new = {
+                    name
+                    for name, entry in entries
+                    if name not in changed
+                    and isinstance(entry, tuple)
+                    and any(mention.search(leads) for _text, leads in entry)
+                }
+                changed |= new
+        return changed
 
 
 def decode_utf8(raw: bytes) -> tuple[str, str | None]:

@@ -41,6 +41,12 @@ FRAGMENTS = [
     "let ",
     " = [];\n",
     "++;\n",
+    # Top-level imports and declarations, read by name from the units.
+    "import { seen } from './seen';\n",
+    "const seen = new Set();\n",
+    "export const items = seen;\n",
+    "seen",
+    "items",
 ]
 edits = st.lists(
     st.tuples(
@@ -114,6 +120,35 @@ def test_arbitrary_bytes_never_raise(seed, data):
     assert not analysis.problems
     for finding in analysis.findings:
         assert 0 <= finding.span.start_byte <= finding.span.end_byte <= len(data)
+
+
+def test_a_declaration_read_through_another_reaches_the_cache():
+    """A unit reads ``NAMES``, declared from ``BASE``: changing ``BASE`` (or importing it)
+    changes what the unit's hint depends on, though the unit never writes ``BASE``."""
+    spec = language_for_path(Path("words.js"))
+    assert spec is not None
+    words = ", ".join(f'"w{i}"' for i in range(40))
+    body = (
+        "function keep(words) {\n  const out = [];\n  for (const w of words) {\n"
+        "    if (NAMES.includes(w)) continue;\n    out.push(w);\n  }\n  return out;\n}\n"
+    )
+    variants = [
+        f"const BASE = [{words}];\nconst NAMES = BASE;\n" + body,
+        f"const BASE = new Set([{words}]);\nconst NAMES = BASE;\n" + body,
+        f"const BASE = [{words}];\nconst NAMES = BASE.filter(Boolean);\n" + body,
+        "const BASE = ['a'];\nconst NAMES = BASE.filter(Boolean);\n" + body,
+        "import { BASE } from './b';\nconst NAMES = BASE.filter(Boolean);\n" + body,
+        f"const NAMES = [{words}];\n" + body,
+    ]
+    fired = set()
+    for first in variants:
+        for second in variants:
+            units = UnitCache()
+            analyse(first.encode(), spec, OPTIONS, units=units)
+            cached = analyse(second.encode(), spec, OPTIONS, units=units).analysis
+            assert cached == analyse(second.encode(), spec, OPTIONS).analysis
+            fired.add(any(f.rule_id == "JS006" for f in cached.findings))
+    assert fired == {True, False}
 
 
 def _cached_then_fresh(path: str, first: bytes, second: bytes):

@@ -9,7 +9,6 @@ the ``javascript`` lesson language.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 import re
 from collections.abc import Hashable
@@ -173,29 +172,6 @@ def defines_reduce(source: bytes) -> bool:
     return False
 
 
-_WRITES = frozenset(
-    {"assignment_expression", "augmented_assignment_expression", "update_expression"}
-)
-
-
-def _only_calls(statement: Node) -> bool:
-    """A top-level statement that only calls (``app.use(...)``): it binds and assigns nothing.
-
-    No rule reads such a statement from another unit (its imports and its syntax's age are
-    part of the fingerprint separately), so editing it re-walks the glue, not every unit.
-    """
-    if statement.type != "expression_statement":
-        return False
-    stack = list(statement.named_children)
-    while stack:
-        node = stack.pop()
-        if node.type in _WRITES:
-            return False
-        if node.type not in SCOPES:
-            stack.extend(node.named_children)
-    return True
-
-
 _PIECES: LastResult[Node, tuple[list[Piece], list[Piece]]] = LastResult(operator.eq)
 
 
@@ -204,147 +180,10 @@ def _pieces_of(root: Node) -> tuple[list[Piece], list[Piece]]:
     return _PIECES.get(root, lambda: pieces(root))
 
 
-# TypeScript declarations no rule reads from another unit (a type annotation is read where it
-# stands; named types are not resolved): only their names count.
-_TYPE_DECLARATIONS = frozenset({"interface_declaration", "type_alias_declaration"})
+def _fingerprint(root: Node, source: bytes) -> Hashable:
+    from lessonlens.analyzers.javascript.fingerprint import fingerprint
 
-
-def _object_values(root: Node) -> dict[tuple[int, int], list[tuple[int, int]]]:
-    """What the fingerprint leaves out, by top-level statement.
-
-    The object literals that declarations bind, and the bodies of TypeScript interfaces and
-    type aliases.
-    """
-    found: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for child in root.named_children:
-        inner = declaration(child)
-        if inner.type in _TYPE_DECLARATIONS:
-            body = inner.child_by_field_name("body") or inner.child_by_field_name("value")
-            name = inner.child_by_field_name("name")
-            if body is not None and name is not None and body.start_byte >= name.end_byte:
-                found[(child.start_byte, child.end_byte)] = [(body.start_byte, body.end_byte)]
-            continue
-        if inner.type not in ("lexical_declaration", "variable_declaration"):
-            continue
-        for declarator in inner.named_children:
-            value = (
-                declarator.child_by_field_name("value")
-                if declarator.type == ("variable_declarator")
-                else None
-            )
-            if value is not None and value.type == "object":
-                key = (child.start_byte, child.end_byte)
-                found.setdefault(key, []).append((value.start_byte, value.end_byte))
-    return found
-
-
-# After a name: what may make an occurrence an assignment to it (``=``, ``+=``, ``??=``, ``++``),
-# or a comment that may stand between the two. Never ``==`` or ``=>``.
-_MAY_ASSIGN_AFTER = re.compile(
-    rb"\s*(?:(?:[-+*/%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>])|\+\+|--|/)"
-)
-_MAY_ASSIGN_BEFORE = re.compile(rb"(?:\+\+|--|/)\s*$")
-_ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment_expression"})
-
-
-def _assigned(root: Node, source: bytes, name: bytes) -> bool:
-    """Whether an ``=``, ``+=`` or ``++`` anywhere in the file assigns the identifier ``name``.
-
-    As ``facts.assigned_in`` over the whole file, from the name's occurrences: only those whose
-    neighbouring bytes could make an assignment are looked up in the tree.
-    """
-    position = source.find(name)
-    while position != -1:
-        end = position + len(name)
-        if _MAY_ASSIGN_AFTER.match(source, end) or _MAY_ASSIGN_BEFORE.search(
-            source, max(0, position - 16), position
-        ):
-            node = root.descendant_for_byte_range(position, end)
-            parent = node.parent if node is not None else None
-            if (
-                node is not None
-                and parent is not None
-                and node.type == "identifier"
-                and (node.start_byte, node.end_byte) == (position, end)
-                and (
-                    (parent.type in _ASSIGNMENTS and parent.child_by_field_name("left") == node)
-                    or (
-                        parent.type == "update_expression"
-                        and parent.child_by_field_name("argument") == node
-                    )
-                )
-            ):
-                return True
-        position = source.find(name, position + 1)
-    return False
-
-
-def assigned_top_level(root: Node, source: bytes) -> tuple[str, ...]:
-    """The top-level ``let`` and ``var`` names that code anywhere in the file assigns.
-
-    ``facts.declared_value`` trusts a top-level ``let`` only while no code in the file assigns
-    it, whichever unit that code is in: the fingerprint carries the answer, so that the unit
-    cache stays exact.
-    """
-    names: set[bytes] = set()
-    for child in root.named_children:
-        inner = declaration(child)
-        if inner.type not in ("lexical_declaration", "variable_declaration"):
-            continue
-        kind = inner.child(0)
-        if kind is not None and kind.type == "const":
-            continue
-        for declarator in inner.named_children:
-            if declarator.type != "variable_declarator":
-                continue
-            name = declarator.child_by_field_name("name")
-            if name is not None and name.type == "identifier":
-                names.add(source[name.start_byte : name.end_byte])
-    return tuple(sorted(n.decode("utf-8", "replace") for n in names if _assigned(root, source, n)))
-
-
-def fingerprint(root: Node, source: bytes) -> Hashable:
-    """Everything outside the units that a rule in a unit may read.
-
-    The imports, every top-level declaration and assignment, class headers and fields, the
-    units' own names, the modules the file imports (test support, benchmarks), whether its
-    top level uses post-ES5 syntax, and whether it defines its own ``reduce``. A top-level
-    statement that only calls is left out (see ``_only_calls``), and so are the contents of the
-    object literals top-level declarations bind: typing in them re-walks the glue alone.
-    """
-    from lessonlens.analyzers.javascript.kinds import modern
-
-    units, glue = _pieces_of(root)
-    digest = hashlib.blake2b(digest_size=16)
-    calls = {
-        (child.start_byte, child.end_byte) for child in root.named_children if _only_calls(child)
-    }
-    objects = _object_values(root)
-    modern_glue = False
-    for start, end, _row, _column in glue:
-        text = source[start:end]
-        modern_glue = modern_glue or modern(text)
-        if (start, end) in calls:
-            continue
-        # An object literal bound at top level counts by its place, not its contents: no rule
-        # reads into one from another unit (a module's big config objects change as one types).
-        position = start
-        for inner_start, inner_end in objects.get((start, end), ()):
-            digest.update(source[position:inner_start])
-            digest.update(b"{}")
-            position = inner_end
-        digest.update(source[position:end])
-        digest.update(b"\0")
-    # A unit's own name is module-level too (a rule may ask whether a name is a local function).
-    for start, _end, _row, _column in units:
-        digest.update(source[start : min(start + 80, _end)].split(b"(", 1)[0])
-    return (
-        digest.digest(),
-        tuple(sorted(imported_modules(root, source))),
-        modern_glue,
-        defines_reduce(source),
-        assigned_top_level(root, source),
-    )
+    return fingerprint(root, source)
 
 
 def callback_of_iteration(node: Node) -> bool:
@@ -474,6 +313,11 @@ def imported_modules(root: Node, source: bytes) -> set[str]:
     return _IMPORTED.get(source, lambda: _imported_modules(root, source))
 
 
+# The modules a statement's first bytes name, by those bytes (typing re-reads only what changed).
+_MODULES_OF: dict[bytes, tuple[str, ...]] = {}
+_MODULES_MAX = 16384
+
+
 def _imported_modules(root: Node, source: bytes) -> set[str]:
     found: set[str] = set()
     for child in root.named_children:
@@ -481,7 +325,13 @@ def _imported_modules(root: Node, source: bytes) -> set[str]:
             child.type in ("expression_statement", "variable_declaration")
         ):
             text = source[child.start_byte : min(child.end_byte, child.start_byte + 400)]
-            found.update(m["name"].decode("utf-8", "replace") for m in _MODULE.finditer(text))
+            names = _MODULES_OF.get(text)
+            if names is None:
+                names = tuple(m["name"].decode("utf-8", "replace") for m in _MODULE.finditer(text))
+                if len(_MODULES_OF) >= _MODULES_MAX:
+                    _MODULES_OF.clear()
+                _MODULES_OF[text] = names
+            found.update(names)
     return found
 
 
@@ -520,7 +370,7 @@ def _code_units(root: Any, source: bytes) -> list[CodeUnit]:
 _COMMON: dict[str, Any] = {
     "package": "lessonlens.analyzers.javascript",
     "pieces": _pieces_of,
-    "fingerprint": fingerprint,
+    "fingerprint": _fingerprint,
     "lens_nodes": (
         "function_declaration",
         "generator_function_declaration",

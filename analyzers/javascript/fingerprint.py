@@ -1,0 +1,365 @@
+"""The JavaScript/TypeScript fingerprint: what a unit may read from outside itself.
+
+``engine.UnitCache`` keeps a unit's findings while the fingerprint says nothing it may read has
+changed (``fingerprint``). Imports, top-level declarators and units' headers count by the names
+they bind; everything else at top level, and a few file-wide facts, count as a whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from lessonlens.analyzers.javascript.spec import (
+    SCOPES,
+    _pieces_of,
+    declaration,
+    defines_reduce,
+    imported_modules,
+)
+from lessonlens.analyzers.languages import ScopedFingerprint
+from lessonlens.analyzers.parsing import Node
+
+_WRITES = frozenset(
+    {"assignment_expression", "augmented_assignment_expression", "update_expression"}
+)
+
+
+def _only_calls(statement: Node) -> bool:
+    """A top-level statement that only calls (``app.use(...)``): it binds and assigns nothing.
+
+    No rule reads such a statement from another unit (its imports and its syntax's age are
+    part of the fingerprint separately), so editing it re-walks the glue, not every unit.
+    """
+    if statement.type != "expression_statement":
+        return False
+    stack = list(statement.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type in _WRITES:
+            return False
+        if node.type not in SCOPES:
+            stack.extend(node.named_children)
+    return True
+
+
+# TypeScript declarations no rule reads from another unit (a type annotation is read where it
+# stands; named types are not resolved): only their names count.
+_TYPE_DECLARATIONS = frozenset({"interface_declaration", "type_alias_declaration"})
+
+
+def _holes(child: Node) -> list[tuple[int, int]]:
+    """What the fingerprint leaves out of a top-level statement.
+
+    The object literals that declarations bind, and the bodies of TypeScript interfaces and
+    type aliases.
+    """
+    inner = declaration(child)
+    if inner.type in _TYPE_DECLARATIONS:
+        body = inner.child_by_field_name("body") or inner.child_by_field_name("value")
+        name = inner.child_by_field_name("name")
+        if body is not None and name is not None and body.start_byte >= name.end_byte:
+            return [(body.start_byte, body.end_byte)]
+        return []
+    if inner.type not in ("lexical_declaration", "variable_declaration"):
+        return []
+    found = []
+    for declarator in inner.named_children:
+        value = (
+            declarator.child_by_field_name("value")
+            if declarator.type == ("variable_declarator")
+            else None
+        )
+        if value is not None and value.type == "object":
+            found.append((value.start_byte, value.end_byte))
+    return found
+
+
+# After a name: what may make an occurrence an assignment to it (``=``, ``+=``, ``??=``, ``++``),
+# or a comment that may stand between the two. Never ``==`` or ``=>``.
+_MAY_ASSIGN_AFTER = re.compile(
+    rb"\s*(?:(?:[-+*/%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>])|\+\+|--|/)"
+)
+_MAY_ASSIGN_BEFORE = re.compile(rb"(?:\+\+|--|/)\s*$")
+_ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment_expression"})
+
+
+def _assigned(root: Node, source: bytes, name: bytes) -> bool:
+    """Whether an ``=``, ``+=`` or ``++`` anywhere in the file assigns the identifier ``name``.
+
+    As ``facts.assigned_in`` over the whole file, from the name's occurrences: only those whose
+    neighbouring bytes could make an assignment are looked up in the tree.
+    """
+    position = source.find(name)
+    while position != -1:
+        end = position + len(name)
+        if _MAY_ASSIGN_AFTER.match(source, end) or _MAY_ASSIGN_BEFORE.search(
+            source, max(0, position - 16), position
+        ):
+            node = root.descendant_for_byte_range(position, end)
+            parent = node.parent if node is not None else None
+            if (
+                node is not None
+                and parent is not None
+                and node.type == "identifier"
+                and (node.start_byte, node.end_byte) == (position, end)
+                and (
+                    (parent.type in _ASSIGNMENTS and parent.child_by_field_name("left") == node)
+                    or (
+                        parent.type == "update_expression"
+                        and parent.child_by_field_name("argument") == node
+                    )
+                )
+            ):
+                return True
+        position = source.find(name, position + 1)
+    return False
+
+
+def assigned_top_level(root: Node, source: bytes) -> tuple[str, ...]:
+    """The top-level ``let`` and ``var`` names that code anywhere in the file assigns.
+
+    ``facts.declared_value`` trusts a top-level ``let`` only while no code in the file assigns
+    it, whichever unit that code is in: the fingerprint carries the answer, so that the unit
+    cache stays exact.
+    """
+    names: set[bytes] = set()
+    for child in root.named_children:
+        inner = declaration(child)
+        if inner.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        kind = inner.child(0)
+        if kind is not None and kind.type == "const":
+            continue
+        for declarator in inner.named_children:
+            if declarator.type != "variable_declarator":
+                continue
+            name = declarator.child_by_field_name("name")
+            if name is not None and name.type == "identifier":
+                names.add(source[name.start_byte : name.end_byte])
+    return tuple(sorted(n.decode("utf-8", "replace") for n in names if _assigned(root, source, n)))
+
+
+_NAME_TYPES = frozenset({"identifier", "type_identifier", "shorthand_property_identifier_pattern"})
+_NAMED_DECLARATIONS = frozenset(
+    {"interface_declaration", "type_alias_declaration", "enum_declaration"}
+)
+# Words of a unit's header that name nothing of the file's.
+_HEADER_WORDS = frozenset(
+    {
+        b"export",
+        b"default",
+        b"async",
+        b"function",
+        b"const",
+        b"let",
+        b"var",
+        b"static",
+        b"get",
+        b"set",
+        b"public",
+        b"private",
+        b"protected",
+        b"readonly",
+        b"override",
+        b"abstract",
+        b"declare",
+        b"accessor",
+    }
+)
+_WORD = re.compile(rb"[A-Za-z_$][\w$]*")
+
+
+def _names_in(node: Node, source: bytes) -> set[str]:
+    """Every identifier under ``node`` (the names a binding pattern binds)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in _NAME_TYPES:
+            found.add(source[current.start_byte : current.end_byte].decode("utf-8", "replace"))
+        elif current.type != "string":
+            stack.extend(current.named_children)
+    return found
+
+
+def _elided(source: bytes, start: int, end: int, holes: list[tuple[int, int]]) -> bytes:
+    """``source[start:end]`` with the ``holes`` inside it written as ``{}``."""
+    parts = []
+    position = start
+    for hole_start, hole_end in holes:
+        if start <= hole_start and hole_end <= end:
+            parts.append(source[position:hole_start])
+            parts.append(b"{}")
+            position = hole_end
+    parts.append(source[position:end])
+    return b"".join(parts)
+
+
+_Entry = tuple[bytes, bytes]
+
+
+def _import_bindings(
+    statement: Node, source: bytes
+) -> list[tuple[str, tuple[bytes, bytes]]] | None:
+    """Each name an ``import`` binds, with what it imports (the module and the imported name)."""
+    module = statement.child_by_field_name("source")
+    clause = next((c for c in statement.named_children if c.type == "import_clause"), None)
+    if module is None or clause is None:
+        return None
+    origin = source[module.start_byte : module.end_byte]
+    found: list[tuple[str, bytes]] = []
+    for part in clause.named_children:
+        if part.type == "identifier":
+            found.append((part.text.decode("utf-8", "replace") if part.text else "", b"default"))
+        elif part.type == "namespace_import":
+            for name in part.named_children:
+                found.append((name.text.decode("utf-8", "replace") if name.text else "", b"*"))
+        elif part.type == "named_imports":
+            for specifier in part.named_children:
+                if specifier.type != "import_specifier":
+                    continue
+                local = specifier.child_by_field_name("alias") or specifier.child_by_field_name(
+                    "name"
+                )
+                if local is None or not local.text:
+                    return None
+                text = source[specifier.start_byte : specifier.end_byte]
+                found.append((local.text.decode("utf-8", "replace"), text))
+        else:
+            return None
+    entries = [
+        (name, (b"import " + what + b" from " + origin, b"")) for name, what in found if name
+    ]
+    return entries or None
+
+
+def _bindings(
+    statement: Node, source: bytes, holes: list[tuple[int, int]]
+) -> list[tuple[str, _Entry]] | None:
+    """Each name a top-level import or declaration binds, with its entry in the fingerprint.
+
+    An entry is the text that binds the name, and the part of it that may lead a rule on to
+    other names (``ScopedFingerprint.chained``). A declaration's text is its declarator's,
+    after its keyword (``const``, ``let``), without the ``holes`` (object literals); what leads
+    on is the same less its type annotation (named types are never resolved). TypeScript's
+    interfaces, type aliases and enums count by name only. None for any other statement.
+    """
+    if statement.type == "import_statement":
+        return _import_bindings(statement, source)
+    inner = declaration(statement)
+    if inner.type in _NAMED_DECLARATIONS:
+        name = inner.child_by_field_name("name")
+        if name is None or not name.text:
+            return None
+        return [(name.text.decode("utf-8", "replace"), (inner.type.encode(), b""))]
+    if inner.type not in ("lexical_declaration", "variable_declaration"):
+        return None
+    keyword = inner.child(0)
+    kind = keyword.type.encode() if keyword is not None else b""
+    found: list[tuple[str, _Entry]] = []
+    for declarator in inner.named_children:
+        if declarator.type != "variable_declarator":
+            continue
+        name = declarator.child_by_field_name("name")
+        if name is None:
+            return None
+        text = kind + b" " + _elided(source, declarator.start_byte, declarator.end_byte, holes)
+        annotation = declarator.child_by_field_name("type")
+        leads = _elided(
+            source,
+            declarator.start_byte,
+            declarator.end_byte,
+            sorted([*holes, *([] if annotation is None else [annotation.byte_range])]),
+        )
+        found.extend((bound, (text, leads)) for bound in _names_in(name, source))
+    return found or None
+
+
+# What a top-level piece puts in the fingerprint, by its bytes (whether it is a whole
+# statement, and its text): typing re-reads only the pieces that changed. Bounded: cleared
+# when full.
+_Contribution = tuple[bool, bytes | list[tuple[str, "_Entry"]] | None]
+_CONTRIBUTIONS: dict[tuple[bool, bytes], _Contribution] = {}
+_CONTRIBUTIONS_MAX = 16384
+
+
+def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Contribution:
+    """Whether a glue piece uses post-ES5 syntax, and what it adds to the fingerprint.
+
+    What it adds: None for a statement that only calls; its text for the file as a whole;
+    or its names' entries. ``node`` is the top-level statement the piece is, if it is one.
+    """
+    from lessonlens.analyzers.javascript.kinds import modern
+
+    text = source[start:end]
+    key = (node is not None, text)
+    found = _CONTRIBUTIONS.get(key)
+    if found is not None:
+        return found
+    if node is not None and _only_calls(node):
+        found = (modern(text), None)
+    else:
+        # An object literal bound at top level counts by its place, not its contents: no rule
+        # reads into one from another unit (a module's big config objects change as one types).
+        holes = [] if node is None else _holes(node)
+        bindings = None if node is None else _bindings(node, source, holes)
+        found = (modern(text), _elided(source, start, end, holes) if bindings is None else bindings)
+    # A piece with a parse error may read otherwise elsewhere: not kept.
+    if node is None or not node.has_error:
+        if len(_CONTRIBUTIONS) >= _CONTRIBUTIONS_MAX:
+            _CONTRIBUTIONS.clear()
+        _CONTRIBUTIONS[key] = found
+    return found
+
+
+def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
+    """Everything outside the units that a rule in a unit may read.
+
+    The file as a whole: every top-level statement that declares nothing (assignments,
+    ``export { … }``, blocks), class headers and fields, the modules the file imports (test
+    support, benchmarks), whether its top level uses post-ES5 syntax, whether it defines its
+    own ``reduce``, and which top-level ``let``s code assigns. By name: the text of each
+    import and top-level declaration, and each unit's header (``export async function f``),
+    under every name it binds. A unit reads a declaration only by a name it writes (or through
+    declarations that mention one another: the fingerprint is ``chained``). A top-level
+    statement that only calls is left out (see ``_only_calls``), and so are the contents of
+    the object literals top-level declarations bind and of TypeScript type bodies: typing in
+    them re-walks the glue alone.
+    """
+    units, glue = _pieces_of(root)
+    digest = hashlib.blake2b(digest_size=16)
+    statements = {(child.start_byte, child.end_byte): child for child in root.named_children}
+    named: dict[str, list[_Entry]] = {}
+    modern_glue = False
+    for start, end, _row, _column in glue:
+        is_modern, added = _contribution(statements.get((start, end)), source, start, end)
+        modern_glue = modern_glue or is_modern
+        if isinstance(added, bytes):
+            digest.update(added)
+            digest.update(b"\0")
+        elif added is not None:
+            for name, binding in added:
+                named.setdefault(name, []).append(binding)
+    # A unit's own name is module-level too (a rule may ask whether a name is a local
+    # function, or an async one).
+    for start, end, _row, _column in units:
+        header = source[start : min(start + 80, end)].split(b"(", 1)[0]
+        words = {w for w in _WORD.findall(header) if w not in _HEADER_WORDS}
+        if not words:
+            digest.update(header)
+            digest.update(b"\0")
+        for word in words:
+            named.setdefault(word.decode("utf-8", "replace"), []).append((header, b""))
+    whole = (
+        digest.digest(),
+        tuple(sorted(imported_modules(root, source))),
+        modern_glue,
+        defines_reduce(source),
+        assigned_top_level(root, source),
+    )
+    return ScopedFingerprint(
+        whole,
+        tuple(sorted((name, tuple(entries)) for name, entries in named.items())),
+        chained=True,
+    )
