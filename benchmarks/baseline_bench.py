@@ -103,6 +103,7 @@ def main() -> None:
         )
         print(f"developers:        {len(summary.developers):,} with at least one event")
         print(f"files analysed:    {summary.files:,}, events: {summary.events:,}")
+        print(f"unreadable:        {summary.unreadable:,} commits (objects missing from the clone)")
         per = seconds / max(summary.commits, 1) * 10_000
         print(f"seconds:           {seconds:.1f} ({per:.0f} s per 10,000 commits; budget 120)")
         if args.resume_check:

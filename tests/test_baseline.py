@@ -323,3 +323,52 @@ def test_a_committed_build_folder_is_its_authors_code(tmp_path: Path) -> None:
         (e.kind, e.rule_id) for e in _events(data, CAROL)
     }
     assert _events(data, BOB) == []
+
+
+def _trimmed_repository(tmp_path: Path) -> Path:
+    """Three commits, the second of which git cannot list: an object it needs is missing."""
+    root = tmp_path / "trimmed"
+    root.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True)
+    module = b"".join(b"def f%d(x):\n    return x + %d\n\n" % (i, i) for i in range(30))
+    _commit(root, ALICE, 1_700_000_000, {"pkg/a.py": module})
+    # A rename with an edit: listing it reads the old blob, to measure their likeness.
+    _commit(root, ALICE, 1_700_001_000, {"pkg/a.py": None, "pkg/b.py": module + b"# more\n"})
+    _commit(root, BOB, 1_700_002_000, {"pkg/words.py": LOOP_WITH_LIST})
+    blob = (
+        subprocess.run(
+            ["git", "rev-parse", "HEAD~2:pkg/a.py"], cwd=root, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .strip()
+    )
+    (root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    return root
+
+
+def test_a_commit_git_cannot_read_is_left_out_and_counted(tmp_path: Path) -> None:
+    """A clone missing an object (partial, trimmed or damaged) fails git's listing of every
+    commit: the walk leaves out the commit it cannot read, says so, and credits the rest."""
+    root = _trimmed_repository(tmp_path)
+    data = tmp_path / "data"
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        summary = run_baseline(root, store, Config(root=root, team_salt=SALT), data, jobs=1)
+    assert (summary.unreadable, summary.commits, summary.complete) == (1, 2, False)
+    assert (EventKind.ANTIPATTERN_INTRODUCED, "PY001") in {
+        (e.kind, e.rule_id) for e in _events(data, BOB)
+    }
+    # Not marked done: the next run tries that commit again, and only that one.
+    with SqliteProgressStore(data / DATABASE_NAME) as store:
+        again = run_baseline(root, store, Config(root=root, team_salt=SALT), data, jobs=1)
+    assert (again.unreadable, again.commits, again.resumed) == (1, 0, 2)
+
+
+def test_cli_says_which_commits_it_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _trimmed_repository(tmp_path)
+    monkeypatch.setenv("LESSONLENS_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(main, ["baseline", str(root)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 commits")
+    assert "1 commit left out: git could not read them" in result.output

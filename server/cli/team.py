@@ -232,5 +232,12 @@ def baseline(repo: Path, since: str | None, branch: str | None) -> None:
         f"{summary.commits} commits{resumed}, {summary.files} files, {summary.events} events, "
         f"{len(summary.developers)} developers, {summary.seconds:.1f} s."
     )
+    if summary.unreadable:
+        click.echo(
+            f"{summary.unreadable} commit{'' if summary.unreadable == 1 else 's'} left out: git "
+            "could not read them (objects missing from this clone; fetch them and run again to "
+            "include them).",
+            err=True,
+        )
     if summary.fitted:
         click.echo(f"Learner model fitted to this history for {summary.fitted} skills.")

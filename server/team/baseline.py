@@ -93,6 +93,8 @@ class BaselineSummary:
     coders: int = 0
     # Skills whose BKT parameters were fitted to the repository's history at the end.
     fitted: int = 0
+    # Commits left out because git could not read them (objects missing from the clone).
+    unreadable: int = 0
 
 
 @dataclass(frozen=True)
@@ -408,7 +410,13 @@ def run_baseline(
     if max_commits is not None:
         todo = todo[:max_commits]
     jobs = max(1, jobs or os.cpu_count() or 1)
-    diffs = changes_by_commit(root, todo)
+    unreadable: list[str] = []
+    diffs = changes_by_commit(root, todo, unreadable)
+    # Left out, and not marked done: a later run (after a fetch) tries them again.
+    summary.unreadable = len(unreadable)
+    if unreadable:
+        skipped = set(unreadable)
+        todo = [c for c in todo if c.sha not in skipped]
     owner = _shares(diffs, jobs)
     shares = max(1, min(jobs, len(owner)))
     chunks = _chunks(todo, jobs)

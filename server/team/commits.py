@@ -87,10 +87,37 @@ def non_merge_commits(repo: Path, tip: str, walked: str | None, since: str | Non
     return commits
 
 
-def changes_by_commit(repo: Path, commits: list[Commit]) -> dict[str, list[Change]]:
-    """Each commit's changes against its first parent, from one ``git diff-tree --stdin``."""
+def changes_by_commit(
+    repo: Path, commits: list[Commit], unreadable: list[str] | None = None
+) -> dict[str, list[Change]]:
+    """Each commit's changes against its first parent, from one ``git diff-tree --stdin``.
+
+    A history may lack objects (a partial clone, a damaged or trimmed copy): git then fails the
+    whole listing. With ``unreadable``, the commits it cannot list are found by halving, left
+    out, and their ids added to it; without, git's error is raised.
+    """
     if not commits:
         return {}
+    if unreadable is None:
+        return _changes(repo, commits)
+    return _readable(repo, commits, unreadable)
+
+
+def _readable(repo: Path, commits: list[Commit], missing: list[str]) -> dict[str, list[Change]]:
+    """The changes of the commits git can list; the others' ids go to ``missing``."""
+    try:
+        return _changes(repo, commits)
+    except BaselineError:
+        if len(commits) == 1:
+            missing.append(commits[0].sha)
+            return {}
+        middle = len(commits) // 2
+        found = _readable(repo, commits[:middle], missing)
+        found.update(_readable(repo, commits[middle:], missing))
+        return found
+
+
+def _changes(repo: Path, commits: list[Commit]) -> dict[str, list[Change]]:
     out = _git(
         repo,
         *("diff-tree", "--stdin", "-r", "--raw", "-z", "-M", "--root"),
