@@ -183,3 +183,26 @@ def test_go_facts_outside_the_function_reach_the_cache():
     # The comparison with ErrGone is flagged once the file wraps it.
     assert _cached_then_fresh("b.go", plain, wraps) == [("GO009", 11), ("GO009", 20)]
     assert _cached_then_fresh("b.go", wraps, plain) == [("GO009", 11)]
+
+
+def test_the_fingerprints_piece_cache_stays_within_its_bound(monkeypatch):
+    """Each top-level piece's part of the fingerprint is kept by its bytes, up to a bound in
+    bytes: past it the cache starts again, and fingerprints are what they were."""
+    from lessonlens.analyzers.javascript import fingerprint as fp
+
+    monkeypatch.setattr(fp, "_CONTRIBUTIONS", {})
+    monkeypatch.setattr(fp, "_kept_bytes", 0)
+    monkeypatch.setattr(fp, "_CONTRIBUTIONS_MAX_BYTES", 4096)
+    spec = language_for_path(Path("big.js"))
+    assert spec is not None
+    first = None
+    for round_ in range(3):
+        source = "".join(
+            f"const table{i} = [{', '.join(str(i * j) for j in range(40))}];\n" for i in range(60)
+        ).encode()
+        result = analyse(source, spec, OPTIONS, units=UnitCache())
+        printed = fp.fingerprint(result.tree.root_node, source)
+        first = first or printed
+        assert printed == first, round_
+        assert fp._kept_bytes <= 4096
+        assert sum(len(key[1]) for key in fp._CONTRIBUTIONS) <= 4096

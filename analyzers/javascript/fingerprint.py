@@ -277,11 +277,13 @@ def _bindings(
 
 
 # What a top-level piece puts in the fingerprint, by its bytes (whether it is a whole
-# statement, and its text): typing re-reads only the pieces that changed. Bounded: cleared
-# when full.
+# statement, and its text): typing re-reads only the pieces that changed. Bounded in entries
+# and in the bytes of the pieces kept (what is kept for one is never larger): cleared when full.
 _Contribution = tuple[bool, bytes | list[tuple[str, "_Entry"]] | None]
 _CONTRIBUTIONS: dict[tuple[bool, bytes], _Contribution] = {}
 _CONTRIBUTIONS_MAX = 16384
+_CONTRIBUTIONS_MAX_BYTES = 32 << 20
+_kept_bytes = 0
 
 
 def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Contribution:
@@ -307,9 +309,15 @@ def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Co
         found = (modern(text), _elided(source, start, end, holes) if bindings is None else bindings)
     # A piece with a parse error may read otherwise elsewhere: not kept.
     if node is None or not node.has_error:
-        if len(_CONTRIBUTIONS) >= _CONTRIBUTIONS_MAX:
+        global _kept_bytes
+        if (
+            len(_CONTRIBUTIONS) >= _CONTRIBUTIONS_MAX
+            or _kept_bytes + len(text) > _CONTRIBUTIONS_MAX_BYTES
+        ):
             _CONTRIBUTIONS.clear()
+            _kept_bytes = 0
         _CONTRIBUTIONS[key] = found
+        _kept_bytes += len(text)
     return found
 
 
