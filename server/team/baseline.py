@@ -9,9 +9,11 @@ counts at most once per commit. Each commit is credited to its author (pseudonym
 store) at its author time. Merges are skipped: a merge's diff against its first parent is the
 merged branch's work, whose own commits are walked and credited to their authors.
 
-Speed: one ``git diff-tree --stdin`` lists every change. Each worker process (one per core)
-owns a share of the changed paths, dealt out by their number of changes, and analyses every
-change to its paths oldest first, with one ``git cat-file --batch`` process serving its blobs.
+Speed: the main process lists a chunk of consecutive commits' changes with one ``git diff-tree
+--stdin``, a few chunks ahead of the one it writes (memory stays flat whatever the history's
+length). Each worker process (one per core) owns a share of the changed paths: a path goes,
+when first seen, to the worker with the fewest changes so far. A worker analyses every change
+to its paths oldest first, with one ``git cat-file --batch`` process serving its blobs.
 Analyses are cached by blob id, because the new version of a file in one commit is the old
 version in the next change to it, and each file's last tree and unit cache are kept, so that
 the next version is parsed incrementally and only its changed definitions are walked. The main
@@ -33,9 +35,9 @@ import json
 import os
 import time
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import Any
@@ -72,6 +74,8 @@ CHUNK_MIN, CHUNK_MAX = 16, 256
 # Analyses kept by blob id. A blob is usually needed again soon (the next change to the file),
 # so a modest cache catches nearly every repeat.
 CACHE_BLOBS = 4096
+# Chunks listed and queued to the workers ahead of the one being written.
+QUEUED_CHUNKS = 4
 # Files whose pieces' analyses are kept (a ``UnitCache`` each), most recently changed first.
 CACHE_PATHS = 256
 
@@ -305,6 +309,8 @@ _WORKER: dict[str, Any] = {}
 
 # Per commit, the changes in one worker's share of the paths, with their places in the commit.
 _Task = list[tuple[str, list[tuple[int, Change]]]]
+# Per commit, its analysed files.
+_Found = dict[str, list["_Analysed"]]
 
 
 def _start_worker(root: Path, config: Config) -> None:
@@ -325,27 +331,31 @@ def _analyse_share(task: _Task) -> dict[str, list[_Analysed]]:
     }
 
 
-def _shares(diffs: dict[str, list[Change]], jobs: int) -> dict[str, int]:
+@dataclass
+class _Owners:
     """The worker that owns each changed path in a registered language.
 
     A worker sees every change to its paths, in order: the old version of a file is then the
     new version it analysed last, cached, and the file's last tree and units are at hand for an
-    incremental parse. Paths are dealt out by their number of changes, the busiest first, each
-    to the worker with the fewest so far.
+    incremental parse. A path goes, when first seen, to the worker with the fewest changes so
+    far, and stays there.
     """
-    counts = Counter(
-        change.path
-        for changes in diffs.values()
-        for change in changes
-        if source_language(PurePath(change.path), committed=True) is not None
-    )
-    load = [0] * jobs
-    owner: dict[str, int] = {}
-    for path, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        worker = load.index(min(load))
-        owner[path] = worker
-        load[worker] += count
-    return owner
+
+    workers: int
+    owner: dict[str, int] = field(default_factory=dict)
+    load: list[int] = field(default_factory=list)
+
+    def assign(self, diffs: dict[str, list[Change]]) -> None:
+        if not self.load:
+            self.load = [0] * self.workers
+        for changes in diffs.values():
+            for change in changes:
+                worker = self.owner.get(change.path)
+                if worker is None:
+                    if source_language(PurePath(change.path), committed=True) is None:
+                        continue
+                    worker = self.owner[change.path] = self.load.index(min(self.load))
+                self.load[worker] += 1
 
 
 def _tasks(
@@ -410,16 +420,8 @@ def run_baseline(
     if max_commits is not None:
         todo = todo[:max_commits]
     jobs = max(1, jobs or os.cpu_count() or 1)
-    unreadable: list[str] = []
-    diffs = changes_by_commit(root, todo, unreadable)
-    # Left out, and not marked done: a later run (after a fetch) tries them again.
-    summary.unreadable = len(unreadable)
-    if unreadable:
-        skipped = set(unreadable)
-        todo = [c for c in todo if c.sha not in skipped]
-    owner = _shares(diffs, jobs)
-    shares = max(1, min(jobs, len(owner)))
     chunks = _chunks(todo, jobs)
+    owners = _Owners(jobs)
     done = set(cursor.done)
     pending: list[Event] = []
     unwritten = 0
@@ -438,37 +440,64 @@ def run_baseline(
         )
         pending, unwritten = [], 0
 
-    def merged(parts: Iterable[dict[str, list[_Analysed]]]) -> dict[str, list[_Analysed]]:
-        found: dict[str, list[_Analysed]] = {}
+    def merged(parts: Iterable[_Found]) -> _Found:
+        found: _Found = {}
         for part in parts:
             for sha, analysed in part.items():
                 found.setdefault(sha, []).extend(analysed)
         return found
 
-    # One single-process pool per share of the paths, so that a share always goes to the same
-    # process; every chunk is queued at once and its shares are put together in order.
+    def listed(chunk: list[Commit]) -> tuple[list[Commit], dict[str, list[Change]]]:
+        """The chunk's commits git can read, and their changes.
+
+        Listed chunk by chunk, so that memory does not grow with the history.
+        """
+        unreadable: list[str] = []
+        diffs = changes_by_commit(root, chunk, unreadable)
+        if unreadable:
+            # Left out, and not marked done: a later run (after a fetch) tries them again.
+            summary.unreadable += len(unreadable)
+            skipped = set(unreadable)
+            chunk = [c for c in chunk if c.sha not in skipped]
+        owners.assign(diffs)
+        return chunk, diffs
+
+    # One single-process pool per worker, so that a path's changes always go to the same
+    # process; a few chunks are queued ahead, and each chunk's shares are put together in order.
     pools: list[ProcessPoolExecutor] = []
+
+    def in_pools() -> Iterator[tuple[list[Commit], dict[str, list[Change]], _Found]]:
+        queued: deque[tuple[list[Commit], dict[str, list[Change]], list[Future[_Found]]]]
+        queued = deque()
+        for chunk in chunks:
+            readable, diffs = listed(chunk)
+            tasks = _tasks(readable, diffs, owners.owner, jobs)
+            futures = [pools[w].submit(_analyse_share, t) for w, t in enumerate(tasks) if t]
+            queued.append((readable, diffs, futures))
+            while len(queued) > QUEUED_CHUNKS or (queued and chunk is chunks[-1]):
+                readable, diffs, futures = queued.popleft()
+                yield readable, diffs, merged(f.result() for f in futures)
+
+    def in_process() -> Iterator[tuple[list[Commit], dict[str, list[Change]], _Found]]:
+        _start_worker(root, config)
+        for chunk in chunks:
+            readable, diffs = listed(chunk)
+            yield readable, diffs, _analyse_share(_tasks(readable, diffs, owners.owner, 1)[0])
+
     try:
-        results: Iterator[dict[str, list[_Analysed]]]
-        if shares > 1:
+        results: Iterator[tuple[list[Commit], dict[str, list[Change]], _Found]]
+        if jobs > 1 and len(chunks) > 1:
             pools = [
                 ProcessPoolExecutor(
                     max_workers=1, initializer=_start_worker, initargs=(root, config)
                 )
-                for _ in range(shares)
+                for _ in range(jobs)
             ]
-            queued = [
-                [
-                    pools[w].submit(_analyse_share, t)
-                    for w, t in enumerate(_tasks(c, diffs, owner, shares))
-                ]
-                for c in chunks
-            ]
-            results = (merged(f.result() for f in futures) for futures in queued)
+            results = in_pools()
         else:
-            _start_worker(root, config)
-            results = (_analyse_share(_tasks(c, diffs, owner, 1)[0]) for c in chunks)
-        for chunk, found in zip(chunks, results, strict=True):
+            owners = _Owners(1)
+            results = in_process()
+        for chunk, diffs, found in results:
             # Only whole commits reach the batch, so an interrupt never leaves half of one.
             for commit in chunk:
                 email = commit.email.lower()
