@@ -343,11 +343,11 @@ class _Owners:
 
     workers: int
     owner: dict[str, int] = field(default_factory=dict)
-    load: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.load = [0] * self.workers  # changes given to each worker so far
 
     def assign(self, diffs: dict[str, list[Change]]) -> None:
-        if not self.load:
-            self.load = [0] * self.workers
         for changes in diffs.values():
             for change in changes:
                 worker = self.owner.get(change.path)
@@ -421,7 +421,8 @@ def run_baseline(
         todo = todo[:max_commits]
     jobs = max(1, jobs or os.cpu_count() or 1)
     chunks = _chunks(todo, jobs)
-    owners = _Owners(jobs)
+    workers = jobs if jobs > 1 and len(chunks) > 1 else 1
+    owners = _Owners(workers)
     done = set(cursor.done)
     pending: list[Event] = []
     unwritten = 0
@@ -471,12 +472,14 @@ def run_baseline(
         queued = deque()
         for chunk in chunks:
             readable, diffs = listed(chunk)
-            tasks = _tasks(readable, diffs, owners.owner, jobs)
+            tasks = _tasks(readable, diffs, owners.owner, workers)
             futures = [pools[w].submit(_analyse_share, t) for w, t in enumerate(tasks) if t]
             queued.append((readable, diffs, futures))
-            while len(queued) > QUEUED_CHUNKS or (queued and chunk is chunks[-1]):
+            if len(queued) > QUEUED_CHUNKS:
                 readable, diffs, futures = queued.popleft()
                 yield readable, diffs, merged(f.result() for f in futures)
+        for readable, diffs, futures in queued:
+            yield readable, diffs, merged(f.result() for f in futures)
 
     def in_process() -> Iterator[tuple[list[Commit], dict[str, list[Change]], _Found]]:
         _start_worker(root, config)
@@ -486,16 +489,15 @@ def run_baseline(
 
     try:
         results: Iterator[tuple[list[Commit], dict[str, list[Change]], _Found]]
-        if jobs > 1 and len(chunks) > 1:
+        if workers > 1:
             pools = [
                 ProcessPoolExecutor(
                     max_workers=1, initializer=_start_worker, initargs=(root, config)
                 )
-                for _ in range(jobs)
+                for _ in range(workers)
             ]
             results = in_pools()
         else:
-            owners = _Owners(1)
             results = in_process()
         for chunk, diffs, found in results:
             # Only whole commits reach the batch, so an interrupt never leaves half of one.
