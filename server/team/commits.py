@@ -88,32 +88,25 @@ def non_merge_commits(repo: Path, tip: str, walked: str | None, since: str | Non
 
 
 def changes_by_commit(
-    repo: Path, commits: list[Commit], unreadable: list[str] | None = None
+    repo: Path, commits: list[Commit], unreadable: list[str]
 ) -> dict[str, list[Change]]:
     """Each commit's changes against its first parent, from one ``git diff-tree --stdin``.
 
     A history may lack objects (a partial clone, a damaged or trimmed copy): git then fails the
-    whole listing. With ``unreadable``, the commits it cannot list are found by halving, left
-    out, and their ids added to it; without, git's error is raised.
+    whole listing. The commits it cannot list are found by halving, left out, and their ids
+    added to ``unreadable``.
     """
     if not commits:
         return {}
-    if unreadable is None:
-        return _changes(repo, commits)
-    return _readable(repo, commits, unreadable)
-
-
-def _readable(repo: Path, commits: list[Commit], missing: list[str]) -> dict[str, list[Change]]:
-    """The changes of the commits git can list; the others' ids go to ``missing``."""
     try:
         return _changes(repo, commits)
     except BaselineError:
         if len(commits) == 1:
-            missing.append(commits[0].sha)
+            unreadable.append(commits[0].sha)
             return {}
         middle = len(commits) // 2
-        found = _readable(repo, commits[:middle], missing)
-        found.update(_readable(repo, commits[middle:], missing))
+        found = changes_by_commit(repo, commits[:middle], unreadable)
+        found.update(changes_by_commit(repo, commits[middle:], unreadable))
         return found
 
 
