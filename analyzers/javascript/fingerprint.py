@@ -17,6 +17,7 @@ from lessonlens.analyzers.javascript.spec import (
     defines_reduce,
     imported_modules,
 )
+from lessonlens.analyzers.javascript.tree import occurrences
 from lessonlens.analyzers.languages import ScopedFingerprint
 from lessonlens.analyzers.parsing import Node
 
@@ -90,29 +91,23 @@ def _assigned(root: Node, source: bytes, name: bytes) -> bool:
     As ``facts.assigned_in`` over the whole file, from the name's occurrences: only those whose
     neighbouring bytes could make an assignment are looked up in the tree.
     """
-    position = source.find(name)
-    while position != -1:
-        end = position + len(name)
-        if _MAY_ASSIGN_AFTER.match(source, end) or _MAY_ASSIGN_BEFORE.search(
-            source, max(0, position - 16), position
-        ):
-            node = root.descendant_for_byte_range(position, end)
-            parent = node.parent if node is not None else None
+
+    def may_assign(start: int, end: int) -> bool:
+        return bool(
+            _MAY_ASSIGN_AFTER.match(source, end)
+            or _MAY_ASSIGN_BEFORE.search(source, max(0, start - 16), start)
+        )
+
+    for node in occurrences(root, source, name, may_assign):
+        parent = node.parent
+        if node.type == "identifier" and parent is not None:
+            if parent.type in _ASSIGNMENTS and parent.child_by_field_name("left") == node:
+                return True
             if (
-                node is not None
-                and parent is not None
-                and node.type == "identifier"
-                and (node.start_byte, node.end_byte) == (position, end)
-                and (
-                    (parent.type in _ASSIGNMENTS and parent.child_by_field_name("left") == node)
-                    or (
-                        parent.type == "update_expression"
-                        and parent.child_by_field_name("argument") == node
-                    )
-                )
+                parent.type == "update_expression"
+                and parent.child_by_field_name("argument") == node
             ):
                 return True
-        position = source.find(name, position + 1)
     return False
 
 

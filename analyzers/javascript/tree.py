@@ -7,7 +7,7 @@ body leaves it early. Nothing here knows a rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from lessonlens.analyzers.javascript import facts
 from lessonlens.analyzers.javascript.spec import SCOPES
@@ -29,19 +29,28 @@ def walk(node: Node, *, stop: frozenset[str] = FUNCTIONS) -> Iterator[Node]:
             stack.extend(reversed(current.named_children))
 
 
-def occurrences(scope: Node, source: bytes, text: bytes) -> Iterator[Node]:
+def occurrences(
+    scope: Node,
+    source: bytes,
+    text: bytes,
+    near: Callable[[int, int], bool] | None = None,
+) -> Iterator[Node]:
     """The nodes inside ``scope`` whose bytes are exactly ``text``, found by searching the bytes.
 
     Every node a full walk of ``scope`` would find with that text, at the cost of one byte
     search and a lookup per occurrence: a large function has thousands of nodes and an
     expression a handful of occurrences. At one place, the innermost node comes first, then
-    each enclosing node of the same extent.
+    each enclosing node of the same extent. With ``near``, only the occurrences (start, end)
+    it accepts are looked up: a cheap look at the bytes around a short, common name.
     """
     if not text:
         return
     position = source.find(text, scope.start_byte, scope.end_byte)
     while position != -1:
         end = position + len(text)
+        if near is not None and not near(position, end):
+            position = source.find(text, position + 1, scope.end_byte)
+            continue
         node: Node | None = scope.descendant_for_byte_range(position, end)
         while (
             node is not None
