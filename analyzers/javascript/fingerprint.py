@@ -8,6 +8,7 @@ they bind; everything else at top level, and a few file-wide facts, count as a w
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 
 from lessonlens.analyzers.javascript.spec import (
@@ -18,7 +19,8 @@ from lessonlens.analyzers.javascript.spec import (
     imported_modules,
 )
 from lessonlens.analyzers.javascript.tree import occurrences
-from lessonlens.analyzers.languages import ScopedFingerprint
+from lessonlens.analyzers.languages import Piece, ScopedFingerprint
+from lessonlens.analyzers.lastresult import LastResult
 from lessonlens.analyzers.parsing import Node
 
 _WRITES = frozenset(
@@ -331,8 +333,50 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
     them re-walks the glue alone.
     """
     units, glue = _pieces_of(root)
-    digest = hashlib.blake2b(digest_size=16)
     statements = {(child.start_byte, child.end_byte): child for child in root.named_children}
+    glue_texts = tuple(
+        ((start, end) in statements, source[start:end]) for start, end, _r, _c in glue
+    )
+    headers = tuple(
+        source[start : min(start + 80, end)].split(b"(", 1)[0] for start, end, _r, _c in units
+    )
+    if root.has_error and any(
+        (node := statements.get((start, end))) is not None and node.has_error
+        for start, end, _r, _c in glue
+    ):
+        # A statement with a parse error may read otherwise in another file: never reused.
+        digest, named, modern_glue = _layout(glue, headers, statements, source)
+    else:
+        # Typing inside a unit's body changes neither: the last answer stands.
+        digest, named, modern_glue = _LAST_LAYOUT.get(
+            (glue_texts, headers), lambda: _layout(glue, headers, statements, source)
+        )
+    whole = (
+        digest,
+        tuple(sorted(imported_modules(root, source))),
+        modern_glue,
+        defines_reduce(source),
+        assigned_top_level(root, source),
+    )
+    return ScopedFingerprint(whole, named, chained=True)
+
+
+_Named = tuple[tuple[str, tuple[_Entry, ...]], ...]
+_LAST_LAYOUT: LastResult[object, tuple[bytes, _Named, bool]] = LastResult(operator.eq)
+
+
+def _layout(
+    glue: list[Piece],
+    headers: tuple[bytes, ...],
+    statements: dict[tuple[int, int], Node],
+    source: bytes,
+) -> tuple[bytes, _Named, bool]:
+    """What the glue and the units' headers put in the fingerprint.
+
+    The digest of what counts as a whole, the entries by name (sorted), and whether the glue
+    uses post-ES5 syntax.
+    """
+    digest = hashlib.blake2b(digest_size=16)
     named: dict[str, list[_Entry]] = {}
     modern_glue = False
     for start, end, _row, _column in glue:
@@ -346,23 +390,15 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
                 named.setdefault(name, []).append(binding)
     # A unit's own name is module-level too (a rule may ask whether a name is a local
     # function, or an async one).
-    for start, end, _row, _column in units:
-        header = source[start : min(start + 80, end)].split(b"(", 1)[0]
+    for header in headers:
         words = {w for w in _WORD.findall(header) if w not in _HEADER_WORDS}
         if not words:
             digest.update(header)
             digest.update(b"\0")
         for word in words:
             named.setdefault(word.decode("utf-8", "replace"), []).append((header, b""))
-    whole = (
+    return (
         digest.digest(),
-        tuple(sorted(imported_modules(root, source))),
-        modern_glue,
-        defines_reduce(source),
-        assigned_top_level(root, source),
-    )
-    return ScopedFingerprint(
-        whole,
         tuple(sorted((name, tuple(entries)) for name, entries in named.items())),
-        chained=True,
+        modern_glue,
     )

@@ -11,6 +11,7 @@ unsafe fix. Like ``facts``, this reads only a unit and the file's top level.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from lessonlens.analyzers.javascript import facts
 from lessonlens.analyzers.javascript.spec import FUNCTION_NODES, pieces
@@ -188,17 +189,14 @@ def _scope_index(m: Match, scope: Node) -> dict[str, dict[_Key, Node]]:
 
     The declarations ``facts._declarators`` finds (one walk for all names instead of one per
     name; each parameter once), plus ``for (const x of ...)`` and ``catch (e)`` variables,
-    which shadow outer names in the block that holds them.
+    which shadow outer names in the block that holds them. The program's are found by
+    ``_program_index``.
     """
     cache: dict[_Key, dict[str, dict[_Key, Node]]] = m.file.facts.setdefault("js.scopes", {})
     found = cache.get(_key(scope))
     if found is not None:
         return found
     names: dict[str, dict[_Key, Node]] = {}
-
-    def add(leaf: Node, node: Node) -> None:
-        names.setdefault(m.text(leaf), {})[_key(node)] = node
-
     stack = list(scope.named_children)
     if scope.type in _FUNCTIONS:
         parameters = scope.child_by_field_name("parameters") or scope.child_by_field_name(
@@ -206,37 +204,123 @@ def _scope_index(m: Match, scope: Node) -> dict[str, dict[_Key, Node]]:
         )
         if parameters is not None:
             for leaf in facts._identifiers(parameters):
-                add(leaf, leaf)
+                names.setdefault(m.text(leaf), {})[_key(leaf)] = leaf
         body = scope.child_by_field_name("body")
         stack = list(body.named_children) if body is not None else []
+    for name, node in _declared(stack, m.file.source, nested_blocks=False):
+        names.setdefault(name, {})[_key(node)] = node
+    cache[_key(scope)] = names
+    return names
+
+
+def _declared(
+    stack: list[Node], source: bytes, *, nested_blocks: bool
+) -> Iterator[tuple[str, Node]]:
+    """Each name the statements in ``stack`` declare, with its declaring node.
+
+    With ``nested_blocks``, the ``let``/``const`` of blocks nested in the statements count too
+    (as they do at the program's top level).
+    """
     while stack:
         node = stack.pop()
         if node.type in _FUNCTIONS or node.type in ("class_declaration", "class"):
             own = node.child_by_field_name("name")
             if own is not None:
-                add(own, node)
+                yield _text(source, own), node
             continue
         if node.type == "variable_declarator":
             target = node.child_by_field_name("name")
             for leaf in facts._identifiers(target) if target is not None else []:
-                add(leaf, node)
+                yield _text(source, leaf), node
         elif node.type in ("for_in_statement", "catch_clause"):
             target = node.child_by_field_name(
                 "left" if node.type == "for_in_statement" else "parameter"
             )
             for leaf in facts._identifiers(target) if target is not None else []:
-                add(leaf, leaf)
+                yield _text(source, leaf), leaf
         elif node.type == "import_statement":
             for leaf in facts._identifiers(node):
-                add(leaf, node)
+                yield _text(source, leaf), node
             continue
-        if node.type == "statement_block" and scope.type != "program":
+        if node.type == "statement_block" and not nested_blocks:
             continue  # a nested block's `let`/`const` is not visible here
         if not facts.may_hold_declarations(node):
             continue  # an expression declares nothing (its functions are scopes of their own)
         stack.extend(node.named_children)
-    cache[_key(scope)] = names
-    return names
+
+
+def _text(source: bytes, node: Node) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+# What each top-level statement declares, by its type and bytes: (name, start and end of the
+# declaring node from the statement's start, its type). Typing re-reads only the statement it
+# changes. Bounded in entries and in the bytes of the statements kept: cleared when full.
+_Declared = tuple[tuple[str, int, int, str], ...]
+_STATEMENTS: dict[tuple[str, bytes], _Declared] = {}
+_STATEMENTS_MAX = 16384
+_STATEMENTS_MAX_BYTES = 32 << 20
+_statement_bytes = 0
+
+
+def _statement_declares(statement: Node, source: bytes) -> _Declared:
+    """What one top-level statement declares, positions relative to its start."""
+    global _statement_bytes
+    start = statement.start_byte
+    inner = (
+        statement.child_by_field_name("declaration")
+        if statement.type == "export_statement"
+        else statement
+    )
+    if inner is not None and (
+        inner.type in _FUNCTIONS or inner.type in ("class_declaration", "class")
+    ):
+        # A unit: only its name, read directly (its bytes change as one types in it).
+        return tuple(
+            (name, node.start_byte - start, node.end_byte - start, node.type)
+            for name, node in _declared([statement], source, nested_blocks=True)
+        )
+    key = (statement.type, source[start : statement.end_byte])
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = tuple(
+            (name, node.start_byte - start, node.end_byte - start, node.type)
+            for name, node in _declared([statement], source, nested_blocks=True)
+        )
+        # A statement with a parse error may read otherwise elsewhere: not kept.
+        if not statement.has_error:
+            if (
+                len(_STATEMENTS) >= _STATEMENTS_MAX
+                or _statement_bytes + len(key[1]) > _STATEMENTS_MAX_BYTES
+            ):
+                _STATEMENTS.clear()
+                _statement_bytes = 0
+            _STATEMENTS[key] = found
+            _statement_bytes += len(key[1])
+    return found
+
+
+def _program_index(m: Match) -> dict[str, dict[_Key, None]]:
+    """``_scope_index`` of the program, as keys: its nodes are found when asked for (``_node``)."""
+    found: dict[str, dict[_Key, None]] | None = m.file.facts.get("js.program")
+    if found is not None:
+        return found
+    found = {}
+    source = m.file.source
+    for statement in m.file.root.named_children:
+        offset = statement.start_byte
+        for name, start, end, type_ in _statement_declares(statement, source):
+            found.setdefault(name, {})[(offset + start, offset + end, type_)] = None
+    m.file.facts["js.program"] = found
+    return found
+
+
+def _node(m: Match, key: _Key) -> Node | None:
+    """The node of the current tree that ``key`` names."""
+    node: Node | None = m.file.root.descendant_for_byte_range(key[0], key[1])
+    while node is not None and _key(node) != key:
+        node = node.parent
+    return node
 
 
 def binding(m: Match, name: str, at: Node) -> Node | None:
@@ -248,6 +332,9 @@ def binding(m: Match, name: str, at: Node) -> Node | None:
     several.
     """
     for scope in facts._scope_nodes(at):
+        if scope.type == "program":
+            keys = _program_index(m).get(name)
+            return _node(m, next(iter(keys))) if keys and len(keys) == 1 else None
         found = _scope_index(m, scope).get(name)
         if found:
             return next(iter(found.values())) if len(found) == 1 else None
@@ -258,7 +345,10 @@ def shadowed(m: Match, name: str, at: Node) -> bool:
     """Whether a global (``Set``, ``Array``, ``RegExp``) is rebound where ``at`` sees it."""
     if not _may_declare(m, name):
         return False
-    return any(name in _scope_index(m, scope) for scope in facts._scope_nodes(at))
+    return any(
+        name in (_program_index(m) if scope.type == "program" else _scope_index(m, scope))
+        for scope in facts._scope_nodes(at)
+    )
 
 
 _DECLARING = re.compile(rb"\b(?:const|let|var|function|class|import|catch)\b")
