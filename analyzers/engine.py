@@ -2,7 +2,8 @@
 
 All patterns of a language live in one compiled query; a match is dispatched to its owner by
 pattern index. One ``QueryCursor`` pass per rule cost about half a parse each on the standard
-library, so one pass for all of them is what keeps analysis near the cost of parsing.
+library, so one pass for all of them is what keeps analysis near the cost of parsing. The
+editor asks for a part at a time (``Part``): the rules' findings, then the detectors' evidence.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from lessonlens.analyzers.model import (
     Span,
     TextEdit,
 )
+from lessonlens.analyzers.rulesets import Part as Part
 from lessonlens.analyzers.rulesets import RuleSet as RuleSet
-from lessonlens.analyzers.rulesets import query_for_tests as _query_for_tests
 from lessonlens.analyzers.rulesets import rule_set as rule_set
+from lessonlens.analyzers.rulesets import walk_query as _walk_query
 
 log = logging.getLogger(__name__)
 
@@ -147,18 +149,20 @@ def analyze_tree(
     spec: LanguageSpec,
     options: AnalysisOptions,
     cache: UnitCache | None = None,
+    part: Part = "all",
 ) -> Analysis:
     """Analyse an already parsed tree (the language server re-parses incrementally).
 
-    With a ``cache`` (one per open document), top-level units whose bytes and file fingerprint
-    are unchanged since the last call reuse their findings, and the query walks only the rest.
-    The result is the same as without a cache; only the cost differs.
+    With a ``cache`` (one per open document and ``part``), top-level units whose bytes and file
+    fingerprint are unchanged since the last call reuse their findings, and the query walks
+    only the rest. The result is the same as without a cache; only the cost differs. ``part``
+    "findings" walks the rules only (no evidence), "evidence" the detectors only (no findings).
     """
     rules = rule_set(spec)
     source = valid_utf8(source)
     root = tree.root_node
     errors = parsing.error_ranges(root)
-    walk = _Walk(rules, source, root, options, errors)
+    walk = _Walk(rules, source, root, options, errors, part)
     if cache is None or spec.fingerprint is None or spec.pieces is None:
         walk.run(root, None)
         return walk.result()
@@ -169,7 +173,7 @@ _T = TypeVar("_T", Finding, SkillEvidence)
 
 
 class _Walk:
-    """One pass of the combined query, over the whole tree or over byte ranges of it."""
+    """One pass of a combined query (``part``'s), over the whole tree or byte ranges of it."""
 
     def __init__(
         self,
@@ -178,20 +182,21 @@ class _Walk:
         root: parsing.Node,
         options: AnalysisOptions,
         errors: list[tuple[int, int]],
+        part: Part = "all",
     ) -> None:
         self.rules = rules
         self.source = source
         self.root = root
         self.options = options
         self.errors = errors
+        self.part = part
         self.active = set(_active(rules, options))
         test_source = rules.language.test_source
         test_code = options.test_code or (test_source is not None and test_source(root, source))
-        self.query, self.owners = rules.query, rules.owners
         if test_code:
             self.active -= {id(r) for r in rules.rules if r.quiet_in_tests}
-            # Test code is walked without the patterns of rules that never speak there.
-            self.query, self.owners = _query_for_tests(rules)
+        # Test code is walked without the patterns of rules that never speak there.
+        self.query, self.owners = _walk_query(rules, part=part, test_code=test_code)
         self.context = FileContext(
             source=source,
             root=root,
@@ -348,6 +353,7 @@ class UnitCache:
     """
 
     options: AnalysisOptions | None = None
+    part: Part = "all"
     fingerprint: object = None
     glue_key: tuple[tuple[int, bytes], ...] | None = None
     glue: list[_UnitResult] | None = None
@@ -363,7 +369,7 @@ class UnitCache:
         unit_pieces, glue_pieces = spec.pieces(root)
         glue_key = tuple((p[3], source[p[0] : p[1]]) for p in glue_pieces)
         broken = {p for p in unit_pieces if any(p[0] < b and a < p[1] for a, b in errors)}
-        if walk.options != self.options:
+        if walk.options != self.options or walk.part != self.part:
             self.units, self.glue = {}, None
         elif fingerprint != self.fingerprint:
             changed = (
@@ -428,7 +434,7 @@ class UnitCache:
             self.glue = [_relative(buckets[p], p) for p in glue_pieces] if keep else None
             self.glue_key = glue_key
         self.units = {} if walked.problems else units
-        self.fingerprint, self.options = fingerprint, walk.options
+        self.fingerprint, self.options, self.part = fingerprint, walk.options, walk.part
         return Analysis(
             tuple(sorted(_outside(findings, errors), key=lambda f: (f.span.start_byte, f.rule_id))),
             tuple(

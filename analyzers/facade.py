@@ -31,6 +31,7 @@ from lessonlens.analyzers.engine import (
     EVERY_RULE,
     Analysis,
     AnalysisOptions,
+    Part,
     UnitCache,
     analyze_tree,
     rule_selected,
@@ -214,15 +215,38 @@ def analyse(
     *,
     previous: parsing.Tree | None = None,
     units: UnitCache | None = None,
+    part: Part = "all",
 ) -> Analysed:
-    """Parse and analyse ``data`` with every rule.
+    """Parse and analyse ``data`` with every rule (and detector: see ``part``).
 
     The editor passes the document's last tree (already ``edit``-ed) and its ``UnitCache``; the
-    result is the one a fresh analysis gives, only cheaper.
+    result is the one a fresh analysis gives, only cheaper. It asks for the "findings" first,
+    and completes the evidence after showing them (``with_evidence``).
     """
     data = valid_utf8(data)
     tree = parse(spec, data, previous)
-    return Analysed(spec, data, tree, analyze_tree(tree, data, spec, every_rule(options), units))
+    analysis = analyze_tree(tree, data, spec, every_rule(options), units, part)
+    return Analysed(spec, data, tree, analysis)
+
+
+def with_evidence(
+    analysed: Analysed, options: AnalysisOptions, *, units: UnitCache | None = None
+) -> Analysed:
+    """``analysed`` (its findings only) with its evidence: together, what "all" gives.
+
+    ``analysed.tree`` must be as parsed: a tree the editor has edited since reads otherwise.
+    """
+    spec, data = analysed.spec, analysed.data
+    evidence = analyze_tree(analysed.tree, data, spec, every_rule(options), units, "evidence")
+    analysis = analysed.analysis
+    return replace(
+        analysed,
+        analysis=replace(
+            analysis,
+            evidence=evidence.evidence,
+            problems=(*analysis.problems, *evidence.problems),
+        ),
+    )
 
 
 def code_units(analysed: Analysed) -> list[CodeUnit]:

@@ -1,8 +1,9 @@
 """Rule sets: every rule and detector of a language, and their patterns compiled into one query.
 
 All patterns of a language live in one compiled query; a match is dispatched to its owner by
-pattern index (``engine.py`` walks it). Test code gets a second query without the patterns of
-rules that are quiet in tests.
+pattern index (``engine.py`` walks it). The editor walks the rules' patterns and the detectors'
+in two queries, so that its findings never wait on the detectors; test code gets queries
+without the patterns of rules that are quiet in tests. Each compiles on first use.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 from lessonlens.analyzers import parsing
 from lessonlens.analyzers.languages import LanguageSpec
@@ -23,15 +25,23 @@ from lessonlens.analyzers.model import Detector, Rule
 
 @dataclass(frozen=True)
 class RuleSet:
-    """Everything compiled for one language: the combined query and its pattern owners."""
+    """Everything compiled for one language: its rules, detectors and their queries."""
 
     language: LanguageSpec
     grammar: parsing.Language
-    query: parsing.Query
-    owners: tuple[Rule | Detector, ...]
     rules: tuple[Rule, ...]
     detectors: tuple[Detector, ...]
     parser_factory: object = field(default=None, repr=False)
+
+    @property
+    def query(self) -> parsing.Query:
+        """The combined query of every rule and detector (compiled on first use)."""
+        return walk_query(self, part="all", test_code=False)[0]
+
+    @property
+    def owners(self) -> tuple[Rule | Detector, ...]:
+        """Each pattern's owner in ``query``."""
+        return walk_query(self, part="all", test_code=False)[1]
 
 
 def _discover(spec: LanguageSpec) -> tuple[list[Rule], list[Detector]]:
@@ -59,23 +69,29 @@ def _query_text(spec: LanguageSpec, name: str) -> str:
 
 @cache
 def rule_set(spec: LanguageSpec) -> RuleSet:
+    """A language's rules and detectors; their queries compile when a walk first needs one."""
     grammar = parsing.language(spec.grammar)
     rules, detectors = _discover(spec)
-    every: list[Rule | Detector] = [*rules, *detectors]
     seen_ids: set[str] = set()
+    every: list[Rule | Detector] = [*rules, *detectors]
     for owner in every:
         if owner.id in seen_ids:
             raise ValueError(f"duplicate rule or detector id {owner.id}")
         seen_ids.add(owner.id)
-    texts = [_query_text(spec, owner.query) for owner in every]
+    return RuleSet(spec, grammar, tuple(rules), tuple(detectors))
+
+
+def _compiled(
+    rules: RuleSet, every: Sequence[Rule | Detector]
+) -> tuple[parsing.Query, tuple[Rule | Detector, ...]]:
+    texts = [_query_text(rules.language, owner.query) for owner in every]
     # Compiling is most of a language's start-up (and of the editor's first diagnostics): the
     # combined query is compiled once and each pattern's owner found by where it starts. Only
     # when that cannot be trusted is each query compiled on its own, to name the broken one.
-    combined = _combined_query(grammar, every, texts)
+    combined = _combined_query(rules.grammar, every, texts)
     if combined is None:
-        combined = _checked_query(grammar, every, texts)
-    query, owners = combined
-    return RuleSet(spec, grammar, query, tuple(owners), tuple(rules), tuple(detectors))
+        combined = _checked_query(rules.grammar, every, texts)
+    return combined[0], tuple(combined[1])
 
 
 def _content_start(text: str) -> int:
@@ -139,32 +155,35 @@ def _checked_query(
     return query, owners
 
 
-_FOR_TESTS: dict[int, tuple[parsing.Query, tuple[Rule | Detector, ...]]] = {}
-_FOR_TESTS_LOCK = threading.Lock()
+# What a walk looks for: "all" (findings and evidence, what ``check`` and ``baseline`` read),
+# "findings" (the rules: what the editor shows, first) or "evidence" (the detectors: what the
+# coach records, after the editor has shown the findings).
+Part = Literal["all", "findings", "evidence"]
+_QUERIES: dict[tuple[int, Part, bool], tuple[parsing.Query, tuple[Rule | Detector, ...]]] = {}
+_QUERIES_LOCK = threading.Lock()
 
 
-def query_for_tests(rules: RuleSet) -> tuple[parsing.Query, tuple[Rule | Detector, ...]]:
-    """The combined query without the patterns of rules marked ``quiet_in_tests``.
+def walk_query(
+    rules: RuleSet, *, part: Part, test_code: bool
+) -> tuple[parsing.Query, tuple[Rule | Detector, ...]]:
+    """The query of ``part``'s rules and detectors, and each pattern's owner; compiled once.
 
-    Those rules never report in test code, where most of a repository's history is: walking
-    their patterns there was work for nothing. Compiled on the first test file a process meets.
+    In test code the rules marked ``quiet_in_tests`` are left out: they never report there,
+    where most of a repository's history is, and walking their patterns was work for nothing.
     """
-    found = _FOR_TESTS.get(id(rules))
+    key = (id(rules), part, test_code)
+    found = _QUERIES.get(key)
     if found is not None:
         return found
-    with _FOR_TESTS_LOCK:
-        found = _FOR_TESTS.get(id(rules))
-        if found is not None:
-            return found
-        every: list[Rule | Detector] = [*rules.rules, *rules.detectors]
-        keep = [o for o in every if not (isinstance(o, Rule) and o.quiet_in_tests)]
-        if len(keep) == len(rules.rules) + len(rules.detectors):
-            found = (rules.query, rules.owners)
-        else:
-            texts = [_query_text(rules.language, owner.query) for owner in keep]
-            combined = _combined_query(rules.grammar, keep, texts)
-            if combined is None:
-                combined = _checked_query(rules.grammar, keep, texts)
-            found = (combined[0], tuple(combined[1]))
-        _FOR_TESTS[id(rules)] = found
+    every: list[Rule | Detector] = [
+        *(rules.rules if part != "evidence" else ()),
+        *(rules.detectors if part != "findings" else ()),
+    ]
+    owners = [o for o in every if not (test_code and isinstance(o, Rule) and o.quiet_in_tests)]
+    if test_code and len(owners) == len(every):
+        found = walk_query(rules, part=part, test_code=False)
+    else:
+        with _QUERIES_LOCK:
+            found = _QUERIES.get(key) or _compiled(rules, owners)
+    _QUERIES[key] = found
     return found

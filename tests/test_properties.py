@@ -171,14 +171,13 @@ def test_unit_cache_gives_the_same_analysis_as_a_fresh_one(seed, rounds):
     from lessonlens.analyzers.engine import UnitCache
 
     cache = UnitCache()
+    # The editor's way: the findings first, then the evidence, each part with its own cache.
+    finding_cache, evidence_cache = UnitCache(), UnitCache()
     source = seed.encode()
-    analyze_tree(
-        parsing.parse(parsing.new_parser(rule_set(PYTHON).grammar), source),
-        source,
-        PYTHON,
-        OPTIONS,
-        cache,
-    )
+    tree = parsing.parse(parsing.new_parser(rule_set(PYTHON).grammar), source)
+    analyze_tree(tree, source, PYTHON, OPTIONS, cache)
+    analyze_tree(tree, source, PYTHON, OPTIONS, finding_cache, "findings")
+    analyze_tree(tree, source, PYTHON, OPTIONS, evidence_cache, "evidence")
     for changes in rounds:
         for where, delete, insert in changes:
             start = int(where * len(source))
@@ -193,6 +192,10 @@ def test_unit_cache_gives_the_same_analysis_as_a_fresh_one(seed, rounds):
         fresh = analyze(source, PYTHON, OPTIONS)
         assert cached.findings == fresh.findings
         assert cached.evidence == fresh.evidence
+        shown = analyze_tree(tree, source, PYTHON, OPTIONS, finding_cache, "findings")
+        recorded = analyze_tree(tree, source, PYTHON, OPTIONS, evidence_cache, "evidence")
+        assert (shown.findings, shown.evidence) == (fresh.findings, ())
+        assert (recorded.findings, recorded.evidence) == ((), fresh.evidence)
 
 
 def test_unit_cache_while_typing_in_a_large_real_module():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from lessonlens.analyzers import AnalysisOptions, analyze, language_for_path
 from lessonlens.analyzers.engine import UnitCache, valid_utf8
-from lessonlens.analyzers.facade import analyse, edit_to
+from lessonlens.analyzers.facade import analyse, edit_to, with_evidence
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 SEEDS = sorted([*FIXTURES.glob("javascript/*.*"), *FIXTURES.glob("go/*.go")], key=lambda p: p.name)
@@ -75,14 +75,22 @@ def test_cached_and_incremental_analysis_equal_a_fresh_one(seed, rounds):
     spec = language_for_path(seed)
     assert spec is not None
     units, incremental_units = UnitCache(), UnitCache()
+    # The editor's way: the findings first, then the evidence, each part with its own cache.
+    finding_units, evidence_units = UnitCache(), UnitCache()
     old = seed.read_bytes()
     cached = analyse(old, spec, OPTIONS, units=units)
     last = analyse(old, spec, OPTIONS, units=incremental_units)
+    shown = analyse(old, spec, OPTIONS, units=finding_units, part="findings")
+    with_evidence(shown, OPTIONS, units=evidence_units)
     for changes in rounds:
         new = apply(old, changes)
         fresh = analyse(new, spec, OPTIONS)
         cached = analyse(new, spec, OPTIONS, units=units)
         assert cached.analysis == fresh.analysis
+        shown = analyse(new, spec, OPTIONS, units=finding_units, part="findings")
+        assert shown.analysis.findings == fresh.analysis.findings
+        assert not shown.analysis.evidence
+        assert with_evidence(shown, OPTIONS, units=evidence_units).analysis == fresh.analysis
         tree = edit_to(last.tree, last.data, valid_utf8(new))
         last = analyse(new, spec, OPTIONS, previous=tree, units=incremental_units)
         if not fresh.analysis.error_ranges and not last.analysis.error_ranges:

@@ -218,8 +218,11 @@ def test_test_code_is_walked_without_quiet_rules_and_finds_the_same(monkeypatch)
     sources = [p.read_bytes() for p in sorted(FIXTURES.glob("*.py"))]
     reduced = [analyze(source, PYTHON, options) for source in sources]
     rules = rule_set(PYTHON)
-    assert engine._query_for_tests(rules)[0] is not rules.query
-    monkeypatch.setattr(engine, "_query_for_tests", lambda r: (r.query, r.owners))
+    assert engine._walk_query(rules, part="all", test_code=True)[0] is not rules.query
+    walk_query = engine._walk_query
+    monkeypatch.setattr(
+        engine, "_walk_query", lambda r, part, test_code: walk_query(r, part=part, test_code=False)
+    )
     full = [analyze(source, PYTHON, options) for source in sources]
     assert reduced == full
     assert any(a.findings for a in full) and any(a.evidence for a in full)

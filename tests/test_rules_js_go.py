@@ -158,7 +158,10 @@ def test_test_code_walked_without_quiet_rules_finds_the_same(monkeypatch):
     paths = [p for p in paths if p.parent.name in FAMILIES]
     options = AnalysisOptions(language_options={"target-go": (1, 22)}, test_code=True)
     reduced = [analyze(p.read_bytes(), _spec(p), options) for p in paths]
-    monkeypatch.setattr(engine, "_query_for_tests", lambda r: (r.query, r.owners))
+    walk_query = engine._walk_query
+    monkeypatch.setattr(
+        engine, "_walk_query", lambda r, part, test_code: walk_query(r, part=part, test_code=False)
+    )
     full = [analyze(p.read_bytes(), _spec(p), options) for p in paths]
     assert reduced == full
     assert any(a.findings for a in full) and any(a.evidence for a in full)

@@ -8,7 +8,6 @@ they bind; everything else at top level, and a few file-wide facts, count as a w
 from __future__ import annotations
 
 import hashlib
-import operator
 import re
 
 from lessonlens.analyzers.javascript.spec import (
@@ -20,7 +19,6 @@ from lessonlens.analyzers.javascript.spec import (
 )
 from lessonlens.analyzers.javascript.tree import occurrences
 from lessonlens.analyzers.languages import Piece, ScopedFingerprint
-from lessonlens.analyzers.lastresult import LastResult
 from lessonlens.analyzers.parsing import Node
 
 _WRITES = frozenset(
@@ -347,10 +345,15 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
         # A statement with a parse error may read otherwise in another file: never reused.
         digest, named, modern_glue = _layout(glue, headers, statements, source)
     else:
-        # Typing inside a unit's body changes neither: the last answer stands.
-        digest, named, modern_glue = _LAST_LAYOUT.get(
-            (glue_texts, headers), lambda: _layout(glue, headers, statements, source)
-        )
+        # Typing inside a unit's body changes neither: the answer is reused.
+        key = (glue_texts, headers)
+        found = _LAYOUTS.get(key)
+        if found is None:
+            found = _layout(glue, headers, statements, source)
+            if len(_LAYOUTS) >= _LAYOUTS_MAX:
+                _LAYOUTS.clear()
+            _LAYOUTS[key] = found
+        digest, named, modern_glue = found
     whole = (
         digest,
         tuple(sorted(imported_modules(root, source))),
@@ -362,7 +365,10 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
 
 
 _Named = tuple[tuple[str, tuple[_Entry, ...]], ...]
-_LAST_LAYOUT: LastResult[object, tuple[bytes, _Named, bool]] = LastResult(operator.eq)
+_Layout = tuple[tuple[tuple[bool, bytes], ...], tuple[bytes, ...]]
+# The layouts last seen, shared by the threads (the editor's analyses take turns on two).
+_LAYOUTS: dict[_Layout, tuple[bytes, _Named, bool]] = {}
+_LAYOUTS_MAX = 8
 
 
 def _layout(

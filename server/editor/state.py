@@ -101,6 +101,8 @@ class _State:
     # Findings of unchanged definitions, reused between keystrokes. Only the analysis task of
     # this document touches it, and there is at most one at a time.
     units: UnitCache = field(default_factory=UnitCache)
+    # The same for the evidence, walked for after the findings are shown (``with_evidence``).
+    evidence_units: UnitCache = field(default_factory=UnitCache)
     # The first analysis of an opened document is what was there, not what was done.
     first: bool = True
     # Related lessons and skill tags per code unit, from the model, for `relations_revision`.

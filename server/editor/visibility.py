@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 
 from lessonlens.analyzers import Analysis, AnalysisOptions, Finding, language_for_id, parsing
-from lessonlens.analyzers.facade import Selection, analyse
+from lessonlens.analyzers.facade import Selection, analyse, with_evidence
 from lessonlens.server.editor.documents import Document
 from lessonlens.server.editor.related import RelatedLessons
 from lessonlens.server.editor.settings import Settings
@@ -116,6 +117,8 @@ class Visibility(RelatedLessons):
             )
             tree = document.tree.copy() if document.tree is not None else None
             try:
+                # The findings first, which is all the editor shows: the evidence the coach
+                # records is walked for after they are published.
                 analysed = await loop.run_in_executor(
                     self._executor,
                     partial(
@@ -125,6 +128,7 @@ class Visibility(RelatedLessons):
                         options,
                         previous=tree,
                         units=state.units,
+                        part="findings",
                     ),
                 )
                 new_tree, analysis = analysed.tree, analysed.analysis
@@ -137,12 +141,28 @@ class Visibility(RelatedLessons):
             if document.revision == revision:
                 # No edit since the snapshot: the new tree is current and becomes the base of
                 # the next incremental parse. Otherwise the old tree, with every edit applied
-                # to it since, stays the base, and ``dirty`` is already set again.
-                document.tree = new_tree
+                # to it since, stays the base, and ``dirty`` is already set again. The document
+                # edits a copy: ``new_tree`` stays as parsed, as the findings and lenses read it,
+                # and every other thread reads a copy of its own.
+                document.tree = new_tree.copy()
                 self._publish(state, analysis, revision, version, data, new_tree)
-                # Copied now, before the next edit moves the tree under the model thread.
                 self._schedule_relations(state, revision, new_tree.copy(), data, analysis)
             if self.coach is not None:
+                try:
+                    analysed = await loop.run_in_executor(
+                        self._executor,
+                        partial(
+                            with_evidence,
+                            replace(analysed, tree=new_tree.copy()),
+                            options,
+                            units=state.evidence_units,
+                        ),
+                    )
+                except Exception:
+                    # The coach reads findings and evidence together: without its evidence
+                    # this edit is not observed at all (the next one will be).
+                    log.exception("evidence of %s failed", uri)
+                    continue
                 # After publishing: hints are judged by what was known before this edit, and
                 # the events are written off the event loop, so no request waits on them.
                 await loop.run_in_executor(
