@@ -115,6 +115,9 @@ def class_body(node: Node) -> Node | None:
     return node.child_by_field_name("body") if node.type in CLASSES else None
 
 
+_DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+
+
 def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     """Split a file into units and glue, leaving out comments.
 
@@ -124,28 +127,35 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     """
     unit_pieces: list[Piece] = []
     glue: list[Piece] = []
-
-    def piece(node: Node, end: int | None = None) -> Piece:
-        return (node.start_byte, node.end_byte if end is None else end, *node.start_point)
-
+    # Each node's type is read once: on a large file this runs on every keystroke.
     for child in root.named_children:
-        if child.type == "comment":
+        kind = child.type
+        if kind == "comment":
             continue
-        inner = declaration(child)
-        body = class_body(inner)
+        inner, inner_kind = child, kind
+        if kind == "export_statement":
+            declared = child.child_by_field_name("declaration")
+            if declared is not None:
+                inner, inner_kind = declared, declared.type
+        piece = (child.start_byte, child.end_byte, *child.start_point)
+        body = inner.child_by_field_name("body") if inner_kind in CLASSES else None
         if body is not None:
-            glue.append(piece(child, body.start_byte + 1))
+            glue.append((piece[0], body.start_byte + 1, piece[2], piece[3]))
             for member in body.named_children:
-                if member.type == "comment":
+                member_kind = member.type
+                if member_kind == "comment":
                     continue
-                if member.type == "method_definition" or method_field(member):
-                    unit_pieces.append(piece(member))
+                member_piece = (member.start_byte, member.end_byte, *member.start_point)
+                if member_kind == "method_definition" or method_field(member):
+                    unit_pieces.append(member_piece)
                 else:
-                    glue.append(piece(member))
-        elif inner.type in FUNCTIONS or function_value(inner) is not None:
-            unit_pieces.append(piece(child))
+                    glue.append(member_piece)
+        elif inner_kind in FUNCTIONS or (
+            inner_kind in _DECLARATIONS and function_value(inner) is not None
+        ):
+            unit_pieces.append(piece)
         else:
-            glue.append(piece(child))
+            glue.append(piece)
     return unit_pieces, glue
 
 
@@ -153,6 +163,8 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
 _REDUCE_PREFIX = re.compile(
     rb"\s*(?:(?:public|private|protected|static|async|override)\s+)*(?:function\s+)?"
 )
+# What ``_REDUCE_PREFIX`` can end with: nothing, or white space.
+_SPACE = frozenset(b" \t\n\r\f\v")
 _REDUCE_SUFFIX = re.compile(rb"(?:Right)?\s*(?:<[^>]*>)?\s*\(")
 
 
@@ -164,6 +176,10 @@ def defines_reduce(source: bytes) -> bool:
     """
     position = source.find(b"reduce")
     while position != -1:
+        if position and source[position - 1] not in _SPACE:
+            # `.reduce(`, `_reduce`: a call or a longer name (most occurrences), never one.
+            position = source.find(b"reduce", position + 6)
+            continue
         line_start = source.rfind(b"\n", 0, position) + 1
         prefix = source[line_start:position]
         if _REDUCE_PREFIX.fullmatch(prefix) and _REDUCE_SUFFIX.match(source, position + 6):
