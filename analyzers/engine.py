@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from lessonlens.analyzers import parsing
-from lessonlens.analyzers.languages import LanguageSpec, Piece, ScopedFingerprint
+from lessonlens.analyzers.languages import LanguageSpec, Piece, ScopedFingerprint, mention_of
 from lessonlens.analyzers.match import FileContext, Match, span_of
 from lessonlens.analyzers.model import (
     Detector,
@@ -367,7 +367,7 @@ class UnitCache:
         walk.errors = []
         fingerprint = spec.fingerprint(root, source)
         unit_pieces, glue_pieces = spec.pieces(root)
-        glue_key = tuple((p[3], source[p[0] : p[1]]) for p in glue_pieces)
+        glue_key = tuple(_key(source, p) for p in glue_pieces)
         broken = {p for p in unit_pieces if any(p[0] < b and a < p[1] for a, b in errors)}
         if walk.options != self.options or walk.part != self.part:
             self.units, self.glue = {}, None
@@ -379,13 +379,11 @@ class UnitCache:
             )
             if changed is None:
                 self.units = {}
-            else:
+            elif changed:
                 # Only the units that write a name whose meaning changed can read it.
-                names = [name.encode() for name in changed]
+                mentions = mention_of(changed)
                 self.units = {
-                    key: result
-                    for key, result in self.units.items()
-                    if not any(name in key[1] for name in names)
+                    key: result for key, result in self.units.items() if not mentions.search(key[1])
                 }
             self.glue = None
         findings: list[Finding] = []
@@ -393,7 +391,7 @@ class UnitCache:
         fresh: list[_Piece] = []
         units: dict[tuple[int, bytes], _UnitResult] = {}
         for unit in unit_pieces:
-            key = (unit[3], source[unit[0] : unit[1]])
+            key = _key(source, unit)
             cached = None if unit in broken else self.units.get(key)
             if cached is None:
                 fresh.append(unit)
@@ -417,7 +415,7 @@ class UnitCache:
             # A fix that edits outside its unit (Go's import block) depends on more than the
             # unit's bytes: such a unit is walked afresh every time, never cached.
             if unit not in broken and not _reaches_out(buckets[unit], unit):
-                units[(unit[3], source[unit[0] : unit[1]])] = _relative(buckets[unit], unit)
+                units[_key(source, unit)] = _relative(buckets[unit], unit)
         if reuse_glue:
             for piece, cached in zip(glue_pieces, self.glue or [], strict=True):
                 moved = _shifted(cached, piece[2], piece[0])
@@ -443,6 +441,20 @@ class UnitCache:
             walked.problems,
             tuple(errors),
         )
+
+
+def _key(source: bytes, piece: _Piece) -> tuple[int, bytes]:
+    """What a piece's findings depend on in the file: its lines, and the line before them.
+
+    A suppression comment (``# noqa``, ``// eslint-disable-line``) is read from a finding's
+    line and the line before it, which may reach past the piece: a comment after a top-level
+    statement belongs to no piece.
+    """
+    start, end = piece[0], piece[1]
+    line_start = source.rfind(b"\n", 0, start) + 1
+    before = source.rfind(b"\n", 0, line_start - 1) + 1 if line_start else 0
+    line_end = source.find(b"\n", end)
+    return piece[3], source[before : len(source) if line_end == -1 else line_end]
 
 
 # Above this many runs of pieces to walk (the first analysis of a file, a change to the file's

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -64,12 +64,7 @@ class ScopedFingerprint:
             entries = [(n, v) for n, v in (*before.items(), *after.items()) if n not in changed]
             new = set(changed)
             while new:
-                # A mention is the name standing alone: not part of a longer identifier.
-                mention = re.compile(
-                    rb"(?<![\w$])(?:"
-                    + b"|".join(re.escape(n.encode()) for n in new)
-                    + rb")(?![\w$])"
-                )
+                mention = mention_of(new)
                 new = {
                     name
                     for name, entry in entries
@@ -79,6 +74,18 @@ class ScopedFingerprint:
                 }
                 changed |= new
         return changed
+
+
+def mention_of(names: Iterable[str]) -> re.Pattern[bytes]:
+    """Where code mentions one of ``names``: the name standing alone.
+
+    Not part of a longer identifier (``fs`` is not mentioned in ``refs``). A non-ASCII
+    neighbour counts as a boundary: an identifier that merely ends or starts with the name
+    counts as a mention too, which only ever walks a unit more.
+    """
+    return re.compile(
+        rb"(?<![\w$])(?:" + b"|".join(re.escape(n.encode()) for n in names) + rb")(?![\w$])"
+    )
 
 
 def decode_utf8(raw: bytes) -> tuple[str, str | None]:

@@ -214,3 +214,71 @@ def test_the_fingerprints_piece_cache_stays_within_its_bound(monkeypatch):
         assert printed == first, round_
         assert fp._kept_bytes <= 4096
         assert sum(len(key[1]) for key in fp._CONTRIBUTIONS) <= 4096
+
+
+def test_an_import_alone_counts_in_the_fingerprint_only_for_a_global_rules_check():
+    """Rules read a name bound by one import as a name bound nowhere, except the globals they
+    check (``Set`` imported from a library is not the global): renaming such an import
+    changes no name's meaning, so the units that use it are not walked again."""
+    from lessonlens.analyzers.javascript import fingerprint as fp
+
+    spec = language_for_path(Path("a.ts"))
+    assert spec is not None
+
+    def printed(text: str):
+        source = text.encode()
+        return fp.fingerprint(analyse(source, spec, OPTIONS).tree.root_node, source)
+
+    body = (
+        "\nexport function read(xs: string[]) {\n  return xs.map((x) => fs.readFileSync(x));\n}\n"
+    )
+    before = printed("import fs from 'node:fs';" + body)
+    assert printed("import fsk from 'node:fs';" + body).changed_names(before) == set()
+    library = printed("import { Sett } from 'immutable';" + body)
+    assert printed("import { Set } from 'immutable';" + body).changed_names(library) == {"Set"}
+    # Two declarations of one name: neither is the binding, so the import counts.
+    twice = printed("import fs from 'node:fs';\nvar fs = [];" + body)
+    assert twice.changed_names(before) == {"fs"}
+    for first, second in (
+        ("import { Set } from 'immutable';", "import { Sett } from 'immutable';"),
+        ("import fs from 'node:fs';", "import fs from 'node:fs';\nconst fs = [1, 2];"),
+    ):
+        uses = "\nfunction has(xs, x) {\n  const s = new Set(xs);\n  return s.has(x) || fs;\n}\n"
+        _cached_then_fresh("a.ts", (first + uses).encode(), (second + uses).encode())
+
+
+def test_no_predicate_reads_another_units_code():
+    """Another function pushing into a top-level list, or a function whose broken header leaves
+    its loop at top level, once kept stale hints in the cache: predicates read only their unit
+    and the top level, so the cache gives what a fresh analysis gives."""
+    words = ", ".join(f'"w{i}"' for i in range(40))
+    keep = (
+        f"const NAMES = [{words}];\nfunction keep(words) {{\n  const out = [];\n"
+        "  for (const w of words) {\n    if (NAMES.includes(w)) continue;\n    out.push(w);\n"
+        "  }\n  return out;\n}\n"
+    )
+    pushes = (keep + "export function add(w) {\n  NAMES.push(w);\n}\n").encode()
+    logs = (keep + "export function add(w) {\n  console.log(w);\n}\n").encode()
+    assert _cached_then_fresh("a.js", pushes, logs) == [("JS006", 4)]
+    assert _cached_then_fresh("a.js", logs, pushes) == [("JS006", 4)]
+    seed = FIXTURES / "javascript" / "JS007.js"
+    test_cached_and_incremental_analysis_equal_a_fresh_one.hypothesis.inner_test(
+        seed, [[(0.0, 1, "async ")], [(0.875, 1, ""), (0.76171875, 0, "const seen = [];\n")]]
+    )
+
+
+def test_a_suppression_comment_after_a_top_level_statement_reaches_the_cache():
+    """A comment after a top-level statement is in no piece, yet it silences the statement's
+    hint: adding or removing it changes the hints at once, as afresh."""
+    for path, line, comment in (
+        ("a.py", "ok = os.environ.get('X') == None", "  # noqa"),
+        (
+            "a.js",
+            "for (const x of xs) { if (ys.indexOf(x) !== -1) f(); }",
+            " // eslint-disable-line",
+        ),
+    ):
+        head = "import os\n" if path.endswith(".py") else "const xs = [1, 2, 3];\n"
+        plain, silenced = (head + line + "\n").encode(), (head + line + comment + "\n").encode()
+        assert _cached_then_fresh(path, plain, silenced) == []
+        assert len(_cached_then_fresh(path, silenced, plain)) == 1

@@ -8,16 +8,20 @@ fingerprint), so that the editor's unit cache stays exact.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 
 from lessonlens.analyzers.javascript.spec import (
     FUNCTION_NODES,
     FUNCTION_VALUES,
     LOOPS,
     SCOPES,
+    _pieces_of,
     callback_of_iteration,
     imported_modules,
     loop_part,
 )
+from lessonlens.analyzers.javascript.tree import occurrences
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 
@@ -145,6 +149,26 @@ def cold(m: Match, node: Node) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def occurrences_in(m: Match, scope: Node, text: bytes) -> Iterator[Node]:
+    """``tree.occurrences`` of ``text`` in ``scope``; for the program, outside its units only.
+
+    A predicate reads its own unit and the file's top level, never another unit: the editor's
+    cache keeps the top level's findings while only units change. Code at top level that asks
+    about the whole program (a loop there: is the array it searches changed?) reads the top
+    level, as a function's code reads its function.
+    """
+    found = occurrences(scope, m.file.source, text)
+    if scope.type != "program":
+        yield from found
+        return
+    glue = _pieces_of(m.file.root)[1]
+    starts = [piece[0] for piece in glue]
+    for node in found:
+        index = bisect_right(starts, node.start_byte) - 1
+        if index >= 0 and node.end_byte <= glue[index][1]:
+            yield node
 
 
 def hot_loop(m: Match, node: Node) -> Node | None:

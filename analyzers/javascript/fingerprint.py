@@ -11,6 +11,7 @@ import hashlib
 import re
 
 from lessonlens.analyzers.javascript.spec import (
+    CHECKED_GLOBALS,
     SCOPES,
     _pieces_of,
     declaration,
@@ -405,6 +406,27 @@ def _layout(
             named.setdefault(word.decode("utf-8", "replace"), []).append((header, b""))
     return (
         digest.digest(),
-        tuple(sorted((name, tuple(entries)) for name, entries in named.items())),
+        tuple(
+            sorted(
+                (name, tuple(entries))
+                for name, entries in named.items()
+                if not _import_only(name, entries)
+            )
+        ),
         modern_glue,
+    )
+
+
+def _import_only(name: str, entries: list[_Entry]) -> bool:
+    """Whether one import alone binds ``name``, a name rules read as if it were bound nowhere.
+
+    Rules tell a name bound by one import from an unbound one only for the globals they check
+    (``CHECKED_GLOBALS``): whether an import rebinds ``Set``. Two declarations of one name
+    read otherwise (neither is the binding), so those count.
+    """
+    return (
+        len(entries) == 1
+        and entries[0][0].startswith(b"import ")
+        and not entries[0][1]
+        and name not in CHECKED_GLOBALS
     )

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 from lessonlens.analyzers.javascript import facts
-from lessonlens.analyzers.javascript.spec import FUNCTION_NODES, pieces
+from lessonlens.analyzers.javascript.spec import CHECKED_GLOBALS, FUNCTION_NODES, pieces
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 
@@ -342,7 +342,12 @@ def binding(m: Match, name: str, at: Node) -> Node | None:
 
 
 def shadowed(m: Match, name: str, at: Node) -> bool:
-    """Whether a global (``Set``, ``Array``, ``RegExp``) is rebound where ``at`` sees it."""
+    """Whether a global (``Set``, ``Array``, ``RegExp``) is rebound where ``at`` sees it.
+
+    Only for ``spec.CHECKED_GLOBALS``: the unit cache counts the imports of those names alone.
+    """
+    if name not in CHECKED_GLOBALS:
+        raise ValueError(f"{name!r} is not in spec.CHECKED_GLOBALS")
     if not _may_declare(m, name):
         return False
     return any(

@@ -80,6 +80,15 @@ ITERATION_METHODS = frozenset(
 )
 
 
+# The globals whose rebinding rules check (``kinds.shadowed``). A name bound only by an import
+# reads to every rule as a name bound nowhere, except these: the fingerprint keeps no entry
+# for such an import, so renaming it re-walks nothing.
+CHECKED_GLOBALS = frozenset(
+    {"Array", "ReadonlyArray", "Set", "ReadonlySet", "Map", "ReadonlyMap", "String"}
+    | {"Object", "JSON", "RegExp", "Number", "Date", "Promise"}
+)
+
+
 def declaration(node: Node) -> Node:
     """The declaration an ``export`` statement wraps, or the node itself."""
     if node.type == "export_statement":

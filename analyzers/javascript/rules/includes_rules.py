@@ -7,7 +7,6 @@ and unsafe, with the reason, elsewhere.
 from __future__ import annotations
 
 from lessonlens.analyzers.javascript import facts, kinds
-from lessonlens.analyzers.javascript.tree import occurrences
 from lessonlens.analyzers.match import Match, span_of
 from lessonlens.analyzers.model import Applicability, Fix, Hit, Rule, TextEdit
 from lessonlens.analyzers.parsing import Node
@@ -94,7 +93,7 @@ def _position_used(m: Match, call: Node) -> bool:
     text = m.file.source[call.start_byte : call.end_byte]
     return any(
         node.type == "call_expression" and node != call
-        for node in occurrences(scope, m.file.source, text)
+        for node in facts.occurrences_in(m, scope, text)
     )
 
 

@@ -8,7 +8,6 @@ from lessonlens.analyzers.javascript.tree import (
     declared_inside,
     exits_loop,
     identifiers,
-    occurrences,
     pattern_names,
     walk,
 )
@@ -91,15 +90,16 @@ _INDEX_TESTS = {
 }
 
 
+_REFERENCES = frozenset({"identifier", "shorthand_property_identifier"})
+
+
 def _references(m: Match, scope: Node, name: str, declarator: Node) -> list[Node]:
     """Identifiers named ``name`` in ``scope``, except the declaration's own."""
     target = declarator.child_by_field_name("name")
     return [
         n
         for n in walk(scope, stop=frozenset())
-        if n.type in ("identifier", "shorthand_property_identifier")
-        and m.text(n) == name
-        and n != target
+        if n.type in _REFERENCES and m.text(n) == name and n != target
     ]
 
 
@@ -144,18 +144,25 @@ def _set_membership(m: Match) -> Hit | None:
     if value is None:
         return None
     if scope.type == "program":
+        # The top level outside the units, and the function that holds the call: another
+        # unit's code is never read (the editor's cache keeps a unit's findings while only
+        # other units change).
         unit = facts.enclosing_function(call)
         while unit is not None and facts.enclosing_function(unit) is not None:
             unit = facts.enclosing_function(unit)
-        scopes = [n for n in scope.named_children if n.type not in ("function_declaration",)]
-        scopes = [n for n in scopes if unit is None or not _contains(n, unit)]
-        if unit is not None:
-            scopes.append(unit)
+        target = declarator.child_by_field_name("name")
+        found = {
+            (n.start_byte, n.end_byte): n
+            for n in facts.occurrences_in(m, scope, name.encode())
+            if n.type in _REFERENCES and n != target
+        }
+        for n in _references(m, unit, name, declarator) if unit is not None else ():
+            found.setdefault((n.start_byte, n.end_byte), n)
+        references = [found[key] for key in sorted(found)]
         local = False
     else:
-        scopes = [scope]
+        references = _references(m, scope, name, declarator)
         local = True
-    references = [r for s in scopes for r in _references(m, s, name, declarator)]
     seen_list = value.type == "array" and not value.named_children
     if value.type == "array" and len(value.named_children) >= LONG_LITERAL:
         kind = "long"
@@ -351,7 +358,7 @@ _ASSIGNMENTS = frozenset({"assignment_expression", "augmented_assignment_express
 
 def _mutated(m: Match, scope: Node, receiver: str) -> bool:
     """Whether ``scope`` calls a mutating method on ``receiver`` or assigns to it or into it."""
-    for node in occurrences(scope, m.file.source, receiver.encode()):
+    for node in facts.occurrences_in(m, scope, receiver.encode()):
         parent = node.parent
         if parent is None:
             continue
