@@ -248,9 +248,10 @@ def test_an_import_alone_counts_in_the_fingerprint_only_for_a_global_rules_check
 
 
 def test_no_predicate_reads_another_units_code():
-    """Another function pushing into a top-level list, or a function whose broken header leaves
-    its loop at top level, once kept stale hints in the cache: predicates read only their unit
-    and the top level, so the cache gives what a fresh analysis gives."""
+    """Another function pushing into a top-level list, the top level passing the list on, or a
+    function whose broken header leaves its loop at top level, once kept stale hints in the
+    cache: predicates read only their unit and the top level, and the fingerprint holds how
+    the top level uses a variable, so the cache gives what a fresh analysis gives."""
     words = ", ".join(f'"w{i}"' for i in range(40))
     keep = (
         f"const NAMES = [{words}];\nfunction keep(words) {{\n  const out = [];\n"
@@ -261,6 +262,14 @@ def test_no_predicate_reads_another_units_code():
     logs = (keep + "export function add(w) {\n  console.log(w);\n}\n").encode()
     assert _cached_then_fresh("a.js", pushes, logs) == [("JS006", 4)]
     assert _cached_then_fresh("a.js", logs, pushes) == [("JS006", 4)]
+    # How the top level uses the list (in a call, in an object literal) still counts.
+    for unused, used in (
+        ("register(1);\n", "register(NAMES);\n"),
+        ("const opts = { size: 1 };\n", "const opts = { names: NAMES };\n"),
+    ):
+        plain, passed = (keep + unused).encode(), (keep + used).encode()
+        assert _cached_then_fresh("a.js", passed, plain) == [("JS006", 4)]
+        assert _cached_then_fresh("a.js", plain, passed) == []
     seed = FIXTURES / "javascript" / "JS007.js"
     test_cached_and_incremental_analysis_equal_a_fresh_one.hypothesis.inner_test(
         seed, [[(0.0, 1, "async ")], [(0.875, 1, ""), (0.76171875, 0, "const seen = [];\n")]]

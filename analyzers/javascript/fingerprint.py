@@ -366,6 +366,27 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
 
 
 _Named = tuple[tuple[str, tuple[_Entry, ...]], ...]
+_VARIABLES = (b"const ", b"let ", b"var ")
+# The words of each glue piece, by its bytes; bounded like the contributions.
+_WORDS: dict[bytes, frozenset[str]] = {}
+_WORDS_MAX = 16384
+_WORDS_MAX_BYTES = 32 << 20
+_words_bytes = 0
+
+
+def _words(text: bytes) -> frozenset[str]:
+    global _words_bytes
+    found = _WORDS.get(text)
+    if found is None:
+        found = frozenset(w.decode("utf-8", "replace") for w in _WORD.findall(text))
+        if len(_WORDS) >= _WORDS_MAX or _words_bytes + len(text) > _WORDS_MAX_BYTES:
+            _WORDS.clear()
+            _words_bytes = 0
+        _WORDS[text] = found
+        _words_bytes += len(text)
+    return found
+
+
 _Layout = tuple[tuple[tuple[bool, bytes], ...], tuple[bytes, ...]]
 # The layouts last seen, shared by the threads (the editor's analyses take turns on two).
 _LAYOUTS: dict[_Layout, tuple[bytes, _Named, bool]] = {}
@@ -386,15 +407,31 @@ def _layout(
     digest = hashlib.blake2b(digest_size=16)
     named: dict[str, list[_Entry]] = {}
     modern_glue = False
+    variables: set[str] = set()
+    texts: list[tuple[bytes, set[str]]] = []
     for start, end, _row, _column in glue:
         is_modern, added = _contribution(statements.get((start, end)), source, start, end)
         modern_glue = modern_glue or is_modern
+        bound: set[str] = set()
         if isinstance(added, bytes):
             digest.update(added)
             digest.update(b"\0")
         elif added is not None:
             for name, binding in added:
                 named.setdefault(name, []).append(binding)
+                bound.add(name)
+                if binding[0].startswith(_VARIABLES):
+                    variables.add(name)
+        texts.append((source[start:end], bound))
+    # How the top level uses a top-level variable, whole (in a call, in an object literal):
+    # a unit's rule may read that (JS006 asks whether the list is only ever searched).
+    uses: dict[str, list[bytes]] = {}
+    for text, bound in texts:
+        for name in _words(text) & variables:
+            if name not in bound:
+                uses.setdefault(name, []).append(text)
+    for name, used in uses.items():
+        named[name].append((hashlib.blake2b(b"\0".join(used), digest_size=16).digest(), b""))
     # A unit's own name is module-level too (a rule may ask whether a name is a local
     # function, or an async one).
     for header in headers:
