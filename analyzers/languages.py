@@ -64,13 +64,16 @@ class ScopedFingerprint:
             entries = [(n, v) for n, v in (*before.items(), *after.items()) if n not in changed]
             new = set(changed)
             while new:
-                mention = mention_of(new)
+                words, mention = [n.encode() for n in new], mention_of(new)
                 new = {
                     name
                     for name, entry in entries
                     if name not in changed
                     and isinstance(entry, tuple)
-                    and any(mention.search(leads) for _text, leads in entry)
+                    and any(
+                        any(word in leads for word in words) and mention.search(leads)
+                        for _text, leads in entry
+                    )
                 }
                 changed |= new
         return changed

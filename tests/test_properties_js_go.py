@@ -217,9 +217,9 @@ def test_the_fingerprints_piece_cache_stays_within_its_bound(monkeypatch):
 
 
 def test_an_import_alone_counts_in_the_fingerprint_only_for_a_global_rules_check():
-    """Rules read a name bound by one import as a name bound nowhere, except the globals they
-    check (``Set`` imported from a library is not the global): renaming such an import
-    changes no name's meaning, so the units that use it are not walked again."""
+    """Rules read a name bound by one import (or a TypeScript type) as a name bound nowhere,
+    except the globals they check (``Set`` imported from a library is not the global):
+    renaming one changes no name's meaning, so the units that use it are not walked again."""
     from lessonlens.analyzers.javascript import fingerprint as fp
 
     spec = language_for_path(Path("a.ts"))
@@ -234,6 +234,10 @@ def test_an_import_alone_counts_in_the_fingerprint_only_for_a_global_rules_check
     )
     before = printed("import fs from 'node:fs';" + body)
     assert printed("import fsk from 'node:fs';" + body).changed_names(before) == set()
+    # Rules never resolve a type's name.
+    typed = printed("import fs from 'node:fs';\ninterface Options { a: string }" + body)
+    renamed = printed("import fs from 'node:fs';\ninterface Optionz { a: string }" + body)
+    assert renamed.changed_names(typed) == set()
     library = printed("import { Sett } from 'immutable';" + body)
     assert printed("import { Set } from 'immutable';" + body).changed_names(library) == {"Set"}
     # Two declarations of one name: neither is the binding, so the import counts.

@@ -18,7 +18,7 @@ from lessonlens.analyzers.javascript.spec import (
     defines_reduce,
     imported_modules,
 )
-from lessonlens.analyzers.javascript.tree import occurrences
+from lessonlens.analyzers.javascript.tree import occurrences, unwrapped
 from lessonlens.analyzers.languages import Piece, ScopedFingerprint
 from lessonlens.analyzers.parsing import Node
 
@@ -140,6 +140,7 @@ _NAME_TYPES = frozenset({"identifier", "type_identifier", "shorthand_property_id
 _NAMED_DECLARATIONS = frozenset(
     {"interface_declaration", "type_alias_declaration", "enum_declaration"}
 )
+_TYPE_ENTRIES = frozenset(kind.encode() for kind in _NAMED_DECLARATIONS)
 # Words of a unit's header that name nothing of the file's.
 _HEADER_WORDS = frozenset(
     {
@@ -272,6 +273,26 @@ def _bindings(
     return found or None
 
 
+def _lists(statement: Node, source: bytes) -> frozenset[str]:
+    """The names a top-level declaration binds to a list: what JS006 may ask a unit about.
+
+    An array literal, or a call on something (``xs.map(...)``, ``Object.keys(x)``).
+    """
+    inner = declaration(statement)
+    if inner.type not in ("lexical_declaration", "variable_declaration"):
+        return frozenset()
+    found: set[str] = set()
+    for declarator in inner.named_children:
+        name = declarator.child_by_field_name("name")
+        value = unwrapped(declarator.child_by_field_name("value"))
+        if name is None or value is None:
+            continue
+        callee = value.child_by_field_name("function") if value.type == "call_expression" else None
+        if value.type == "array" or (callee is not None and callee.type == "member_expression"):
+            found.update(_names_in(name, source))
+    return frozenset(found)
+
+
 # What a top-level piece puts in the fingerprint, by its bytes (whether it is a whole
 # statement, and its text): typing re-reads only the pieces that changed. Bounded in entries
 # and in the bytes of the pieces kept (what is kept for one is never larger): cleared when full.
@@ -283,7 +304,7 @@ _kept_bytes = 0
 
 
 def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Contribution:
-    """Whether a glue piece uses post-ES5 syntax, and what it adds to the fingerprint.
+    """Whether a glue piece uses post-ES5 syntax, what it adds to the fingerprint, its lists.
 
     What it adds: None for a statement that only calls; its text for the file as a whole;
     or its names' entries. ``node`` is the top-level statement the piece is, if it is one.
@@ -296,13 +317,17 @@ def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Co
     if found is not None:
         return found
     if node is not None and _only_calls(node):
-        found = (modern(text), None)
+        found = (modern(text), None, frozenset())
     else:
         # An object literal bound at top level counts by its place, not its contents: no rule
         # reads into one from another unit (a module's big config objects change as one types).
         holes = [] if node is None else _holes(node)
         bindings = None if node is None else _bindings(node, source, holes)
-        found = (modern(text), _elided(source, start, end, holes) if bindings is None else bindings)
+        found = (
+            modern(text),
+            _elided(source, start, end, holes) if bindings is None else bindings,
+            frozenset() if node is None else _lists(node, source),
+        )
     # A piece with a parse error may read otherwise elsewhere: not kept.
     if node is None or not node.has_error:
         global _kept_bytes
@@ -366,7 +391,6 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
 
 
 _Named = tuple[tuple[str, tuple[_Entry, ...]], ...]
-_VARIABLES = (b"const ", b"let ", b"var ")
 # The words of each glue piece, by its bytes; bounded like the contributions.
 _WORDS: dict[bytes, frozenset[str]] = {}
 _WORDS_MAX = 16384
@@ -410,8 +434,9 @@ def _layout(
     variables: set[str] = set()
     texts: list[tuple[bytes, set[str]]] = []
     for start, end, _row, _column in glue:
-        is_modern, added = _contribution(statements.get((start, end)), source, start, end)
+        is_modern, added, lists = _contribution(statements.get((start, end)), source, start, end)
         modern_glue = modern_glue or is_modern
+        variables |= lists
         bound: set[str] = set()
         if isinstance(added, bytes):
             digest.update(added)
@@ -420,11 +445,9 @@ def _layout(
             for name, binding in added:
                 named.setdefault(name, []).append(binding)
                 bound.add(name)
-                if binding[0].startswith(_VARIABLES):
-                    variables.add(name)
         texts.append((source[start:end], bound))
-    # How the top level uses a top-level variable, whole (in a call, in an object literal):
-    # a unit's rule may read that (JS006 asks whether the list is only ever searched).
+    # How the top level uses a top-level list, whole (in a call, in an object literal): a
+    # unit's rule may read that (JS006 asks whether the list is only ever searched).
     uses: dict[str, list[bytes]] = {}
     for text, bound in texts:
         for name in _words(text) & variables:
@@ -447,23 +470,22 @@ def _layout(
             sorted(
                 (name, tuple(entries))
                 for name, entries in named.items()
-                if not _import_only(name, entries)
+                if not _read_as_unbound(name, entries)
             )
         ),
         modern_glue,
     )
 
 
-def _import_only(name: str, entries: list[_Entry]) -> bool:
-    """Whether one import alone binds ``name``, a name rules read as if it were bound nowhere.
+def _read_as_unbound(name: str, entries: list[_Entry]) -> bool:
+    """Whether one import, or one TypeScript type, alone binds ``name``: read as unbound.
 
-    Rules tell a name bound by one import from an unbound one only for the globals they check
-    (``CHECKED_GLOBALS``): whether an import rebinds ``Set``. Two declarations of one name
-    read otherwise (neither is the binding), so those count.
+    Rules never resolve a type's name, and tell a name bound by one import from an unbound
+    one only for the globals they check (``CHECKED_GLOBALS``): whether an import rebinds
+    ``Set``. Two declarations of one name read otherwise (neither is the binding), so those
+    count.
     """
-    return (
-        len(entries) == 1
-        and entries[0][0].startswith(b"import ")
-        and not entries[0][1]
-        and name not in CHECKED_GLOBALS
-    )
+    if len(entries) != 1 or entries[0][1] or name in CHECKED_GLOBALS:
+        return False
+    text = entries[0][0]
+    return text.startswith(b"import ") or text in _TYPE_ENTRIES
