@@ -296,7 +296,7 @@ def _lists(statement: Node, source: bytes) -> frozenset[str]:
 # What a top-level piece puts in the fingerprint, by its bytes (whether it is a whole
 # statement, and its text): typing re-reads only the pieces that changed. Bounded in entries
 # and in the bytes of the pieces kept (what is kept for one is never larger): cleared when full.
-_Contribution = tuple[bool, bytes | list[tuple[str, "_Entry"]] | None]
+_Contribution = tuple[bool, bytes | list[tuple[str, "_Entry"]] | None, frozenset[str]]
 _CONTRIBUTIONS: dict[tuple[bool, bytes], _Contribution] = {}
 _CONTRIBUTIONS_MAX = 16384
 _CONTRIBUTIONS_MAX_BYTES = 32 << 20
