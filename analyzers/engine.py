@@ -382,11 +382,16 @@ class UnitCache:
             elif changed:
                 # Only the units that write a name whose meaning changed can read it. (The
                 # plain search first: it is many times faster than the whole-word one.)
-                names, mentions = [name.encode() for name in changed], mention_of(changed)
+                names = [name.encode() for name in changed]
+                whole_words = isinstance(fingerprint, ScopedFingerprint) and fingerprint.whole_words
+                mentions = mention_of(changed) if whole_words else None
                 self.units = {
                     key: result
                     for key, result in self.units.items()
-                    if not (any(name in key[1] for name in names) and mentions.search(key[1]))
+                    if not (
+                        any(name in key[1] for name in names)
+                        and (mentions is None or mentions.search(key[1]))
+                    )
                 }
             self.glue = None
         findings: list[Finding] = []

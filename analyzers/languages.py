@@ -53,6 +53,10 @@ class ScopedFingerprint:
     # the part of that a rule may follow to other names (bytes; JavaScript's ``const b =
     # a.map(...)`` mentions ``a``): then a change to ``a`` changes what ``b`` means too.
     chained: bool = False
+    # Whether a unit reads a name only where it stands alone in its bytes (JavaScript's
+    # predicates); otherwise anywhere the name's bytes occur (Python's PY018 fix reads
+    # `load` in a unit that writes `loads`).
+    whole_words: bool = False
 
     def changed_names(self, earlier: object) -> set[str] | None:
         """The names whose meaning differs from ``earlier``'s; None when ``whole`` differs."""

@@ -252,3 +252,12 @@ def test_a_new_version_parsed_from_the_last_one_analyses_as_a_fresh_one(seed, ro
         assert last.analysis == fresh.analysis
         assert str(last.tree.root_node) == str(fresh.tree.root_node)
         old = new
+
+
+def test_an_import_a_unit_reads_without_writing_its_whole_name_reaches_the_cache():
+    """PY018's fix for ``loads(f.read())`` reads whether ``load`` is imported too, in a unit
+    that writes only ``loads``: a new import of ``load`` reaches it (found by hypothesis)."""
+    seed = (FIXTURES / "PY018.py").read_text()
+    test_unit_cache_gives_the_same_analysis_as_a_fresh_one.hypothesis.inner_test(
+        seed, [[(0.0, 0, "from json import load, loads\n")]]
+    )

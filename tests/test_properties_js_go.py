@@ -239,7 +239,8 @@ def test_an_import_alone_counts_in_the_fingerprint_only_for_a_global_rules_check
     renamed = printed("import fs from 'node:fs';\ninterface Optionz { a: string }" + body)
     assert renamed.changed_names(typed) == set()
     library = printed("import { Sett } from 'immutable';" + body)
-    assert printed("import { Set } from 'immutable';" + body).changed_names(library) == {"Set"}
+    # Whether `Set` is the global counts for every unit, whether it writes `Set` or not.
+    assert printed("import { Set } from 'immutable';" + body).changed_names(library) is None
     # Two declarations of one name: neither is the binding, so the import counts.
     twice = printed("import fs from 'node:fs';\nvar fs = [];" + body)
     assert twice.changed_names(before) == {"fs"}

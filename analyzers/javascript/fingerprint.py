@@ -387,7 +387,7 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
         defines_reduce(source),
         assigned_top_level(root, source),
     )
-    return ScopedFingerprint(whole, named, chained=True)
+    return ScopedFingerprint(whole, named, chained=True, whole_words=True)
 
 
 _Named = tuple[tuple[str, tuple[_Entry, ...]], ...]
@@ -464,6 +464,11 @@ def _layout(
             digest.update(b"\0")
         for word in words:
             named.setdefault(word.decode("utf-8", "replace"), []).append((header, b""))
+    # A rule asks whether a global it relies on is rebound (`kinds.shadowed`) wherever it
+    # would use it, whether or not the unit writes the name: those count for the whole file.
+    for name in sorted(CHECKED_GLOBALS & named.keys()):
+        for text, leads in named.pop(name):
+            digest.update(name.encode() + b"\0" + text + b"\0" + leads + b"\0")
     return (
         digest.digest(),
         tuple(

@@ -14,7 +14,8 @@ from dataclasses import replace
 from functools import partial
 
 from lessonlens.analyzers import Analysis, AnalysisOptions, Finding, language_for_id, parsing
-from lessonlens.analyzers.facade import Selection, analyse, with_evidence
+from lessonlens.analyzers.engine import UnitCache
+from lessonlens.analyzers.facade import Analysed, Selection, analyse, with_evidence
 from lessonlens.server.editor.documents import Document
 from lessonlens.server.editor.related import RelatedLessons
 from lessonlens.server.editor.settings import Settings
@@ -26,7 +27,7 @@ from lessonlens.server.editor.state import (
     log,
     uri_to_path,
 )
-from lessonlens.server.learner.coach import SETTLE_S
+from lessonlens.server.learner.coach import SETTLE_S, Coach
 from lessonlens.server.learner.mastery import Treatment
 from lessonlens.server.workspace.config import (
     DEFAULT_MAX_FILE_SIZE,
@@ -148,32 +149,22 @@ class Visibility(RelatedLessons):
                 self._publish(state, analysis, revision, version, data, new_tree)
                 self._schedule_relations(state, revision, new_tree.copy(), data, analysis)
             if self.coach is not None:
-                try:
-                    analysed = await loop.run_in_executor(
-                        self._executor,
-                        partial(
-                            with_evidence,
-                            replace(analysed, tree=new_tree.copy()),
-                            options,
-                            units=state.evidence_units,
-                        ),
-                    )
-                except Exception:
-                    # The coach reads findings and evidence together: without its evidence
-                    # this edit is not observed at all (the next one will be).
-                    log.exception("evidence of %s failed", uri)
-                    continue
                 # After publishing: hints are judged by what was known before this edit, and
-                # the events are written off the event loop, so no request waits on them.
+                # the events are written off the event loop, so no request waits on them. The
+                # evidence is walked for on the coach's thread, queued at once: a shutdown
+                # that comes next still finds this edit there to record.
                 await loop.run_in_executor(
                     self._coach_executor,
                     partial(
-                        self.coach.observe,
+                        _observe,
+                        self.coach,
                         uri,
-                        analysed.selected(self._selection(config)),
+                        replace(analysed, tree=new_tree.copy()),
                         data,
+                        options,
+                        state.evidence_units,
+                        self._selection(config),
                         opened=state.first,
-                        language=document.language.id,
                     ),
                 )
                 state.first = False
@@ -289,3 +280,33 @@ class Visibility(RelatedLessons):
             and start <= f.span.end_byte
             and (start != end or f.span.start_byte <= start < max(f.span.end_byte, start + 1))
         ]
+
+
+def _observe(
+    coach: Coach,
+    uri: str,
+    analysed: Analysed,
+    data: bytes,
+    options: AnalysisOptions,
+    units: UnitCache,
+    selection: Selection,
+    *,
+    opened: bool,
+) -> None:
+    """Complete an analysis of findings with its evidence, and let the coach observe both.
+
+    The coach reads the two together: when the evidence cannot be had, the edit is not
+    observed at all (the next one will be).
+    """
+    try:
+        complete = with_evidence(analysed, options, units=units)
+    except Exception:
+        log.exception("evidence of %s failed", uri)
+        return
+    coach.observe(
+        uri,
+        complete.selected(selection),
+        data,
+        opened=opened,
+        language=complete.spec.id,
+    )
