@@ -30,3 +30,28 @@ class LastResult(Generic[K, V]):
         value = compute()
         self._local.value = (key, value)
         return value
+
+
+class BytesMemo(Generic[K, V]):
+    """Values kept by keys that hold bytes, within a bound: cleared when full.
+
+    Bounded in entries and in the bytes of the keys kept (what is kept for a key is never
+    larger). Shared by threads: a race can only miscount the bytes until the next clear.
+    """
+
+    def __init__(self, max_entries: int = 16384, max_bytes: int = 32 << 20) -> None:
+        self.entries: dict[K, V] = {}
+        self.kept_bytes = 0
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+
+    def get(self, key: K) -> V | None:
+        return self.entries.get(key)
+
+    def put(self, key: K, value: V, size: int) -> None:
+        """Keep ``value`` for ``key``, whose bytes are ``size`` long."""
+        if len(self.entries) >= self.max_entries or self.kept_bytes + size > self.max_bytes:
+            self.entries.clear()
+            self.kept_bytes = 0
+        self.entries[key] = value
+        self.kept_bytes += size

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lessonlens.analyzers import AnalysisOptions, analyze, language_for_path
 from lessonlens.analyzers.engine import UnitCache, valid_utf8
 from lessonlens.analyzers.facade import analyse, edit_to, with_evidence
+from lessonlens.analyzers.lastresult import BytesMemo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 SEEDS = sorted([*FIXTURES.glob("javascript/*.*"), *FIXTURES.glob("go/*.go")], key=lambda p: p.name)
@@ -198,9 +199,7 @@ def test_the_fingerprints_piece_cache_stays_within_its_bound(monkeypatch):
     bytes: past it the cache starts again, and fingerprints are what they were."""
     from lessonlens.analyzers.javascript import fingerprint as fp
 
-    monkeypatch.setattr(fp, "_CONTRIBUTIONS", {})
-    monkeypatch.setattr(fp, "_kept_bytes", 0)
-    monkeypatch.setattr(fp, "_CONTRIBUTIONS_MAX_BYTES", 4096)
+    monkeypatch.setattr(fp, "_CONTRIBUTIONS", BytesMemo(max_bytes=4096))
     spec = language_for_path(Path("big.js"))
     assert spec is not None
     first = None
@@ -212,8 +211,8 @@ def test_the_fingerprints_piece_cache_stays_within_its_bound(monkeypatch):
         printed = fp.fingerprint(result.tree.root_node, source)
         first = first or printed
         assert printed == first, round_
-        assert fp._kept_bytes <= 4096
-        assert sum(len(key[1]) for key in fp._CONTRIBUTIONS) <= 4096
+        assert fp._CONTRIBUTIONS.kept_bytes <= 4096
+        assert sum(len(key[1]) for key in fp._CONTRIBUTIONS.entries) <= 4096
 
 
 def test_an_import_alone_counts_in_the_fingerprint_only_for_a_global_rules_check():

@@ -12,14 +12,14 @@ import re
 
 from lessonlens.analyzers.javascript.spec import (
     CHECKED_GLOBALS,
-    SCOPES,
     _pieces_of,
     declaration,
     defines_reduce,
     imported_modules,
 )
-from lessonlens.analyzers.javascript.tree import occurrences, unwrapped
+from lessonlens.analyzers.javascript.tree import occurrences, unwrapped, walk
 from lessonlens.analyzers.languages import Piece, ScopedFingerprint
+from lessonlens.analyzers.lastresult import BytesMemo
 from lessonlens.analyzers.parsing import Node
 
 _WRITES = frozenset(
@@ -35,14 +35,7 @@ def _only_calls(statement: Node) -> bool:
     """
     if statement.type != "expression_statement":
         return False
-    stack = list(statement.named_children)
-    while stack:
-        node = stack.pop()
-        if node.type in _WRITES:
-            return False
-        if node.type not in SCOPES:
-            stack.extend(node.named_children)
-    return True
+    return not any(node.type in _WRITES for node in walk(statement))
 
 
 # TypeScript declarations no rule reads from another unit (a type annotation is read where it
@@ -297,10 +290,7 @@ def _lists(statement: Node, source: bytes) -> frozenset[str]:
 # statement, and its text): typing re-reads only the pieces that changed. Bounded in entries
 # and in the bytes of the pieces kept (what is kept for one is never larger): cleared when full.
 _Contribution = tuple[bool, bytes | list[tuple[str, "_Entry"]] | None, frozenset[str]]
-_CONTRIBUTIONS: dict[tuple[bool, bytes], _Contribution] = {}
-_CONTRIBUTIONS_MAX = 16384
-_CONTRIBUTIONS_MAX_BYTES = 32 << 20
-_kept_bytes = 0
+_CONTRIBUTIONS: BytesMemo[tuple[bool, bytes], _Contribution] = BytesMemo()
 
 
 def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Contribution:
@@ -330,15 +320,7 @@ def _contribution(node: Node | None, source: bytes, start: int, end: int) -> _Co
         )
     # A piece with a parse error may read otherwise elsewhere: not kept.
     if node is None or not node.has_error:
-        global _kept_bytes
-        if (
-            len(_CONTRIBUTIONS) >= _CONTRIBUTIONS_MAX
-            or _kept_bytes + len(text) > _CONTRIBUTIONS_MAX_BYTES
-        ):
-            _CONTRIBUTIONS.clear()
-            _kept_bytes = 0
-        _CONTRIBUTIONS[key] = found
-        _kept_bytes += len(text)
+        _CONTRIBUTIONS.put(key, found, len(text))
     return found
 
 
@@ -391,23 +373,15 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
 
 
 _Named = tuple[tuple[str, tuple[_Entry, ...]], ...]
-# The words of each glue piece, by its bytes; bounded like the contributions.
-_WORDS: dict[bytes, frozenset[str]] = {}
-_WORDS_MAX = 16384
-_WORDS_MAX_BYTES = 32 << 20
-_words_bytes = 0
+# The words of each glue piece, by its bytes.
+_WORDS: BytesMemo[bytes, frozenset[str]] = BytesMemo()
 
 
 def _words(text: bytes) -> frozenset[str]:
-    global _words_bytes
     found = _WORDS.get(text)
     if found is None:
         found = frozenset(w.decode("utf-8", "replace") for w in _WORD.findall(text))
-        if len(_WORDS) >= _WORDS_MAX or _words_bytes + len(text) > _WORDS_MAX_BYTES:
-            _WORDS.clear()
-            _words_bytes = 0
-        _WORDS[text] = found
-        _words_bytes += len(text)
+        _WORDS.put(text, found, len(text))
     return found
 
 

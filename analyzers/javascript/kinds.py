@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from lessonlens.analyzers.javascript import facts
 from lessonlens.analyzers.javascript.spec import CHECKED_GLOBALS, FUNCTION_NODES, pieces
+from lessonlens.analyzers.lastresult import BytesMemo
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 
@@ -255,48 +256,33 @@ def _text(source: bytes, node: Node) -> str:
 
 # What each top-level statement declares, by its type and bytes: (name, start and end of the
 # declaring node from the statement's start, its type). Typing re-reads only the statement it
-# changes. Bounded in entries and in the bytes of the statements kept: cleared when full.
+# changes.
 _Declared = tuple[tuple[str, int, int, str], ...]
-_STATEMENTS: dict[tuple[str, bytes], _Declared] = {}
-_STATEMENTS_MAX = 16384
-_STATEMENTS_MAX_BYTES = 32 << 20
-_statement_bytes = 0
+_STATEMENTS: BytesMemo[tuple[str, bytes], _Declared] = BytesMemo()
 
 
 def _statement_declares(statement: Node, source: bytes) -> _Declared:
     """What one top-level statement declares, positions relative to its start."""
-    global _statement_bytes
     start = statement.start_byte
     inner = (
         statement.child_by_field_name("declaration")
         if statement.type == "export_statement"
         else statement
     )
-    if inner is not None and (
+    # A unit declares only its name, read directly: its bytes change as one types in it.
+    unit = inner is not None and (
         inner.type in _FUNCTIONS or inner.type in ("class_declaration", "class")
-    ):
-        # A unit: only its name, read directly (its bytes change as one types in it).
-        return tuple(
-            (name, node.start_byte - start, node.end_byte - start, node.type)
-            for name, node in _declared([statement], source, nested_blocks=True)
-        )
-    key = (statement.type, source[start : statement.end_byte])
-    found = _STATEMENTS.get(key)
+    )
+    key = None if unit else (statement.type, source[start : statement.end_byte])
+    found = None if key is None else _STATEMENTS.get(key)
     if found is None:
         found = tuple(
             (name, node.start_byte - start, node.end_byte - start, node.type)
             for name, node in _declared([statement], source, nested_blocks=True)
         )
         # A statement with a parse error may read otherwise elsewhere: not kept.
-        if not statement.has_error:
-            if (
-                len(_STATEMENTS) >= _STATEMENTS_MAX
-                or _statement_bytes + len(key[1]) > _STATEMENTS_MAX_BYTES
-            ):
-                _STATEMENTS.clear()
-                _statement_bytes = 0
-            _STATEMENTS[key] = found
-            _statement_bytes += len(key[1])
+        if key is not None and not statement.has_error:
+            _STATEMENTS.put(key, found, len(key[1]))
     return found
 
 
