@@ -309,7 +309,11 @@ async def test_hover_neutralises_active_content_of_team_lessons(tmp_path: Path, 
     (team / "set-membership.md").write_text(
         HOSTILE.replace("id: hostile", "id: set-membership"), "utf-8"
     )
-    editor = await serve(tmp_path, {"lessonDirs": [str(team)]})
+    # The worked example always: the hostile prose is in its "Try it at work". On auto, a hover
+    # answered before the team lessons loaded counts as opening the lesson, and the next hover
+    # shows the deep dive, which has no such section (CI met that race).
+    options = {"lessonDirs": [str(team)], "lessonForm": "worked-example"}
+    editor = await serve(tmp_path, options)
     where = await open_membership(editor, tmp_path)
     markdown = await hover_until(editor, where, "alert(document.cookie)")
     parser = MarkdownIt("commonmark")
