@@ -190,13 +190,36 @@ def _scope_nodes(node: Node) -> list[Node]:
     return scopes
 
 
-def _declarators(scope: Node, name: str, source: bytes) -> list[Node]:
+def _declarators(m: Match, scope: Node, name: str) -> list[Node]:
     """The declarations of ``name`` directly in ``scope`` (not in nested functions).
 
-    ``variable_declarator``s, parameters, functions, classes and imports.
+    ``variable_declarator``s, parameters, functions, classes and imports, in the order one
+    walk of the scope meets them.
     """
-    wanted = name.encode()
-    found: list[Node] = []
+    return _declarations_of(m, scope).get(name.encode(), [])
+
+
+def _declarations_of(m: Match, scope: Node) -> dict[bytes, list[Node]]:
+    """Every name declared directly in ``scope``, with ``_declarators``' answer for it.
+
+    One walk per scope and file walk, for all names: a rule asking about the receivers of a
+    39 KB method's lookups walked its scopes again for each name.
+    """
+    cache: dict[tuple[int, int, str], dict[bytes, list[Node]]] = m.file.facts.setdefault(
+        "js.declarators", {}
+    )
+    key = (scope.start_byte, scope.end_byte, scope.type)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    found = cache[key] = {}
+    source = m.file.source
+
+    def add(name: bytes, node: Node) -> None:
+        nodes = found.setdefault(name, [])
+        if not nodes or nodes[-1] != node:  # a pattern naming it twice is one declaration
+            nodes.append(node)
+
     stack = list(scope.named_children)
     if scope.type in _FUNCTION_NODES:
         parameters = scope.child_by_field_name("parameters") or scope.child_by_field_name(
@@ -205,30 +228,26 @@ def _declarators(scope: Node, name: str, source: bytes) -> list[Node]:
         if parameters is not None:
             # Each parameter once: `_identifiers` of the list already reaches into its items.
             for leaf in _identifiers(parameters):
-                if source[leaf.start_byte : leaf.end_byte] == wanted:
-                    found.append(leaf)
+                found.setdefault(source[leaf.start_byte : leaf.end_byte], []).append(leaf)
         body = scope.child_by_field_name("body")
         stack = list(body.named_children) if body is not None else []
     while stack:
         node = stack.pop()
-        if node.type in _FUNCTION_NODES or node.type in ("class_declaration", "class"):
+        kind = node.type
+        if kind in _FUNCTION_NODES or kind in ("class_declaration", "class"):
             own = node.child_by_field_name("name")
-            if own is not None and source[own.start_byte : own.end_byte] == wanted:
-                found.append(node)
+            if own is not None:
+                found.setdefault(source[own.start_byte : own.end_byte], []).append(node)
             continue
-        if node.type == "variable_declarator":
+        if kind == "variable_declarator":
             target = node.child_by_field_name("name")
-            if target is not None and any(
-                source[leaf.start_byte : leaf.end_byte] == wanted for leaf in _identifiers(target)
-            ):
-                found.append(node)
-        if node.type in ("import_statement",):
-            if any(
-                source[leaf.start_byte : leaf.end_byte] == wanted for leaf in _identifiers(node)
-            ):
-                found.append(node)
+            for leaf in _identifiers(target) if target is not None else []:
+                add(source[leaf.start_byte : leaf.end_byte], node)
+        if kind == "import_statement":
+            for leaf in _identifiers(node):
+                add(source[leaf.start_byte : leaf.end_byte], node)
             continue
-        if node.type == "statement_block" and scope.type != "program":
+        if kind == "statement_block" and scope.type != "program":
             continue  # a nested block's `let`/`const` is not visible here
         if not may_hold_declarations(node):
             continue
@@ -295,7 +314,7 @@ def binding(m: Match, name: str, at: Node) -> Node | None:
     when there are none or several.
     """
     for scope in _scope_nodes(at):
-        found = _declarators(scope, name, m.file.source)
+        found = _declarators(m, scope, name)
         if len(found) == 1:
             return found[0]
         if found:
@@ -339,4 +358,4 @@ def declared_value(m: Match, name: str, at: Node) -> Node | None:
 
 def shadowed(m: Match, name: str, at: Node) -> bool:
     """Whether a global (``Promise``, ``Date``, ``RegExp``) is rebound where ``at`` sees it."""
-    return any(_declarators(scope, name, m.file.source) for scope in _scope_nodes(at))
+    return any(_declarators(m, scope, name) for scope in _scope_nodes(at))

@@ -122,12 +122,23 @@ def unparenthesized(node: Node | None) -> Node | None:
 
 
 def declared_inside(body: Node) -> set[str]:
+    """The names ``body``'s declarations and ``for … in/of`` heads bind, nested functions aside.
+
+    Only statements are entered: an expression declares nothing outside the functions and
+    classes in it, which are scopes of their own (a loop body's big calls and literals are
+    skipped).
+    """
     names: set[str] = set()
-    for node in walk(body):
-        if node.type == "variable_declarator":
+    stack = list(body.named_children)
+    while stack:
+        node = stack.pop()
+        kind = node.type
+        if kind == "variable_declarator":
             names |= pattern_names(node.child_by_field_name("name"))
-        elif node.type in ("for_in_statement",):
+        elif kind == "for_in_statement":
             names |= pattern_names(node.child_by_field_name("left"))
+        if facts.may_hold_declarations(node):
+            stack.extend(node.named_children)
     return names
 
 
