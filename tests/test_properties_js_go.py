@@ -18,7 +18,15 @@ from lessonlens.analyzers.facade import analyse, edit_to, with_evidence
 from lessonlens.analyzers.lastresult import BytesMemo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
-SEEDS = sorted([*FIXTURES.glob("javascript/*.*"), *FIXTURES.glob("go/*.go")], key=lambda p: p.name)
+SEEDS = sorted(
+    [
+        *FIXTURES.glob("javascript/*.*"),
+        *FIXTURES.glob("go/*.go"),
+        # TypeScript's types, enums, overloads and `declare` forms beside rule code.
+        *(FIXTURES.parent / "properties").glob("*.ts"),
+    ],
+    key=lambda p: p.name,
+)
 OPTIONS = AnalysisOptions(language_options={"target-go": (1, 22)}, strict=True)
 FRAGMENTS = [
     "for (const x of xs) {\n",
@@ -48,6 +56,14 @@ FRAGMENTS = [
     "export const items = seen;\n",
     "seen",
     "items",
+    # TypeScript declarations that are units of their own, and what turns code into one.
+    "interface Item { id: string }\n",
+    "type ",
+    "enum Mode { A }\n",
+    "declare ",
+    "export ",
+    "): void;\n",
+    "abstract ",
 ]
 edits = st.lists(
     st.tuples(

@@ -3,7 +3,9 @@ top-level blocks, each with the imports it uses; and the editor cache's units an
 
 from __future__ import annotations
 
-from lessonlens.analyzers import AnalysisOptions, language_for_id
+from pathlib import Path
+
+from lessonlens.analyzers import AnalysisOptions, language_for_id, language_for_path
 from lessonlens.analyzers.facade import analyse, code_units
 
 TYPESCRIPT = """\
@@ -110,3 +112,35 @@ def test_the_editor_cache_splits_units_from_glue():
         )
         assert len(unit_pieces) == expected_units, language
         assert glue, language
+
+
+def test_typescript_types_and_signatures_are_units_of_the_editor_cache():
+    """A file of interfaces and `declare`d classes (a `.d.ts`-style API) is many small units,
+    not one piece of glue that every keystroke walks whole; code stays glue."""
+    seed = Path(__file__).parent / "fixtures" / "properties" / "types.ts"
+    source = seed.read_bytes()
+    spec = language_for_path(seed)
+    assert spec is not None and spec.pieces is not None
+    unit_pieces, glue = spec.pieces(analyse(source, spec, AnalysisOptions()).tree.root_node)
+
+    def first_lines(pieces: list) -> list[str]:
+        return [source[p[0] : p[1]].decode().split("\n", 1)[0] for p in pieces]
+
+    units_, glue_ = first_lines(unit_pieces), first_lines(glue)
+    for declared in (
+        "export interface Options {",
+        "type Item = { id: string; tags: string[] };",
+        "export enum Mode {",
+        "export declare function report(item: Item): void;",
+        "find(id: string): Item | undefined",
+        "export function pick(items: Item[], id: string): Item;",
+        "abstract load(path: string): Promise<string>",
+    ):
+        assert declared in units_, declared
+    for code in (
+        'import { readFile } from "node:fs/promises";',
+        "declare const VERSION: string;",
+        "items: Item[]",
+        "export declare class Store {",
+    ):
+        assert code in glue_, code

@@ -38,24 +38,13 @@ def _only_calls(statement: Node) -> bool:
     return not any(node.type in _WRITES for node in walk(statement))
 
 
-# TypeScript declarations no rule reads from another unit (a type annotation is read where it
-# stands; named types are not resolved): only their names count.
-_TYPE_DECLARATIONS = frozenset({"interface_declaration", "type_alias_declaration"})
-
-
 def _holes(child: Node) -> list[tuple[int, int]]:
     """What the fingerprint leaves out of a top-level statement.
 
-    The object literals that declarations bind, and the bodies of TypeScript interfaces and
-    type aliases.
+    The object literals that declarations bind. (TypeScript's types are units, counted by
+    name: see ``_layout``.)
     """
     inner = declaration(child)
-    if inner.type in _TYPE_DECLARATIONS:
-        body = inner.child_by_field_name("body") or inner.child_by_field_name("value")
-        name = inner.child_by_field_name("name")
-        if body is not None and name is not None and body.start_byte >= name.end_byte:
-            return [(body.start_byte, body.end_byte)]
-        return []
     if inner.type not in ("lexical_declaration", "variable_declaration"):
         return []
     found = []
@@ -129,11 +118,18 @@ def assigned_top_level(root: Node, source: bytes) -> tuple[str, ...]:
     return tuple(sorted(n.decode("utf-8", "replace") for n in names if _assigned(root, source, n)))
 
 
-_NAME_TYPES = frozenset({"identifier", "type_identifier", "shorthand_property_identifier_pattern"})
-_NAMED_DECLARATIONS = frozenset(
-    {"interface_declaration", "type_alias_declaration", "enum_declaration"}
+# The header of a type unit (``spec.TYPE_UNITS``): its keyword and name.
+_TYPE_HEADER = re.compile(
+    rb"(?:export\s+(?:default\s+)?)?(?:declare\s+)?(?:const\s+)?"
+    rb"(?P<keyword>interface|type|enum)\s+(?P<name>[A-Za-z_$][\w$]*)"
 )
-_TYPE_ENTRIES = frozenset(kind.encode() for kind in _NAMED_DECLARATIONS)
+_TYPE_KEYWORDS = {
+    b"interface": b"interface_declaration",
+    b"type": b"type_alias_declaration",
+    b"enum": b"enum_declaration",
+}
+_NAME_TYPES = frozenset({"identifier", "type_identifier", "shorthand_property_identifier_pattern"})
+_TYPE_ENTRIES = frozenset(_TYPE_KEYWORDS.values())
 # Words of a unit's header that name nothing of the file's.
 _HEADER_WORDS = frozenset(
     {
@@ -232,17 +228,12 @@ def _bindings(
     An entry is the text that binds the name, and the part of it that may lead a rule on to
     other names (``ScopedFingerprint.chained``). A declaration's text is its declarator's,
     after its keyword (``const``, ``let``), without the ``holes`` (object literals); what leads
-    on is the same less its type annotation (named types are never resolved). TypeScript's
-    interfaces, type aliases and enums count by name only. None for any other statement.
+    on is the same less its type annotation (named types are never resolved). None for any
+    other statement.
     """
     if statement.type == "import_statement":
         return _import_bindings(statement, source)
     inner = declaration(statement)
-    if inner.type in _NAMED_DECLARATIONS:
-        name = inner.child_by_field_name("name")
-        if name is None or not name.text:
-            return None
-        return [(name.text.decode("utf-8", "replace"), (inner.type.encode(), b""))]
     if inner.type not in ("lexical_declaration", "variable_declaration"):
         return None
     keyword = inner.child(0)
@@ -332,11 +323,11 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
     support, benchmarks), whether its top level uses post-ES5 syntax, whether it defines its
     own ``reduce``, and which top-level ``let``s code assigns. By name: the text of each
     import and top-level declaration, and each unit's header (``export async function f``),
-    under every name it binds. A unit reads a declaration only by a name it writes (or through
-    declarations that mention one another: the fingerprint is ``chained``). A top-level
-    statement that only calls is left out (see ``_only_calls``), and so are the contents of
-    the object literals top-level declarations bind and of TypeScript type bodies: typing in
-    them re-walks the glue alone.
+    under every name it binds; a TypeScript type (a unit too) by its name alone. A unit reads
+    a declaration only by a name it writes (or through declarations that mention one another:
+    the fingerprint is ``chained``). A top-level statement that only calls is left out (see
+    ``_only_calls``), and so are the contents of the object literals top-level declarations
+    bind: typing in them re-walks the glue alone.
     """
     units, glue = _pieces_of(root)
     statements = {(child.start_byte, child.end_byte): child for child in root.named_children}
@@ -430,8 +421,13 @@ def _layout(
     for name, used in uses.items():
         named[name].append((hashlib.blake2b(b"\0".join(used), digest_size=16).digest(), b""))
     # A unit's own name is module-level too (a rule may ask whether a name is a local
-    # function, or an async one).
+    # function, or an async one). A type counts by its name alone, as a type in the glue does.
     for header in headers:
+        typed = _TYPE_HEADER.match(header)
+        if typed is not None:
+            kind = _TYPE_KEYWORDS[typed["keyword"]]
+            named.setdefault(typed["name"].decode("utf-8", "replace"), []).append((kind, b""))
+            continue
         words = {w for w in _WORD.findall(header) if w not in _HEADER_WORDS}
         if not words:
             digest.update(header)

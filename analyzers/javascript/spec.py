@@ -127,12 +127,23 @@ def class_body(node: Node) -> Node | None:
 _DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
 
 
+# TypeScript declarations that are units of their own: types (no rule reads a type's body from
+# elsewhere; the fingerprint counts them by name) and signatures without a body (overloads,
+# `declare function`), which count by their header as a function does.
+TYPE_UNITS = frozenset({"interface_declaration", "type_alias_declaration", "enum_declaration"})
+SIGNATURES = frozenset({"function_signature"})
+MEMBER_SIGNATURES = frozenset({"method_signature", "abstract_method_signature"})
+
+
 def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     """Split a file into units and glue, leaving out comments.
 
     Units are top-level functions, functions bound to a top-level name and methods of top-level
-    classes (fields holding a function too, as React components write their handlers); glue is
-    every other top-level statement, and each class's header and other fields.
+    classes (fields holding a function too, as React components write their handlers), and in
+    TypeScript the top-level types (interfaces, type aliases, enums) and signatures (function
+    overloads, a class's method signatures); an ``export`` or ``declare`` around one does not
+    change what it is. Glue is every other top-level statement, and each class's header and
+    other fields.
     """
     unit_pieces: list[Piece] = []
     glue: list[Piece] = []
@@ -146,6 +157,10 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
             declared = child.child_by_field_name("declaration")
             if declared is not None:
                 inner, inner_kind = declared, declared.type
+        if inner_kind == "ambient_declaration":
+            declared = inner.named_children[0] if inner.named_child_count == 1 else None
+            if declared is not None:
+                inner, inner_kind = declared, declared.type
         piece = (child.start_byte, child.end_byte, *child.start_point)
         body = inner.child_by_field_name("body") if inner_kind in CLASSES else None
         if body is not None:
@@ -155,12 +170,19 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
                 if member_kind == "comment":
                     continue
                 member_piece = (member.start_byte, member.end_byte, *member.start_point)
-                if member_kind == "method_definition" or method_field(member):
+                if (
+                    member_kind == "method_definition"
+                    or member_kind in MEMBER_SIGNATURES
+                    or method_field(member)
+                ):
                     unit_pieces.append(member_piece)
                 else:
                     glue.append(member_piece)
-        elif inner_kind in FUNCTIONS or (
-            inner_kind in _DECLARATIONS and function_value(inner) is not None
+        elif (
+            inner_kind in FUNCTIONS
+            or inner_kind in TYPE_UNITS
+            or inner_kind in SIGNATURES
+            or (inner_kind in _DECLARATIONS and function_value(inner) is not None)
         ):
             unit_pieces.append(piece)
         else:
