@@ -41,8 +41,11 @@ def _only_calls(statement: Node) -> bool:
 def _holes(child: Node) -> list[tuple[int, int]]:
     """What the fingerprint leaves out of a top-level statement.
 
-    The object literals that declarations bind. (TypeScript's types are units, counted by
-    name: see ``_layout``.)
+    The object literals in the values that declarations bind, the outermost of each: the
+    value itself (``const config = {…}``) or within it (``Object.freeze({…})``,
+    ``defineConfig({…})``, ``[{…}, {…}]``). Rules read a declared value's shape (an array and
+    its length, a call and its callee, a constructor), never into an object literal, so each
+    is written as ``{}``. (TypeScript's types are units, counted by name: see ``_layout``.)
     """
     inner = declaration(child)
     if inner.type not in ("lexical_declaration", "variable_declaration"):
@@ -54,9 +57,14 @@ def _holes(child: Node) -> list[tuple[int, int]]:
             if declarator.type == ("variable_declarator")
             else None
         )
-        if value is not None and value.type == "object":
-            found.append((value.start_byte, value.end_byte))
-    return found
+        stack = [value] if value is not None else []
+        while stack:
+            node = stack.pop()
+            if node.type == "object":
+                found.append((node.start_byte, node.end_byte))
+            else:
+                stack.extend(node.named_children)
+    return sorted(found)
 
 
 # After a name: what may make an occurrence an assignment to it (``=``, ``+=``, ``??=``, ``++``),
