@@ -60,6 +60,10 @@ FRAGMENTS = [
     "export const opts = Object.freeze({ names: seen, size: 1 });\n",
     "({ x: ",
     " })",
+    # Class fields, which the fingerprint counts only by the top-level lists they use.
+    "  cache = new Map();\n",
+    "  static names = seen;\n",
+    "  protected rows: { id: string }[] = [];\n",
     # TypeScript declarations that are units of their own, and what turns code into one.
     "interface Item { id: string }\n",
     "type ",
@@ -315,3 +319,44 @@ def test_a_suppression_comment_after_a_top_level_statement_reaches_the_cache():
         plain, silenced = (head + line + "\n").encode(), (head + line + comment + "\n").encode()
         assert _cached_then_fresh(path, plain, silenced) == []
         assert len(_cached_then_fresh(path, silenced, plain)) == 1
+
+
+def test_typing_where_no_unit_reads_leaves_the_fingerprint_unchanged():
+    """Typing in a class's field, a method's name, a type's body or an object literal inside a
+    top-level value (``Object.freeze({...})``) changes nothing a unit reads: no other unit is
+    walked again (the glue alone, or the edited unit), and the hints stay those of a fresh
+    analysis (the property tests above)."""
+    from lessonlens.analyzers.javascript import fingerprint as fp
+
+    spec = language_for_path(Path("a.ts"))
+    assert spec is not None
+    template = (
+        "import { readFile } from 'node:fs/promises';\n"
+        "interface Options { names: string[]; {TYPE} }\n"
+        "export const defaults = Object.freeze({ retries: {VALUE}, names: ['a'] });\n"
+        "export class Loader {\n"
+        "  private rows: { id: string; {FIELD} }[] = [];\n"
+        "  async {METHOD}(paths: string[]) {\n"
+        "    for (const p of paths) this.rows.push({ id: await readFile(p, 'utf-8') });\n"
+        "  }\n"
+        "}\n"
+    )
+    parts = {"{TYPE}": "limit?: number", "{VALUE}": "3", "{FIELD}": "size: number"}
+    parts["{METHOD}"] = "loadAll"
+
+    def printed(**changed: str):
+        text = template
+        for key, value in {**parts, **changed}.items():
+            text = text.replace(key, value)
+        source = text.encode()
+        return fp.fingerprint(analyse(source, spec, OPTIONS).tree.root_node, source)
+
+    before = printed()
+    for key, value in (
+        ("{TYPE}", "limit?: string"),
+        ("{VALUE}", "5"),
+        ("{FIELD}", "size: string"),
+        ("{METHOD}", "loadEvery"),
+    ):
+        after = printed(**{key: value})
+        assert after == before, key

@@ -11,6 +11,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
+# The module, not its names: `tree` reads `facts` too, and either may be imported first.
+from lessonlens.analyzers.javascript import tree as syntax
 from lessonlens.analyzers.javascript.spec import (
     FUNCTION_NODES,
     FUNCTION_VALUES,
@@ -21,7 +23,6 @@ from lessonlens.analyzers.javascript.spec import (
     imported_modules,
     loop_part,
 )
-from lessonlens.analyzers.javascript.tree import occurrences
 from lessonlens.analyzers.match import Match
 from lessonlens.analyzers.parsing import Node
 
@@ -159,7 +160,7 @@ def occurrences_in(m: Match, scope: Node, text: bytes) -> Iterator[Node]:
     about the whole program (a loop there: is the array it searches changed?) reads the top
     level, as a function's code reads its function.
     """
-    found = occurrences(scope, m.file.source, text)
+    found = syntax.occurrences(scope, m.file.source, text)
     if scope.type != "program":
         yield from found
         return

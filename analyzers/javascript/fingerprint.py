@@ -327,36 +327,49 @@ def fingerprint(root: Node, source: bytes) -> ScopedFingerprint:
     """Everything outside the units that a rule in a unit may read.
 
     The file as a whole: every top-level statement that declares nothing (assignments,
-    ``export { … }``, blocks), class headers and fields, the modules the file imports (test
+    ``export { … }``, blocks), class headers, the modules the file imports (test
     support, benchmarks), whether its top level uses post-ES5 syntax, whether it defines its
     own ``reduce``, and which top-level ``let``s code assigns. By name: the text of each
-    import and top-level declaration, and each unit's header (``export async function f``),
-    under every name it binds; a TypeScript type (a unit too) by its name alone. A unit reads
+    import and top-level declaration, and each top-level unit's header (``export async
+    function f``), under every name it binds; a TypeScript type (a unit too) by its name
+    alone. A unit reads
     a declaration only by a name it writes (or through declarations that mention one another:
     the fingerprint is ``chained``). A top-level statement that only calls is left out (see
     ``_only_calls``), and so are the contents of the object literals top-level declarations
-    bind: typing in them re-walks the glue alone.
+    bind and a class's fields (their uses of top-level lists aside): typing in them re-walks
+    the glue alone.
     """
     units, glue = _pieces_of(root)
     statements = {(child.start_byte, child.end_byte): child for child in root.named_children}
+    starts = {start for start, _end in statements}
+    # Each glue piece's text, and whether it is a whole top-level statement (2), a class's
+    # header (1) or a member of a class (0).
     glue_texts = tuple(
-        ((start, end) in statements, source[start:end]) for start, end, _r, _c in glue
+        (
+            2 if (start, end) in statements else int(start in starts),
+            source[start:end],
+        )
+        for start, end, _r, _c in glue
     )
+    # A top-level unit's header; a class member's (a method's) names nothing that code
+    # elsewhere reads (``this.load`` is never resolved), so renaming a method walks no other.
     headers = tuple(
-        source[start : min(start + 80, end)].split(b"(", 1)[0] for start, end, _r, _c in units
+        source[start : min(start + 80, end)].split(b"(", 1)[0]
+        for start, end, _r, _c in units
+        if start in starts
     )
     if root.has_error and any(
         (node := statements.get((start, end))) is not None and node.has_error
         for start, end, _r, _c in glue
     ):
         # A statement with a parse error may read otherwise in another file: never reused.
-        digest, named, modern_glue = _layout(glue, headers, statements, source)
+        digest, named, modern_glue = _layout(glue_texts, glue, headers, statements, source)
     else:
         # Typing inside a unit's body changes neither: the answer is reused.
         key = (glue_texts, headers)
         found = _LAYOUTS.get(key)
         if found is None:
-            found = _layout(glue, headers, statements, source)
+            found = _layout(glue_texts, glue, headers, statements, source)
             if len(_LAYOUTS) >= _LAYOUTS_MAX:
                 _LAYOUTS.clear()
             _LAYOUTS[key] = found
@@ -384,13 +397,14 @@ def _words(text: bytes) -> frozenset[str]:
     return found
 
 
-_Layout = tuple[tuple[tuple[bool, bytes], ...], tuple[bytes, ...]]
+_Layout = tuple[tuple[tuple[int, bytes], ...], tuple[bytes, ...]]
 # The layouts last seen, shared by the threads (the editor's analyses take turns on two).
 _LAYOUTS: dict[_Layout, tuple[bytes, _Named, bool]] = {}
 _LAYOUTS_MAX = 8
 
 
 def _layout(
+    glue_texts: tuple[tuple[int, bytes], ...],
     glue: list[Piece],
     headers: tuple[bytes, ...],
     statements: dict[tuple[int, int], Node],
@@ -406,12 +420,16 @@ def _layout(
     modern_glue = False
     variables: set[str] = set()
     texts: list[tuple[bytes, set[str]]] = []
-    for start, end, _row, _column in glue:
+    for (place, _text), (start, end, _row, _column) in zip(glue_texts, glue, strict=True):
         is_modern, added, lists = _contribution(statements.get((start, end)), source, start, end)
         modern_glue = modern_glue or is_modern
         variables |= lists
         bound: set[str] = set()
-        if isinstance(added, bytes):
+        if place == 0:
+            # A class's field or static block: no rule reads one from a unit (a method's
+            # `this.x` is never resolved), so it counts only by the top-level lists it uses.
+            pass
+        elif isinstance(added, bytes):
             digest.update(added)
             digest.update(b"\0")
         elif added is not None:
@@ -433,8 +451,8 @@ def _layout(
     for header in headers:
         typed = _TYPE_HEADER.match(header)
         if typed is not None:
-            kind = _TYPE_KEYWORDS[typed["keyword"]]
-            named.setdefault(typed["name"].decode("utf-8", "replace"), []).append((kind, b""))
+            declared = _TYPE_KEYWORDS[typed["keyword"]]
+            named.setdefault(typed["name"].decode("utf-8", "replace"), []).append((declared, b""))
             continue
         words = {w for w in _WORD.findall(header) if w not in _HEADER_WORDS}
         if not words:
