@@ -188,10 +188,9 @@ def _key(node: Node) -> _Key:
 def _scope_index(m: Match, scope: Node) -> dict[str, dict[_Key, Node]]:
     """Every name declared directly in ``scope``, with its declarations; built once per scope.
 
-    The declarations ``facts._declarators`` finds (one walk for all names instead of one per
-    name; each parameter once), plus ``for (const x of ...)`` and ``catch (e)`` variables,
-    which shadow outer names in the block that holds them. The program's are found by
-    ``_program_index``.
+    The declarations ``facts._declarations_of`` indexes, plus ``for (const x of ...)`` and
+    ``catch (e)`` variables, which shadow outer names in the block that holds them. The
+    program's are found by ``_program_index``.
     """
     cache: dict[_Key, dict[str, dict[_Key, Node]]] = m.file.facts.setdefault("js.scopes", {})
     found = cache.get(_key(scope))
@@ -312,10 +311,9 @@ def _node(m: Match, key: _Key) -> Node | None:
 def binding(m: Match, name: str, at: Node) -> Node | None:
     """The one declaration of ``name`` that ``at`` sees, as ``facts.binding`` finds it.
 
-    Indexed per scope (``facts.binding`` walks each scope again for every name), counting a
-    parameter once (``facts._declarators`` reports each twice, so ``facts.binding`` answers None
-    for every parameter), and seeing loop and ``catch`` variables. None when there are none or
-    several.
+    Unlike ``facts.binding``, it sees loop and ``catch`` variables, and the program's
+    declarations are kept per top-level statement across keystrokes. None when there are none
+    or several.
     """
     for scope in facts._scope_nodes(at):
         if scope.type == "program":
