@@ -129,7 +129,8 @@ _DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
 
 # TypeScript declarations that are units of their own: types (no rule reads a type's body from
 # elsewhere; the fingerprint counts them by name) and signatures without a body (overloads,
-# `declare function`), which count by their header as a function does.
+# `declare function`, a class's method signatures), which count as the function or method they
+# declare does.
 TYPE_UNITS = frozenset({"interface_declaration", "type_alias_declaration", "enum_declaration"})
 SIGNATURES = frozenset({"function_signature"})
 MEMBER_SIGNATURES = frozenset({"method_signature", "abstract_method_signature"})
