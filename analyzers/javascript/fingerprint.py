@@ -13,7 +13,7 @@ import re
 from lessonlens.analyzers.javascript.spec import (
     CHECKED_GLOBALS,
     _pieces_of,
-    declaration,
+    ambient_declaration,
     defines_reduce,
     imported_modules,
 )
@@ -47,7 +47,7 @@ def _holes(child: Node) -> list[tuple[int, int]]:
     its length, a call and its callee, a constructor), never into an object literal, so each
     is written as ``{}``. (TypeScript's types are units, counted by name: see ``_layout``.)
     """
-    inner = declaration(child)
+    inner = ambient_declaration(child)
     if inner.type not in ("lexical_declaration", "variable_declaration"):
         return []
     found = []
@@ -111,7 +111,7 @@ def assigned_top_level(root: Node, source: bytes) -> tuple[str, ...]:
     """
     names: set[bytes] = set()
     for child in root.named_children:
-        inner = declaration(child)
+        inner = ambient_declaration(child)
         if inner.type not in ("lexical_declaration", "variable_declaration"):
             continue
         kind = inner.child(0)
@@ -241,7 +241,7 @@ def _bindings(
     """
     if statement.type == "import_statement":
         return _import_bindings(statement, source)
-    inner = declaration(statement)
+    inner = ambient_declaration(statement)
     if inner.type not in ("lexical_declaration", "variable_declaration"):
         return None
     keyword = inner.child(0)
@@ -270,7 +270,7 @@ def _lists(statement: Node, source: bytes) -> frozenset[str]:
 
     An array literal, or a call on something (``xs.map(...)``, ``Object.keys(x)``).
     """
-    inner = declaration(statement)
+    inner = ambient_declaration(statement)
     if inner.type not in ("lexical_declaration", "variable_declaration"):
         return frozenset()
     found: set[str] = set()

@@ -98,6 +98,14 @@ def declaration(node: Node) -> Node:
     return node
 
 
+def ambient_declaration(node: Node) -> Node:
+    """``declaration(node)``, and inside a ``declare`` the declaration it wraps."""
+    inner = declaration(node)
+    if inner.type == "ambient_declaration" and inner.named_child_count == 1:
+        return inner.named_children[0]
+    return inner
+
+
 def function_value(node: Node) -> Node | None:
     """The function a ``const f = () => ...`` declaration binds, when it binds exactly one."""
     if node.type not in ("lexical_declaration", "variable_declaration"):
