@@ -431,12 +431,15 @@ class UnitCache:
                 evidence.extend(moved[1])
         else:
             # A glue item that reaches into a broken unit could change when the unit is
-            # repaired, and an item outside every piece cannot be placed: then the glue is
-            # not kept, and is walked again next time.
+            # repaired, an item outside every piece cannot be placed, and a fix that edits
+            # outside its piece (Go's import block, from code a broken header left at top
+            # level) would move with the piece, not with what it edits: then the glue is not
+            # kept, and is walked again next time.
             glue_spans = [f.span for piece in glue_pieces for f in buckets[piece][0]]
             glue_spans.extend(e.span for piece in glue_pieces for e in buckets[piece][1])
             reaches_broken = any(s.overlaps(p[0], p[1]) for s in glue_spans for p in broken)
-            keep = not (homeless or reaches_broken or walked.problems)
+            reaches_out = any(_reaches_out(buckets[piece], piece) for piece in glue_pieces)
+            keep = not (homeless or reaches_broken or reaches_out or walked.problems)
             self.glue = [_relative(buckets[p], p) for p in glue_pieces] if keep else None
             self.glue_key = glue_key
         self.units = {} if walked.problems else units

@@ -360,3 +360,14 @@ def test_typing_where_no_unit_reads_leaves_the_fingerprint_unchanged():
     ):
         after = printed(**{key: value})
         assert after == before, key
+
+
+def test_a_glue_fix_that_edits_the_import_block_moves_with_the_import_block():
+    """A Go function whose header is broken leaves its body at top level, in the glue; GO005's
+    fix there also edits the import block. The glue's cached fix once moved with its own piece
+    when a line was typed between the two, so its import edit pointed at the wrong bytes."""
+    seed = FIXTURES / "go" / "GO005.go"
+    loop = "for (const x of xs) {\n"
+    test_cached_and_incremental_analysis_equal_a_fresh_one.hypothesis.inner_test(
+        seed, [[(1.0, 0, loop), (0.359375, 0, loop)], [(0.25, 0, loop)]]
+    )
