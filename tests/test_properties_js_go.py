@@ -371,3 +371,12 @@ def test_a_glue_fix_that_edits_the_import_block_moves_with_the_import_block():
     test_cached_and_incremental_analysis_equal_a_fresh_one.hypothesis.inner_test(
         seed, [[(1.0, 0, loop), (0.359375, 0, loop)], [(0.25, 0, loop)]]
     )
+
+
+def test_go005_offers_no_fix_where_the_import_block_lost_its_imports():
+    """An import block that typing has left without a readable import gives GO005 nothing to
+    place the new import by: no fix, instead of the rule failing."""
+    seed = FIXTURES / "go" / "GO005-shadow.go"
+    test_cached_and_incremental_analysis_equal_a_fresh_one.hypothesis.inner_test(
+        seed, [[(0.078125, 6, ""), (0.21875, 0, "await "), (0.078125, 6, "A")]]
+    )

@@ -137,6 +137,8 @@ def _specs(declaration: Node) -> list[Node]:
 def _rewrite(m: Match, declaration: Node, add: str | None, drop: Node | None) -> str | None:
     """The import declaration's text with ``"add"`` inserted and the spec ``drop`` removed."""
     specs = _specs(declaration)
+    if not specs:
+        return None  # a declaration typing has left without a readable import: no fix
     grouped = any(c.type == "import_spec_list" for c in declaration.named_children)
     if not grouped:
         kept = [] if drop is not None else [m.text(specs[0])]
