@@ -197,30 +197,27 @@ def _declarators(m: Match, scope: Node, name: str) -> list[Node]:
     ``variable_declarator``s, parameters, functions, classes and imports, in the order one
     walk of the scope meets them.
     """
-    return _declarations_of(m, scope).get(name.encode(), [])
+    return declarations_of(m, scope).get(name, [])
 
 
-def _declarations_of(m: Match, scope: Node) -> dict[bytes, list[Node]]:
-    """Every name declared directly in ``scope``, with ``_declarators``' answer for it.
+def declarations_of(
+    m: Match, scope: Node, *, loop_variables: bool = False
+) -> dict[str, list[Node]]:
+    """Every name declared directly in ``scope``, with its declaring nodes (``_declarators``).
 
     One walk per scope and file walk, for all names: a rule asking about the receivers of a
-    39 KB method's lookups walked its scopes again for each name.
+    39 KB method's lookups walked its scopes again for each name. With ``loop_variables``,
+    ``for (const x of …)`` and ``catch (e)`` variables count too (``kinds.binding``).
     """
-    cache: dict[tuple[int, int, str], dict[bytes, list[Node]]] = m.file.facts.setdefault(
+    cache: dict[tuple[int, int, str, bool], dict[str, list[Node]]] = m.file.facts.setdefault(
         "js.declarators", {}
     )
-    key = (scope.start_byte, scope.end_byte, scope.type)
+    key = (scope.start_byte, scope.end_byte, scope.type, loop_variables)
     found = cache.get(key)
     if found is not None:
         return found
     found = cache[key] = {}
     source = m.file.source
-
-    def add(name: bytes, node: Node) -> None:
-        nodes = found.setdefault(name, [])
-        if not nodes or nodes[-1] != node:  # a pattern naming it twice is one declaration
-            nodes.append(node)
-
     stack = list(scope.named_children)
     if scope.type in _FUNCTION_NODES:
         parameters = scope.child_by_field_name("parameters") or scope.child_by_field_name(
@@ -229,31 +226,56 @@ def _declarations_of(m: Match, scope: Node) -> dict[bytes, list[Node]]:
         if parameters is not None:
             # Each parameter once: `_identifiers` of the list already reaches into its items.
             for leaf in _identifiers(parameters):
-                found.setdefault(source[leaf.start_byte : leaf.end_byte], []).append(leaf)
+                found.setdefault(_text(source, leaf), []).append(leaf)
         body = scope.child_by_field_name("body")
         stack = list(body.named_children) if body is not None else []
+    for name, node in declared(
+        stack, source, nested_blocks=scope.type == "program", loop_variables=loop_variables
+    ):
+        nodes = found.setdefault(name, [])
+        if not nodes or nodes[-1] != node:  # a pattern naming it twice is one declaration
+            nodes.append(node)
+    return found
+
+
+def declared(
+    stack: list[Node], source: bytes, *, nested_blocks: bool, loop_variables: bool = True
+) -> Iterator[tuple[str, Node]]:
+    """Each name the statements in ``stack`` declare, with its declaring node.
+
+    With ``nested_blocks``, the ``let``/``const`` of blocks nested in the statements count too
+    (as they do at the program's top level); with ``loop_variables``, ``for … of`` heads and
+    ``catch`` parameters (declared by their identifier).
+    """
     while stack:
         node = stack.pop()
         kind = node.type
         if kind in _FUNCTION_NODES or kind in ("class_declaration", "class"):
             own = node.child_by_field_name("name")
             if own is not None:
-                found.setdefault(source[own.start_byte : own.end_byte], []).append(node)
+                yield _text(source, own), node
             continue
         if kind == "variable_declarator":
             target = node.child_by_field_name("name")
             for leaf in _identifiers(target) if target is not None else []:
-                add(source[leaf.start_byte : leaf.end_byte], node)
-        if kind == "import_statement":
+                yield _text(source, leaf), node
+        elif loop_variables and kind in ("for_in_statement", "catch_clause"):
+            target = node.child_by_field_name("left" if kind == "for_in_statement" else "parameter")
+            for leaf in _identifiers(target) if target is not None else []:
+                yield _text(source, leaf), leaf
+        elif kind == "import_statement":
             for leaf in _identifiers(node):
-                add(source[leaf.start_byte : leaf.end_byte], node)
+                yield _text(source, leaf), node
             continue
-        if kind == "statement_block" and scope.type != "program":
+        if kind == "statement_block" and not nested_blocks:
             continue  # a nested block's `let`/`const` is not visible here
         if not may_hold_declarations(node):
-            continue
+            continue  # an expression declares nothing (its functions are scopes of their own)
         stack.extend(node.named_children)
-    return found
+
+
+def _text(source: bytes, node: Node) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
 def _identifiers(node: Node) -> list[Node]:

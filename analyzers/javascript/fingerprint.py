@@ -420,7 +420,7 @@ def _layout(
     modern_glue = False
     variables: set[str] = set()
     texts: list[tuple[bytes, set[str]]] = []
-    for (place, _text), (start, end, _row, _column) in zip(glue_texts, glue, strict=True):
+    for (place, text), (start, end, _row, _column) in zip(glue_texts, glue, strict=True):
         is_modern, added, lists = _contribution(statements.get((start, end)), source, start, end)
         modern_glue = modern_glue or is_modern
         variables |= lists
@@ -428,15 +428,15 @@ def _layout(
         if place == 0:
             # A class's field or static block: no rule reads one from a unit (a method's
             # `this.x` is never resolved), so it counts only by the top-level lists it uses.
-            pass
-        elif isinstance(added, bytes):
+            added = None
+        if isinstance(added, bytes):
             digest.update(added)
             digest.update(b"\0")
         elif added is not None:
             for name, binding in added:
                 named.setdefault(name, []).append(binding)
                 bound.add(name)
-        texts.append((source[start:end], bound))
+        texts.append((text, bound))
     # How the top level uses a top-level list, whole (in a call, in an object literal): a
     # unit's rule may read that (JS006 asks whether the list is only ever searched).
     uses: dict[str, list[bytes]] = {}

@@ -11,7 +11,6 @@ unsafe fix. Like ``facts``, this reads only a unit and the file's top level.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 from lessonlens.analyzers.javascript import facts
 from lessonlens.analyzers.javascript.spec import CHECKED_GLOBALS, FUNCTION_NODES, pieces
@@ -185,72 +184,14 @@ def _key(node: Node) -> _Key:
     return (node.start_byte, node.end_byte, node.type)
 
 
-def _scope_index(m: Match, scope: Node) -> dict[str, dict[_Key, Node]]:
+def _scope_index(m: Match, scope: Node) -> dict[str, list[Node]]:
     """Every name declared directly in ``scope``, with its declarations; built once per scope.
 
-    The declarations ``facts._declarations_of`` indexes, plus ``for (const x of ...)`` and
+    The declarations ``facts.declarations_of`` indexes, with ``for (const x of ...)`` and
     ``catch (e)`` variables, which shadow outer names in the block that holds them. The
     program's are found by ``_program_index``.
     """
-    cache: dict[_Key, dict[str, dict[_Key, Node]]] = m.file.facts.setdefault("js.scopes", {})
-    found = cache.get(_key(scope))
-    if found is not None:
-        return found
-    names: dict[str, dict[_Key, Node]] = {}
-    stack = list(scope.named_children)
-    if scope.type in _FUNCTIONS:
-        parameters = scope.child_by_field_name("parameters") or scope.child_by_field_name(
-            "parameter"
-        )
-        if parameters is not None:
-            for leaf in facts._identifiers(parameters):
-                names.setdefault(m.text(leaf), {})[_key(leaf)] = leaf
-        body = scope.child_by_field_name("body")
-        stack = list(body.named_children) if body is not None else []
-    for name, node in _declared(stack, m.file.source, nested_blocks=False):
-        names.setdefault(name, {})[_key(node)] = node
-    cache[_key(scope)] = names
-    return names
-
-
-def _declared(
-    stack: list[Node], source: bytes, *, nested_blocks: bool
-) -> Iterator[tuple[str, Node]]:
-    """Each name the statements in ``stack`` declare, with its declaring node.
-
-    With ``nested_blocks``, the ``let``/``const`` of blocks nested in the statements count too
-    (as they do at the program's top level).
-    """
-    while stack:
-        node = stack.pop()
-        if node.type in _FUNCTIONS or node.type in ("class_declaration", "class"):
-            own = node.child_by_field_name("name")
-            if own is not None:
-                yield _text(source, own), node
-            continue
-        if node.type == "variable_declarator":
-            target = node.child_by_field_name("name")
-            for leaf in facts._identifiers(target) if target is not None else []:
-                yield _text(source, leaf), node
-        elif node.type in ("for_in_statement", "catch_clause"):
-            target = node.child_by_field_name(
-                "left" if node.type == "for_in_statement" else "parameter"
-            )
-            for leaf in facts._identifiers(target) if target is not None else []:
-                yield _text(source, leaf), leaf
-        elif node.type == "import_statement":
-            for leaf in facts._identifiers(node):
-                yield _text(source, leaf), node
-            continue
-        if node.type == "statement_block" and not nested_blocks:
-            continue  # a nested block's `let`/`const` is not visible here
-        if not facts.may_hold_declarations(node):
-            continue  # an expression declares nothing (its functions are scopes of their own)
-        stack.extend(node.named_children)
-
-
-def _text(source: bytes, node: Node) -> str:
-    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+    return facts.declarations_of(m, scope, loop_variables=True)
 
 
 # What each top-level statement declares, by its type and bytes: (name, start and end of the
@@ -277,7 +218,7 @@ def _statement_declares(statement: Node, source: bytes) -> _Declared:
     if found is None:
         found = tuple(
             (name, node.start_byte - start, node.end_byte - start, node.type)
-            for name, node in _declared([statement], source, nested_blocks=True)
+            for name, node in facts.declared([statement], source, nested_blocks=True)
         )
         # A statement with a parse error may read otherwise elsewhere: not kept.
         if key is not None and not statement.has_error:
@@ -321,7 +262,7 @@ def binding(m: Match, name: str, at: Node) -> Node | None:
             return _node(m, next(iter(keys))) if keys and len(keys) == 1 else None
         found = _scope_index(m, scope).get(name)
         if found:
-            return next(iter(found.values())) if len(found) == 1 else None
+            return found[0] if len(found) == 1 else None
     return None
 
 

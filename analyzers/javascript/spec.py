@@ -156,20 +156,12 @@ def pieces(root: Node) -> tuple[list[Piece], list[Piece]]:
     """
     unit_pieces: list[Piece] = []
     glue: list[Piece] = []
-    # Each node's type is read once: on a large file this runs on every keystroke.
+    # Each member's type is read once: on a large file this runs on every keystroke.
     for child in root.named_children:
-        kind = child.type
-        if kind == "comment":
+        if child.type == "comment":
             continue
-        inner, inner_kind = child, kind
-        if kind == "export_statement":
-            declared = child.child_by_field_name("declaration")
-            if declared is not None:
-                inner, inner_kind = declared, declared.type
-        if inner_kind == "ambient_declaration":
-            declared = inner.named_children[0] if inner.named_child_count == 1 else None
-            if declared is not None:
-                inner, inner_kind = declared, declared.type
+        inner = ambient_declaration(child)
+        inner_kind = inner.type
         piece = (child.start_byte, child.end_byte, *child.start_point)
         body = inner.child_by_field_name("body") if inner_kind in CLASSES else None
         if body is not None:
